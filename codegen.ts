@@ -1,0 +1,21 @@
+// GraphQL Code Generator: typed documents for the tests (and a template for SPA clients).
+// Reads the committed schema snapshot, so `npm run schema:print` comes first after a schema change.
+import type { CodegenConfig } from '@graphql-codegen/cli';
+
+const config: CodegenConfig = {
+  schema: 'schema/schema.graphql',
+  documents: ['test/**/*.ts', '!test/generated/**'],
+  ignoreNoDocuments: true,
+  // ESM with NodeNext resolution: relative imports need their .js extension.
+  emitLegacyCommonJSImports: false,
+  generates: {
+    'test/generated/': {
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
+    },
+  },
+  silent: true,
+};
+
+export default config;

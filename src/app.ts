@@ -1,0 +1,75 @@
+// The composition root: every long-lived service of one process, wired once. Servers, workers,
+// tests and benchmarks all build their world here, so two instances in one test behave like two
+// processes (separate Prisma and Redis clients).
+import { Redis, type RedisOptions } from 'ioredis';
+import { TokenService } from './auth/tokens.js';
+import type { Config } from './config.js';
+import { createPrisma, type PrismaClient } from './db/prisma.js';
+import { StartResultPresenter } from './gate/presenter.js';
+import { ScopeLock } from './gate/scope-lock.js';
+import { StartGate, type StartGateOptions } from './gate/start-gate.js';
+import { JobDispatcher } from './jobs/dispatch.js';
+import { createLogger, type Logger } from './logger.js';
+import { RealtimeBus } from './realtime/bus.js';
+import { RunLifecycle } from './runs/lifecycle.js';
+
+export type Services = {
+  config: Config;
+  log: Logger;
+  prisma: PrismaClient;
+  redis: Redis;
+  tokens: TokenService;
+  bus: RealtimeBus;
+  lifecycle: RunLifecycle;
+  dispatcher: JobDispatcher;
+  gate: StartGate;
+  presenter: StartResultPresenter;
+  close(): Promise<void>;
+};
+
+export type ServiceOptions = { log?: Logger; gate?: StartGateOptions; dbPoolSize?: number };
+
+export function redisOptions(url: string): RedisOptions {
+  const parsed = new URL(url);
+  return {
+    host: parsed.hostname,
+    port: Number(parsed.port || 6379),
+    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
+    username: parsed.username || undefined,
+    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+  };
+}
+
+export function createServices(config: Config, options: ServiceOptions = {}): Services {
+  const log = options.log ?? createLogger(config.LOG_LEVEL);
+  const prisma = createPrisma(config.DATABASE_URL, options.dbPoolSize);
+  const redis = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2, lazyConnect: false });
+  const subscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  for (const client of [redis, subscriber]) client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  const tokens = new TokenService(config.JWT_SECRET);
+  const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX);
+  const lifecycle = new RunLifecycle(prisma, bus, config.PUBLIC_APP_URL, log);
+  const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX);
+  const scopeLock = new ScopeLock(redis, config.REDIS_PREFIX);
+  const gate = new StartGate(prisma, lifecycle, scopeLock, dispatcher, log, options.gate);
+  const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
+
+  return {
+    config,
+    log,
+    prisma,
+    redis,
+    tokens,
+    bus,
+    lifecycle,
+    dispatcher,
+    gate,
+    presenter,
+    async close() {
+      await dispatcher.close().catch(() => undefined);
+      subscriber.disconnect();
+      redis.disconnect();
+      await prisma.$disconnect();
+    },
+  };
+}

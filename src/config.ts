@@ -1,0 +1,48 @@
+// Typed environment (CONTRACT.md section 5). Parsed once; a bad value stops the process
+// with a message naming the variable instead of failing somewhere later.
+import { z } from 'zod';
+
+export const DEV_JWT_SECRET = 'atlas-gate-development-secret-do-not-use-in-production';
+
+const schema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/atlas_gate'),
+    REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
+    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
+    PUBLIC_APP_URL: z.string().url().default('http://localhost:5173'),
+    PROVIDER_MODE: z.enum(['simulated', 'graph']).default('simulated'),
+    SIM_LATENCY_MS: z.coerce.number().int().min(0).default(1500),
+    // Not in the contract: operational knobs with safe defaults.
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    WORKERS: z.enum(['on', 'off']).default('on'),
+    WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+    // How long a worker's job lease lasts without renewal: a killed worker's run is picked up
+    // again after about this long.
+    WORKER_LOCK_MS: z.coerce.number().int().min(500).default(30_000),
+    // Transient provider errors: attempts per run, first backoff (doubling each retry).
+    RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
+    RETRY_BASE_MS: z.coerce.number().int().min(0).default(1_000),
+    RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+    REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('atlas'),
+    GRAPH_AUTHORITY_URL: z.string().url().default('https://login.microsoftonline.com'),
+    GRAPH_API_URL: z.string().url().default('https://graph.microsoft.com/v1.0'),
+    RATE_LIMIT_STARTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+  })
+  .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_JWT_SECRET, {
+    message: 'JWT_SECRET must be set to a real secret when NODE_ENV=production',
+    path: ['JWT_SECRET'],
+  });
+
+export type Config = z.infer<typeof schema>;
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Config> = {}): Config {
+  const defined = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = schema.safeParse(defined);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new Error(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  return { ...parsed.data, ...overrides };
+}

@@ -1,0 +1,31 @@
+// The product's own client-facing errors (CONTRACT.md section 4). Anything that is not a
+// PublicError is masked by Yoga as INTERNAL_SERVER_ERROR with a generic message.
+import { GraphQLError } from 'graphql';
+
+export type PublicErrorCode =
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'BAD_USER_INPUT'
+  | 'RATE_LIMITED'
+  | 'SERVICE_UNAVAILABLE';
+
+export class PublicError extends GraphQLError {
+  constructor(
+    readonly code: PublicErrorCode,
+    message: string,
+    extra: Record<string, unknown> = {},
+  ) {
+    super(message, { extensions: { code, ...extra } });
+  }
+}
+
+export const unauthenticated = () => new PublicError('UNAUTHENTICATED', 'Authentication required: send a valid bearer token');
+export const notFound = (what: string) => new PublicError('NOT_FOUND', `${what} not found`);
+export const forbidden = (action: string) => new PublicError('FORBIDDEN', `Your role does not allow you to ${action}`);
+export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>
+  new PublicError('SERVICE_UNAVAILABLE', message, { retryAfterSeconds });
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids are UUIDs; anything else names nothing, and must not reach Postgres as a cast error. */
+export const isUuid = (id: string): boolean => UUID.test(id);

@@ -1,0 +1,11 @@
+/** The contract's BlockReasonCode enum, in preflight order. */
+export const BLOCK_REASON_CODES = [
+  'TENANT_ARCHIVED',
+  'RESTORE_RUN_NOT_READY',
+  'PROVIDER_CONNECTION_MISSING',
+  'PROVIDER_CONNECTION_DISABLED',
+  'PROVIDER_CREDENTIALS_EXPIRED',
+  'PROVIDER_CREDENTIALS_MISSING',
+  'PROVIDER_CONSENT_REQUIRED',
+] as const;
+export type BlockReasonCode = (typeof BLOCK_REASON_CODES)[number];

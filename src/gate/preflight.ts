@@ -1,0 +1,34 @@
+// Preflight (CONTRACT.md section 3, step 4): the first reason, in contract order, that makes a
+// start bound to fail. Pure: it judges what the gate resolved and touches nothing.
+import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
+import type { BlockReasonCode } from './block-reasons.js';
+import type { OperationDefinition } from './registry.js';
+
+export type PreflightInput = {
+  tenant: { status: TenantStatus };
+  restoreRun: { status: RestoreRunStatus } | null;
+  connection: { enabled: boolean; credentialState: CredentialState } | null;
+};
+
+const CREDENTIAL_BLOCKS: Record<Exclude<CredentialState, 'VALID'>, BlockReasonCode> = {
+  EXPIRED: 'PROVIDER_CREDENTIALS_EXPIRED',
+  MISSING: 'PROVIDER_CREDENTIALS_MISSING',
+  CONSENT_REQUIRED: 'PROVIDER_CONSENT_REQUIRED',
+};
+
+export function preflight(op: OperationDefinition, input: PreflightInput): BlockReasonCode | null {
+  if (input.tenant.status === 'ARCHIVED') return 'TENANT_ARCHIVED';
+  if (op.target === 'restoreRun' && input.restoreRun?.status !== 'READY') return 'RESTORE_RUN_NOT_READY';
+  return connectionBlock(input.connection, op.requiresValidCredentials);
+}
+
+/** Also used by workers' pre-execute guard: a pinned connection may have changed since admission. */
+export function connectionBlock(
+  connection: PreflightInput['connection'],
+  requiresValidCredentials: boolean,
+): BlockReasonCode | null {
+  if (!connection) return 'PROVIDER_CONNECTION_MISSING';
+  if (!connection.enabled) return 'PROVIDER_CONNECTION_DISABLED';
+  if (requiresValidCredentials && connection.credentialState !== 'VALID') return CREDENTIAL_BLOCKS[connection.credentialState];
+  return null;
+}

@@ -1,0 +1,48 @@
+// The one SchemaBuilder: plugins, scalars and the typed context. Domain types live in ./schema/.
+import SchemaBuilder from '@pothos/core';
+import PrismaPlugin from '@pothos/plugin-prisma';
+import { GraphQLError, Kind } from 'graphql';
+import { Prisma } from '../generated/prisma/client.js';
+import type PrismaTypes from '../generated/pothos-types.js';
+import { getDatamodel } from '../generated/pothos-types.js';
+import type { GraphQLContext } from './context.js';
+
+export const builder = new SchemaBuilder<{
+  PrismaTypes: PrismaTypes;
+  Context: GraphQLContext;
+  Scalars: { DateTime: { Input: Date; Output: Date | string } };
+  DefaultFieldNullability: false;
+}>({
+  plugins: [PrismaPlugin],
+  defaultFieldNullability: false,
+  prisma: {
+    // The client differs per process and per test; resolvers reach it through the context.
+    client: (ctx) => ctx.services.prisma,
+    dmmf: getDatamodel(),
+    exposeDescriptions: false,
+    filterConnectionTotalCount: true,
+    onUnusedQuery: null,
+  },
+});
+
+/** ISO 8601 UTC with milliseconds, e.g. 2026-11-26T17:30:00.000Z (CONTRACT.md section 4). */
+builder.scalarType('DateTime', {
+  description: 'ISO 8601 UTC timestamp with milliseconds, e.g. 2026-11-26T17:30:00.000Z',
+  serialize: (value) => new Date(value).toISOString(),
+  parseValue: (value) => parseDate(value),
+  parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : null),
+});
+
+function parseDate(value: unknown): Date {
+  const date = typeof value === 'string' ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime())) {
+    throw new GraphQLError('DateTime must be an ISO 8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  return date;
+}
+
+builder.queryType({});
+builder.mutationType({});
+builder.subscriptionType({});
+
+export { Prisma };

@@ -1,0 +1,10 @@
+import { lexicographicSortSchema } from 'graphql';
+import { builder } from '../builder.js';
+import './enums.js';
+import './users.js';
+import './tenants.js';
+import './runs.js';
+import './starts.js';
+import './notifications.js';
+
+export const schema = lexicographicSortSchema(builder.toSchema());

@@ -1,0 +1,68 @@
+import { filter, pipe } from 'graphql-yoga';
+import { requireViewer } from '../../auth/viewer.js';
+import { isUuid, notFound } from '../../errors.js';
+import { runUrl } from '../../runs/links.js';
+import { builder } from '../builder.js';
+
+builder.prismaObject('Notification', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    run: t.relation('run'),
+    title: t.exposeString('title'),
+    body: t.exposeString('body'),
+    url: t.string({ description: "The run's canonical link", resolve: (n, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, n.runId) }),
+    readAt: t.expose('readAt', { type: 'DateTime', nullable: true }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+  }),
+});
+
+builder.queryField('notifications', (t) =>
+  t.prismaField({
+    type: ['Notification'],
+    description: "The caller's own notifications, newest first.",
+    args: { unreadOnly: t.arg.boolean({ required: false }), first: t.arg.int({ required: false, defaultValue: 50 }) },
+    resolve: (query, _root, args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      return ctx.services.prisma.notification.findMany({
+        ...query,
+        where: { userId: viewer.userId, ...(args.unreadOnly ? { readAt: null } : {}) },
+        orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+        take: Math.min(Math.max(args.first ?? 50, 0), 200),
+      });
+    },
+  }),
+);
+
+builder.mutationField('markNotificationRead', (t) =>
+  t.prismaField({
+    type: 'Notification',
+    description: 'Marks one of your own notifications read (idempotent).',
+    args: { id: t.arg.id({ required: true }) },
+    resolve: async (query, _root, args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      const id = String(args.id);
+      if (!isUuid(id)) throw notFound('Notification');
+      const { count } = await ctx.services.prisma.notification.updateMany({ where: { id, userId: viewer.userId, readAt: null }, data: { readAt: new Date() } });
+      const found = await ctx.services.prisma.notification.findFirst({ ...query, where: { id, userId: viewer.userId } });
+      if (!found) throw notFound('Notification');
+      void count;
+      return found;
+    },
+  }),
+);
+
+builder.subscriptionField('myNotifications', (t) =>
+  t.prismaField({
+    type: 'Notification',
+    description: 'Notifications for runs the subscriber initiated, as they are created.',
+    subscribe: (_root, _args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      return pipe(
+        ctx.services.bus.notificationEvents(),
+        filter((e) => e.userId === viewer.userId),
+      );
+    },
+    resolve: (query, event, _args, ctx) =>
+      ctx.services.prisma.notification.findUniqueOrThrow({ ...query, where: { id: (event as unknown as { notificationId: string }).notificationId } }),
+  }),
+);

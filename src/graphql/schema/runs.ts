@@ -1,0 +1,153 @@
+import { filter, pipe } from 'graphql-yoga';
+import { requireViewer } from '../../auth/viewer.js';
+import { isUuid, notFound } from '../../errors.js';
+import type { NextStep } from '../../gate/reasons.js';
+import { capitalize } from '../../gate/reasons.js';
+import { operation } from '../../gate/registry.js';
+import type { OperationRun } from '../../generated/prisma/client.js';
+import { runUrl } from '../../runs/links.js';
+import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
+import { builder } from '../builder.js';
+import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
+
+export const NextStepRef = builder.objectRef<NextStep>('NextStep').implement({
+  fields: (t) => ({
+    label: t.exposeString('label'),
+    action: t.exposeString('action', { description: 'Stable machine code, e.g. GRANT_ADMIN_CONSENT' }),
+    url: t.exposeString('url', { nullable: true, description: 'SPA route for the action' }),
+  }),
+});
+
+const RunReasonRef = builder.objectRef<{ code: string; message: string; nextSteps: NextStep[] }>('RunReason').implement({
+  fields: (t) => ({
+    code: t.exposeString('code'),
+    message: t.exposeString('message'),
+    nextSteps: t.field({ type: [NextStepRef], resolve: (r) => r.nextSteps }),
+  }),
+});
+
+const RunSummaryRef = builder.objectRef<Pick<OperationRun, 'total' | 'succeeded' | 'failed' | 'skipped'>>('RunSummary').implement({
+  fields: (t) => ({
+    total: t.exposeInt('total'),
+    succeeded: t.exposeInt('succeeded'),
+    failed: t.exposeInt('failed'),
+    skipped: t.exposeInt('skipped'),
+  }),
+});
+
+export const OperationRunRef = builder.prismaObject('OperationRun', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    type: t.expose('type', { type: OperationTypeEnum }),
+    label: t.string({ description: 'Operator-facing operation name, e.g. "Group sync"', resolve: (r) => operation(r.type).label }),
+    status: t.expose('status', { type: OperationRunStatusEnum }),
+    url: t.string({ description: 'Canonical run link', resolve: (r, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, r.id) }),
+    tenant: t.relation('tenant'),
+    providerConnection: t.relation('providerConnection', { nullable: true, description: 'The connection pinned at admission' }),
+    restoreRun: t.relation('restoreRun', { nullable: true }),
+    initiator: t.relation('initiator', { nullable: true, description: 'Null for scheduled or system runs' }),
+    reason: t.field({
+      type: RunReasonRef,
+      nullable: true,
+      resolve: (r) =>
+        r.reasonCode
+          ? { code: r.reasonCode, message: capitalize(r.reasonMessage ?? ''), nextSteps: (r.reasonNextSteps as NextStep[] | null) ?? [] }
+          : null,
+    }),
+    summary: t.field({ type: RunSummaryRef, resolve: (r) => r }),
+    attempts: t.exposeInt('attempts', { description: 'Execution attempts so far (retries after transient provider errors)' }),
+    step: t.exposeInt('step', { nullable: true, description: "Position among the parent's steps" }),
+    parent: t.relation('parent', { nullable: true }),
+    children: t.relation('children', { query: { orderBy: { step: 'asc' } } }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
+    finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
+
+const PageInfoRef = builder.objectRef<RunPage['pageInfo']>('PageInfo').implement({
+  fields: (t) => ({
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    hasPreviousPage: t.exposeBoolean('hasPreviousPage'),
+    startCursor: t.exposeString('startCursor', { nullable: true }),
+    endCursor: t.exposeString('endCursor', { nullable: true }),
+  }),
+});
+
+const EdgeRef = builder.objectRef<RunPage['edges'][number]>('OperationRunEdge').implement({
+  fields: (t) => ({
+    cursor: t.exposeString('cursor'),
+    node: t.field({ type: OperationRunRef, resolve: (e) => e.node }),
+  }),
+});
+
+const ConnectionRef = builder.objectRef<RunPage>('OperationRunConnection').implement({
+  fields: (t) => ({
+    edges: t.field({ type: [EdgeRef], resolve: (p) => p.edges }),
+    pageInfo: t.field({ type: PageInfoRef, resolve: (p) => p.pageInfo }),
+  }),
+});
+
+const RunFilterInput = builder.inputType('OperationRunFilter', {
+  fields: (t) => ({
+    tenantId: t.id({ required: false }),
+    status: t.field({ type: [OperationRunStatusEnum], required: false }),
+    type: t.field({ type: [OperationTypeEnum], required: false }),
+    initiatedByMe: t.boolean({ required: false }),
+    includeSteps: t.boolean({ required: false, description: "Also list bootstrap steps (otherwise they appear as their parent's children)" }),
+  }),
+});
+
+builder.queryFields((t) => ({
+  operationRun: t.prismaField({
+    type: 'OperationRun',
+    nullable: true,
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => findVisibleRun(ctx.services.prisma, requireViewer(ctx.viewer), String(args.id), query),
+  }),
+  operationRuns: t.field({
+    type: ConnectionRef,
+    description: 'Runs the caller may see, newest first.',
+    args: {
+      filter: t.arg({ type: RunFilterInput, required: false }),
+      first: t.arg.int({ required: false, defaultValue: 20 }),
+      after: t.arg.string({ required: false }),
+    },
+    resolve: (_root, args, ctx) =>
+      listRuns(
+        ctx.services.prisma,
+        requireViewer(ctx.viewer),
+        { ...args.filter, tenantId: args.filter?.tenantId ? String(args.filter.tenantId) : null },
+        args.first ?? 20,
+        args.after ?? null,
+      ),
+  }),
+}));
+
+builder.subscriptionField('operationRunUpdated', (t) =>
+  t.field({
+    type: OperationRunRef,
+    description: 'Every transition of the runs the subscriber may see, optionally narrowed to a tenant or a run (with its steps).',
+    args: { tenantId: t.arg.id({ required: false }), runId: t.arg.id({ required: false }) },
+    subscribe: async (_root, args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      const workspaces = [...viewer.roles.keys()];
+      const tenantId = args.tenantId ? String(args.tenantId) : null;
+      const runId = args.runId ? String(args.runId) : null;
+      if (tenantId && !(isUuid(tenantId) && (await ctx.services.prisma.tenant.count({ where: { id: tenantId, workspaceId: { in: workspaces } } })))) {
+        throw notFound('Tenant');
+      }
+      if (runId && !(await findVisibleRun(ctx.services.prisma, viewer, runId))) throw notFound('Operation run');
+      return pipe(
+        ctx.services.bus.runEvents(),
+        filter(
+          (e) =>
+            viewer.roles.has(e.workspaceId) &&
+            (!tenantId || e.run.tenantId === tenantId) &&
+            (!runId || e.run.id === runId || e.run.parentId === runId),
+        ),
+      );
+    },
+    resolve: (event) => event.run,
+  }),
+);

@@ -1,0 +1,129 @@
+// The start mutations: parse arguments, call the gate, present its outcome. Nothing else.
+import { requireViewer } from '../../auth/viewer.js';
+import type { StartResultShape } from '../../gate/presenter.js';
+import type { StartRequest } from '../../gate/start-gate.js';
+import type { OperationType } from '../../generated/prisma/enums.js';
+import { builder } from '../builder.js';
+import type { GraphQLContext } from '../context.js';
+import { BlockReasonCodeEnum, DirectorySyncKindEnum, StartStatusEnum } from './enums.js';
+import { NextStepRef, OperationRunRef } from './runs.js';
+
+type Shape<N extends StartResultShape['__typename']> = Extract<StartResultShape, { __typename: N }>;
+
+const StartOutcomeRef = builder.interfaceRef<StartResultShape>('StartOutcome').implement({
+  fields: (t) => ({
+    status: t.field({ type: StartStatusEnum, resolve: (r) => r.status }),
+    message: t.exposeString('message'),
+    nextSteps: t.field({ type: [NextStepRef], resolve: (r) => r.nextSteps }),
+  }),
+});
+
+const BlockReasonRef = builder.objectRef<Shape<'StartBlocked'>['reason']>('BlockReason').implement({
+  fields: (t) => ({
+    code: t.field({ type: BlockReasonCodeEnum, resolve: (r) => r.code }),
+    message: t.exposeString('message'),
+  }),
+});
+
+const StartAccepted = builder.objectRef<Shape<'StartAccepted'>>('StartAccepted').implement({
+  description: 'The run was admitted and its job queued.',
+  interfaces: [StartOutcomeRef],
+  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartAccepted',
+  fields: (t) => ({
+    run: t.field({ type: OperationRunRef, resolve: (r) => r.run }),
+    runUrl: t.exposeString('runUrl'),
+  }),
+});
+
+const StartDeduped = builder.objectRef<Shape<'StartDeduped'>>('StartDeduped').implement({
+  description: 'The same operation is already active on the same target; nothing new was queued.',
+  interfaces: [StartOutcomeRef],
+  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartDeduped',
+  fields: (t) => ({
+    run: t.field({ type: OperationRunRef, resolve: (r) => r.run }),
+    runUrl: t.exposeString('runUrl'),
+  }),
+});
+
+const StartScopeBusy = builder.objectRef<Shape<'StartScopeBusy'>>('StartScopeBusy').implement({
+  description: "A conflicting run holds the tenant's protected scope; nothing was queued.",
+  interfaces: [StartOutcomeRef],
+  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartScopeBusy',
+  fields: (t) => ({
+    blockingRun: t.field({ type: OperationRunRef, resolve: (r) => r.blockingRun }),
+    runUrl: t.exposeString('runUrl', { description: "The blocking run's link" }),
+  }),
+});
+
+const StartBlocked = builder.objectRef<Shape<'StartBlocked'>>('StartBlocked').implement({
+  description: 'Preflight refused the start; it is recorded as a BLOCKED run and was never queued.',
+  interfaces: [StartOutcomeRef],
+  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartBlocked',
+  fields: (t) => ({
+    reason: t.field({ type: BlockReasonRef, resolve: (r) => r.reason }),
+    run: t.field({ type: OperationRunRef, resolve: (r) => r.run }),
+  }),
+});
+
+const StartResult = builder.unionType('StartResult', {
+  types: [StartAccepted, StartDeduped, StartScopeBusy, StartBlocked],
+  resolveType: (v) => v.__typename,
+});
+
+async function start(ctx: GraphQLContext, req: StartRequest): Promise<StartResultShape> {
+  const viewer = requireViewer(ctx.viewer);
+  const outcome = await ctx.services.gate.start(viewer, req);
+  return ctx.services.presenter.present(outcome);
+}
+
+const id = (value: string | number | null | undefined) => (value == null ? null : String(value));
+
+/** Which mutation starts each operation type (the guard test checks that every type has one). */
+export const START_MUTATIONS: Record<OperationType, string> = {
+  RESTORE_EXECUTE: 'startRestore',
+  DIRECTORY_GROUPS_SYNC: 'startDirectorySync',
+  ROLE_DEFINITIONS_SYNC: 'startDirectorySync',
+  TENANT_VERIFICATION: 'startTenantVerification',
+  PROVIDER_CONNECTION_CHECK: 'startProviderConnectionCheck',
+  ONBOARDING_BOOTSTRAP: 'startOnboardingBootstrap',
+};
+
+builder.mutationFields((t) => ({
+  startRestore: t.field({
+    type: StartResult,
+    args: { restoreRunId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
+    resolve: (_root, args, ctx) =>
+      start(ctx, { type: 'RESTORE_EXECUTE', restoreRunId: String(args.restoreRunId), providerConnectionId: id(args.providerConnectionId) }),
+  }),
+  startDirectorySync: t.field({
+    type: StartResult,
+    args: {
+      tenantId: t.arg.id({ required: true }),
+      kind: t.arg({ type: DirectorySyncKindEnum, required: true, defaultValue: 'GROUPS' }),
+      providerConnectionId: t.arg.id({ required: false }),
+    },
+    resolve: (_root, args, ctx) =>
+      start(ctx, {
+        type: args.kind === 'ROLE_DEFINITIONS' ? 'ROLE_DEFINITIONS_SYNC' : 'DIRECTORY_GROUPS_SYNC',
+        tenantId: String(args.tenantId),
+        providerConnectionId: id(args.providerConnectionId),
+      }),
+  }),
+  startTenantVerification: t.field({
+    type: StartResult,
+    args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
+    resolve: (_root, args, ctx) =>
+      start(ctx, { type: 'TENANT_VERIFICATION', tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
+  }),
+  startProviderConnectionCheck: t.field({
+    type: StartResult,
+    args: { providerConnectionId: t.arg.id({ required: true }) },
+    resolve: (_root, args, ctx) => start(ctx, { type: 'PROVIDER_CONNECTION_CHECK', providerConnectionId: String(args.providerConnectionId) }),
+  }),
+  startOnboardingBootstrap: t.field({
+    type: StartResult,
+    args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
+    resolve: (_root, args, ctx) =>
+      start(ctx, { type: 'ONBOARDING_BOOTSTRAP', tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
+  }),
+}));

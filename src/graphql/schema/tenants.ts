@@ -1,0 +1,69 @@
+import { requireViewer } from '../../auth/viewer.js';
+import { isUuid } from '../../errors.js';
+import { builder } from '../builder.js';
+import { CredentialStateEnum, RestoreRunStatusEnum, TenantStatusEnum } from './enums.js';
+
+builder.prismaObject('Tenant', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    status: t.expose('status', { type: TenantStatusEnum }),
+    externalTenantId: t.exposeString('externalTenantId'),
+    workspace: t.relation('workspace'),
+    providerConnections: t.relation('providerConnections', { query: { orderBy: [{ isDefault: 'desc' }, { displayName: 'asc' }] } }),
+    restoreRuns: t.relation('restoreRuns', { query: { orderBy: { createdAt: 'desc' } } }),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+    directoryGroupCount: t.relationCount('directoryGroups'),
+    roleDefinitionCount: t.relationCount('roleDefinitions'),
+  }),
+});
+
+builder.prismaObject('ProviderConnection', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    displayName: t.exposeString('displayName'),
+    provider: t.exposeString('provider'),
+    enabled: t.exposeBoolean('enabled'),
+    credentialState: t.expose('credentialState', { type: CredentialStateEnum }),
+    isDefault: t.exposeBoolean('isDefault'),
+    checkedAt: t.expose('checkedAt', { type: 'DateTime', nullable: true }),
+    tenant: t.relation('tenant'),
+  }),
+});
+
+builder.prismaObject('RestoreRun', {
+  fields: (t) => ({
+    id: t.exposeID('id'),
+    name: t.exposeString('name'),
+    status: t.expose('status', { type: RestoreRunStatusEnum }),
+    itemCount: t.int({ resolve: (r) => (Array.isArray(r.items) ? r.items.length : 0) }),
+    createdAt: t.expose('createdAt', { type: 'DateTime' }),
+    tenant: t.relation('tenant'),
+  }),
+});
+
+builder.queryFields((t) => ({
+  tenants: t.prismaField({
+    type: ['Tenant'],
+    description: "Tenants of the caller's workspaces (or of one of them), by name.",
+    args: { workspaceId: t.arg.id({ required: false }) },
+    resolve: (query, _root, args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      const all = [...viewer.roles.keys()];
+      const workspaceIds = args.workspaceId ? all.filter((id) => id === String(args.workspaceId)) : all;
+      return ctx.services.prisma.tenant.findMany({ ...query, where: { workspaceId: { in: workspaceIds } }, orderBy: { name: 'asc' } });
+    },
+  }),
+  tenant: t.prismaField({
+    type: 'Tenant',
+    nullable: true,
+    description: "A tenant of one of the caller's workspaces; null for any other id.",
+    args: { id: t.arg.id({ required: true }) },
+    resolve: (query, _root, args, ctx) => {
+      const viewer = requireViewer(ctx.viewer);
+      const id = String(args.id);
+      if (!isUuid(id)) return null;
+      return ctx.services.prisma.tenant.findFirst({ ...query, where: { id, workspaceId: { in: [...viewer.roles.keys()] } } });
+    },
+  }),
+}));

@@ -1,0 +1,37 @@
+// The only code that puts a job on the operations queue. The gate calls it after admitting a
+// run (and the reconciler re-dispatches admitted runs whose job went missing); a guard test
+// fails if any other file enqueues.
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
+import type { OperationRun } from '../generated/prisma/client.js';
+
+export const OPERATIONS_QUEUE = 'operations';
+export type OperationJobData = { runId: string };
+
+export class JobDispatcher {
+  readonly queue: Queue<OperationJobData>;
+
+  constructor(private readonly connection: Redis, prefix: string) {
+    this.queue = new Queue<OperationJobData>(OPERATIONS_QUEUE, {
+      connection,
+      prefix: `${prefix}:bull`,
+      defaultJobOptions: {
+        // Retries are decided by the handler (transient provider errors); BullMQ's own attempts
+        // cover a worker that died mid-job (stalled job recovery).
+        attempts: 1,
+        removeOnComplete: { age: 3600, count: 10_000 },
+        removeOnFail: { age: 24 * 3600 },
+      },
+    });
+  }
+
+  /** Job id = run id: dispatching the same run twice queues one job. */
+  async dispatch(run: Pick<OperationRun, 'id' | 'type'>): Promise<void> {
+    await this.queue.add(run.type, { runId: run.id }, { jobId: run.id });
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+    this.connection.disconnect();
+  }
+}

@@ -1,0 +1,110 @@
+// RunExecutor: runs one admitted run against its pinned connection. It guards the connection
+// again before touching the provider, retries transient provider errors with backoff (each
+// attempt counted on the run), and reports every outcome to RunLifecycle.
+import type { Logger } from '../logger.js';
+import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
+import { connectionBlock } from '../gate/preflight.js';
+import type { ReasonCode } from '../gate/reasons.js';
+import { operation } from '../gate/registry.js';
+import { ProviderError, type PinnedConnection, type Provider } from '../providers/provider.js';
+import type { RunLifecycle } from '../runs/lifecycle.js';
+import type { HandlerResult, JobContext } from './handler.js';
+
+export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+
+const TERMINAL = new Set(['SUCCEEDED', 'PARTIALLY_SUCCEEDED', 'FAILED', 'CANCELLED', 'BLOCKED']);
+
+export class RunExecutor {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly lifecycle: RunLifecycle,
+    private readonly provider: Provider,
+    private readonly retry: RetryPolicy,
+    private readonly log: Logger,
+  ) {}
+
+  /** Executes the run to a terminal state; returns its final row (null for an unknown id). */
+  async execute(runId: string): Promise<OperationRun | null> {
+    const run = await this.prisma.operationRun.findUnique({
+      where: { id: runId },
+      include: { tenant: true, providerConnection: true, restoreRun: true },
+    });
+    if (!run) return null;
+    const { tenant, providerConnection, restoreRun, ...row } = run;
+    if (TERMINAL.has(row.status)) return row;
+    const op = operation(row.type);
+    const log = this.log.child({ runId, type: row.type });
+
+    // The pinned connection may have been disabled or lost its credentials since admission.
+    const block = connectionBlock(providerConnection, op.requiresValidCredentials);
+    if (block) {
+      log.info({ reason: block }, 'pinned connection unusable; run failed before calling the provider');
+      return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code: block } });
+    }
+    const connection: PinnedConnection = {
+      id: providerConnection!.id,
+      tenantExternalId: tenant.externalTenantId,
+      clientId: providerConnection!.clientId,
+      clientSecret: providerConnection!.clientSecret,
+      simulation: providerConnection!.simulation,
+    };
+
+    for (let attempt = row.attempts + 1; ; attempt++) {
+      if (attempt > this.retry.maxAttempts) {
+        return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code: 'WORKER_LOST' } });
+      }
+      const running = await this.lifecycle.markRunning(row.id);
+      if (!running) return this.current(row.id);
+      const ctx: JobContext = {
+        run: running,
+        tenant,
+        connection,
+        restoreRun,
+        provider: this.provider,
+        prisma: this.prisma,
+        call: { attempt },
+        log,
+        executeStep: async (stepId) => (await this.execute(stepId)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
+        cancelPendingSteps: (step) => this.lifecycle.cancelPendingSteps(row.id, 'CANCELLED_AFTER_FAILED_STEP', step),
+      };
+      try {
+        return await this.end(row.id, await op.handler(ctx));
+      } catch (err) {
+        if (err instanceof ProviderError && err.transient && attempt < this.retry.maxAttempts) {
+          const delay = this.backoff(attempt, err.retryAfterMs);
+          log.warn({ code: err.code, attempt, delay }, 'transient provider error; retrying');
+          await sleep(delay);
+          continue;
+        }
+        const code: ReasonCode = err instanceof ProviderError ? err.code : 'INTERNAL_ERROR';
+        if (!(err instanceof ProviderError)) log.error({ err }, 'handler failed unexpectedly');
+        else log.info({ code, attempt }, 'provider error; run failed');
+        return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code } });
+      }
+    }
+  }
+
+  /** A job that BullMQ gave up on (stalled too often, or crashed outside the handler). */
+  async abandon(runId: string, code: ReasonCode): Promise<void> {
+    await this.lifecycle.finish(runId, { status: 'FAILED', reason: { code } });
+    await this.lifecycle.cancelPendingSteps(runId, code);
+  }
+
+  private async end(runId: string, result: HandlerResult): Promise<OperationRun> {
+    await this.lifecycle.finish(runId, result);
+    if (result.status === 'FAILED') await this.lifecycle.cancelPendingSteps(runId, result.reason?.code ?? 'INTERNAL_ERROR');
+    return this.current(runId);
+  }
+
+  private async current(runId: string): Promise<OperationRun> {
+    return this.prisma.operationRun.findUniqueOrThrow({ where: { id: runId } });
+  }
+
+  private backoff(attempt: number, retryAfterMs?: number): number {
+    const exponential = this.retry.baseDelayMs * 2 ** (attempt - 1);
+    return Math.min(Math.max(exponential, retryAfterMs ?? 0), this.retry.maxDelayMs);
+  }
+}
+
+const zero = () => ({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

@@ -1,0 +1,29 @@
+// What an operation handler gets and returns. Handlers are plain functions: they call the
+// provider with the pinned connection, write the domain data they own, and return the outcome;
+// RunLifecycle records it. They never write run rows.
+import type { Logger } from '../logger.js';
+import type { OperationRun, PrismaClient, RestoreRun, Tenant } from '../generated/prisma/client.js';
+import type { ReasonCode } from '../gate/reasons.js';
+import type { CallContext, PinnedConnection, Provider } from '../providers/provider.js';
+import type { Summary, TerminalStatus } from '../runs/lifecycle.js';
+
+export type JobContext = {
+  run: OperationRun;
+  tenant: Tenant;
+  connection: PinnedConnection;
+  restoreRun: RestoreRun | null;
+  provider: Provider;
+  prisma: PrismaClient;
+  call: CallContext;
+  log: Logger;
+  /** Runs one child step (a bootstrap's) through the executor; resolves with the step's final row. */
+  executeStep(stepRunId: string): Promise<OperationRun>;
+  /** Cancels the parent's steps that have not run, naming the step that failed. */
+  cancelPendingSteps(failedStep: string): Promise<void>;
+};
+
+export type HandlerResult = { status: TerminalStatus; summary: Summary; reason?: { code: ReasonCode; step?: string } };
+
+export type OperationHandler = (ctx: JobContext) => Promise<HandlerResult>;
+
+export const succeeded = (count: number): HandlerResult => ({ status: 'SUCCEEDED', summary: { total: count, succeeded: count, failed: 0, skipped: 0 } });

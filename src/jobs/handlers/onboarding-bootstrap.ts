@@ -1,0 +1,29 @@
+import { operation } from '../../gate/registry.js';
+import type { JobContext, HandlerResult } from '../handler.js';
+
+const DONE = new Set(['SUCCEEDED', 'PARTIALLY_SUCCEEDED']);
+
+/**
+ * Runs the bootstrap's steps one at a time, in order, while the parent run holds the tenant's
+ * protected scope. A failed step stops the chain: the later steps are cancelled and the parent
+ * fails naming the step. Steps already done (a job resumed after a lost worker) are not re-run.
+ */
+export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerResult> {
+  const steps = await ctx.prisma.operationRun.findMany({ where: { parentId: ctx.run.id }, orderBy: { step: 'asc' } });
+  let done = 0;
+  for (const step of steps) {
+    const ended = DONE.has(step.status) ? step : await ctx.executeStep(step.id);
+    if (!DONE.has(ended.status)) {
+      const label = operation(step.type).label;
+      await ctx.cancelPendingSteps(label);
+      return {
+        status: 'FAILED',
+        summary: { total: steps.length, succeeded: done, failed: 1, skipped: steps.length - done - 1 },
+        reason: { code: 'BOOTSTRAP_STEP_FAILED', step: label },
+      };
+    }
+    done++;
+  }
+  await ctx.prisma.tenant.updateMany({ where: { id: ctx.tenant.id, status: 'ONBOARDING' }, data: { status: 'ACTIVE' } });
+  return { status: 'SUCCEEDED', summary: { total: steps.length, succeeded: done, failed: 0, skipped: 0 } };
+}

@@ -1,0 +1,31 @@
+import { z } from 'zod';
+import { ProviderError, type RestoreItem } from '../../providers/provider.js';
+import type { JobContext, HandlerResult } from '../handler.js';
+
+const Items = z.array(z.object({ kind: z.string(), name: z.string(), payload: z.record(z.string(), z.unknown()).optional() }));
+
+/**
+ * Applies each backed-up item in order and counts per-item results: some failures make the run
+ * PARTIALLY_SUCCEEDED, not FAILED. A transient error is not an item's failure: it is rethrown
+ * so the whole run is retried with backoff.
+ */
+export async function executeRestore(ctx: JobContext): Promise<HandlerResult> {
+  const items: RestoreItem[] = Items.parse(ctx.restoreRun?.items ?? []);
+  const summary = { total: items.length, succeeded: 0, failed: 0, skipped: 0 };
+  for (const item of items) {
+    try {
+      const result = await ctx.provider.applyRestoreItem(ctx.connection, item, ctx.call);
+      summary[result === 'applied' ? 'succeeded' : 'skipped']++;
+    } catch (err) {
+      if (!(err instanceof ProviderError) || err.transient || isConnectionWide(err)) throw err;
+      ctx.log.warn({ item: item.name, code: err.code }, 'restore item failed');
+      summary.failed++;
+    }
+  }
+  if (summary.failed === 0) return { status: 'SUCCEEDED', summary };
+  if (summary.failed === summary.total) return { status: 'FAILED', summary, reason: { code: 'RESTORE_ITEMS_FAILED' } };
+  return { status: 'PARTIALLY_SUCCEEDED', summary, reason: { code: 'RESTORE_ITEMS_FAILED' } };
+}
+
+/** Errors about the connection itself fail every item the same way: end the run with that reason. */
+const isConnectionWide = (err: ProviderError) => err.code !== 'PROVIDER_ERROR';

@@ -1,0 +1,62 @@
+// Reconciler: makes sure no admitted run is forgotten. A run whose job never reached the queue
+// (the API process died between commit and dispatch) is dispatched again; a run whose job is
+// gone or failed while the run still looks active is failed as WORKER_LOST.
+import type { Logger } from '../logger.js';
+import type { PrismaClient } from '../generated/prisma/client.js';
+import type { JobDispatcher } from './dispatch.js';
+import type { RunExecutor } from './executor.js';
+
+export class Reconciler {
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly dispatcher: JobDispatcher,
+    private readonly executor: RunExecutor,
+    private readonly log: Logger,
+    private readonly intervalMs: number,
+    /** Runs younger than this are left alone: their dispatch may still be in flight. */
+    private readonly graceMs = Math.max(intervalMs, 5_000),
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => void this.sweep().catch((err) => this.log.warn({ err }, 'reconcile sweep failed')), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+  }
+
+  /** One pass; returns how many runs it repaired. */
+  async sweep(): Promise<{ redispatched: number; failed: number }> {
+    if (this.running) return { redispatched: 0, failed: 0 };
+    this.running = true;
+    try {
+      const stale = await this.prisma.operationRun.findMany({
+        where: { parentId: null, status: { in: ['QUEUED', 'RUNNING'] }, createdAt: { lt: new Date(Date.now() - this.graceMs) } },
+        orderBy: { createdAt: 'asc' },
+        take: 200,
+      });
+      let redispatched = 0;
+      let failed = 0;
+      for (const run of stale) {
+        const job = await this.dispatcher.queue.getJob(run.id);
+        const state = job ? await job.getState() : 'missing';
+        if (state === 'missing' && run.status === 'QUEUED') {
+          await this.dispatcher.dispatch(run);
+          redispatched++;
+        } else if (state === 'missing' || state === 'failed' || state === 'completed') {
+          await this.executor.abandon(run.id, 'WORKER_LOST');
+          failed++;
+        }
+      }
+      if (redispatched || failed) this.log.warn({ redispatched, failed }, 'reconciled runs');
+      return { redispatched, failed };
+    } finally {
+      this.running = false;
+    }
+  }
+}

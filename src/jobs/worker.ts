@@ -1,0 +1,55 @@
+// BullMQ worker: a thin adapter from a job (id = run id) to RunExecutor, plus the reconciler.
+import { Worker } from 'bullmq';
+import { Redis } from 'ioredis';
+import { redisOptions, type Services } from '../app.js';
+import { createProvider } from '../providers/factory.js';
+import type { Provider } from '../providers/provider.js';
+import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
+import { RunExecutor } from './executor.js';
+import { Reconciler } from './reconciler.js';
+
+export type Workers = { worker: Worker<OperationJobData>; executor: RunExecutor; reconciler: Reconciler; close(): Promise<void> };
+
+export async function startWorkers(services: Services, options: { provider?: Provider } = {}): Promise<Workers> {
+  const { config, log } = services;
+  const executor = new RunExecutor(services.prisma, services.lifecycle, options.provider ?? createProvider(config), {
+    maxAttempts: config.RUN_MAX_ATTEMPTS,
+    baseDelayMs: config.RETRY_BASE_MS,
+    maxDelayMs: 60_000,
+  }, log.child({ component: 'executor' }));
+  // Workers need a connection that never gives up on a command (BullMQ refuses one otherwise).
+  const connection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
+  const worker = new Worker<OperationJobData>(OPERATIONS_QUEUE, async (job) => void (await executor.execute(job.data.runId)), {
+    connection,
+    prefix: `${config.REDIS_PREFIX}:bull`,
+    concurrency: config.WORKER_CONCURRENCY,
+    lockDuration: config.WORKER_LOCK_MS,
+    stalledInterval: config.WORKER_LOCK_MS,
+    // A job whose worker died is handed to another worker this many times before it is failed.
+    maxStalledCount: 2,
+  });
+  worker.on('failed', (job, err) => {
+    if (!job) return;
+    const stalled = /stalled/i.test(err.message);
+    log.error({ runId: job.data.runId, err: err.message }, stalled ? 'job stalled too often' : 'job failed outside its handler');
+    void executor.abandon(job.data.runId, stalled ? 'WORKER_LOST' : 'INTERNAL_ERROR').catch((e) => log.error({ err: e }, 'could not fail abandoned run'));
+  });
+  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  await worker.waitUntilReady();
+
+  const reconciler = new Reconciler(services.prisma, services.dispatcher, executor, log.child({ component: 'reconciler' }), config.RECONCILE_INTERVAL_MS);
+  reconciler.start();
+
+  return {
+    worker,
+    executor,
+    reconciler,
+    async close() {
+      reconciler.stop();
+      // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.
+      await worker.close();
+      connection.disconnect();
+    },
+  };
+}

@@ -1,0 +1,48 @@
+// Run and notification events over Redis pub/sub, so a transition in a worker process reaches
+// subscribers on every API process. Channel names carry the environment's prefix: Redis
+// pub/sub ignores the DB index, and tests run side by side on one Redis.
+import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
+import { createPubSub, map, pipe, type PubSub } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+import type { OperationRun } from '../generated/prisma/client.js';
+import type { NotificationEvent, RunEvent, RunEventPublisher } from '../runs/events.js';
+
+type Topics = Record<string, [unknown]>;
+
+export class RealtimeBus implements RunEventPublisher {
+  readonly pubsub: PubSub<Topics>;
+  readonly runsTopic: string;
+  readonly notificationsTopic: string;
+
+  constructor(publishClient: Redis, subscribeClient: Redis, prefix: string) {
+    this.pubsub = createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+    this.runsTopic = `${prefix}:events:runs`;
+    this.notificationsTopic = `${prefix}:events:notifications`;
+  }
+
+  async runUpdated(event: RunEvent): Promise<void> {
+    this.pubsub.publish(this.runsTopic, event);
+  }
+
+  async notificationCreated(event: NotificationEvent): Promise<void> {
+    this.pubsub.publish(this.notificationsTopic, event);
+  }
+
+  runEvents(): AsyncIterable<RunEvent> {
+    return pipe(this.pubsub.subscribe(this.runsTopic), map((raw) => reviveRunEvent(raw as RunEvent)));
+  }
+
+  notificationEvents(): AsyncIterable<NotificationEvent> {
+    return this.pubsub.subscribe(this.notificationsTopic) as AsyncIterable<NotificationEvent>;
+  }
+}
+
+/** JSON turned the run's dates into strings; the schema's DateTime wants them back. */
+function reviveRunEvent(event: RunEvent): RunEvent {
+  const run = event.run as OperationRun & Record<string, unknown>;
+  for (const key of ['createdAt', 'startedAt', 'finishedAt'] as const) {
+    const value = run[key] as unknown;
+    if (typeof value === 'string') (run as Record<string, unknown>)[key] = new Date(value);
+  }
+  return event;
+}

@@ -1,0 +1,131 @@
+// The HTTP server: GraphQL (and GraphiQL) at /graphql, graphql-ws subscriptions on the same
+// path, SSE subscriptions through Yoga, /health and /ready.
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { type ExecutionArgs, type GraphQLError } from 'graphql';
+import { createYoga, type YogaServerInstance } from 'graphql-yoga';
+import { useServer } from 'graphql-ws/use/ws';
+import { WebSocketServer } from 'ws';
+import type { Services } from './app.js';
+import { authenticate } from './auth/viewer.js';
+import type { GraphQLContext } from './graphql/context.js';
+import { maskError } from './graphql/plugins/errors.js';
+import { schema } from './graphql/schema/index.js';
+
+type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
+
+const DEFAULT_QUERY = `# atlas-gate GraphiQL. Get a token with \`npm run token -- owner@contoso.test\` and add a header:
+#   { "Authorization": "Bearer <token>" }
+query Tenants {
+  me { email displayName }
+  tenants { id name status providerConnections { id displayName enabled credentialState isDefault } }
+}
+`;
+
+export type ApiServer = { http: Server; yoga: YogaServerInstance<ServerContext, GraphQLContext>; url: string; close(): Promise<void> };
+
+export function createYogaApp(services: Services): YogaServerInstance<ServerContext, GraphQLContext> {
+  const armor = new EnvelopArmor({
+    maxDepth: { n: 12 },
+    maxAliases: { n: 20 },
+    costLimit: { maxCost: 20_000 },
+    maxTokens: { n: 2_000 },
+    blockFieldSuggestion: { enabled: true },
+  });
+  return createYoga<ServerContext, GraphQLContext>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'atlas-gate', defaultQuery: DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    maskedErrors: { isDev: false, maskError: maskError(services.log) },
+    logging: false,
+    plugins: [...armor.protect().plugins],
+    context: async ({ request, connectionParams }) => {
+      const header = typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : request?.headers.get('authorization');
+      return { services, viewer: await authenticate(services.tokens, services.prisma, header) };
+    },
+  });
+}
+
+export async function startServer(services: Services, port = services.config.PORT, host = '0.0.0.0'): Promise<ApiServer> {
+  const yoga = createYogaApp(services);
+  const http = createServer(async (req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path === '/health') return json(res, 200, { status: 'ok' });
+    if (path === '/ready') {
+      const checks = await readiness(services);
+      return json(res, checks.ok ? 200 : 503, checks);
+    }
+    return yoga.handle(req, res, { req });
+  });
+
+  const wss = new WebSocketServer({ server: http, path: yoga.graphqlEndpoint });
+  const ws = useServer<Record<string, unknown>>(
+    {
+      // A missing, invalid or expired token closes the socket with 4403 Forbidden.
+      onConnect: async (ctx) => {
+        const header = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
+        return (await authenticate(services.tokens, services.prisma, header)) !== null;
+      },
+      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+      onSubscribe: async (ctx, _id, payload) => {
+        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+          ...ctx,
+          req: (ctx.extra as { request: IncomingMessage }).request,
+          connectionParams: ctx.connectionParams,
+          params: payload,
+        });
+        const document = parse(payload.query);
+        const errors = validate(s, document) as readonly GraphQLError[];
+        if (errors.length) return [...errors];
+        return {
+          schema: s,
+          operationName: payload.operationName,
+          document,
+          variableValues: payload.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+      },
+    },
+    wss,
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    // ws re-emits EADDRINUSE and only logs it: fail the start instead of serving nothing.
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve();
+    });
+  });
+  http.on('error', (err) => services.log.error({ err }, 'http server error'));
+  const address = http.address();
+  const actualPort = typeof address === 'object' && address ? address.port : port;
+  return {
+    http,
+    yoga,
+    url: `http://127.0.0.1:${actualPort}`,
+    async close() {
+      await ws.dispose();
+      wss.close();
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+
+async function readiness(services: Services) {
+  const [postgres, redis] = await Promise.all([
+    services.prisma.$queryRaw`SELECT 1`.then(() => 'ok', () => 'unreachable'),
+    services.redis.ping().then(() => 'ok', () => 'unreachable'),
+  ]);
+  return { ok: postgres === 'ok' && redis === 'ok', postgres, redis };
+}
+
+function json(res: import('node:http').ServerResponse, status: number, body: unknown) {
+  res.writeHead(status, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}

@@ -1,0 +1,104 @@
+// The GraphQL documents the tests send, typed by codegen (`npm run codegen`).
+import { graphql } from '../generated/gql.js';
+
+export const MeAndTenants = graphql(`
+  query MeAndTenants {
+    me { id email displayName }
+    tenants { id name status providerConnections { id displayName enabled credentialState isDefault } restoreRuns { id status } }
+  }
+`);
+
+export const TenantById = graphql(`
+  query TenantById($id: ID!) {
+    tenant(id: $id) { id name }
+  }
+`);
+
+
+export const StartResultFields = graphql(`
+  fragment StartResultFields on StartResult {
+    __typename
+    ... on StartOutcome { status message nextSteps { label action url } }
+    ... on StartAccepted { runUrl run { id status type providerConnection { id } initiator { email } children { id type status step } } }
+    ... on StartDeduped { runUrl run { id status type } }
+    ... on StartScopeBusy { runUrl blockingRun { id status type } }
+    ... on StartBlocked { reason { code message } run { id status type providerConnection { id } reason { code message nextSteps { action } } } }
+  }
+`);
+
+export const StartDirectorySync = graphql(`
+  mutation StartDirectorySync($tenantId: ID!, $kind: DirectorySyncKind! = GROUPS, $providerConnectionId: ID) {
+    result: startDirectorySync(tenantId: $tenantId, kind: $kind, providerConnectionId: $providerConnectionId) {
+      ...StartResultFields
+    }
+  }
+`);
+
+export const StartTenantVerification = graphql(`
+  mutation StartTenantVerification($tenantId: ID!, $providerConnectionId: ID) {
+    result: startTenantVerification(tenantId: $tenantId, providerConnectionId: $providerConnectionId) {
+      ...StartResultFields
+    }
+  }
+`);
+
+export const StartRestore = graphql(`
+  mutation StartRestore($restoreRunId: ID!, $providerConnectionId: ID) {
+    result: startRestore(restoreRunId: $restoreRunId, providerConnectionId: $providerConnectionId) {
+      ...StartResultFields
+    }
+  }
+`);
+
+export const StartConnectionCheck = graphql(`
+  mutation StartConnectionCheck($providerConnectionId: ID!) {
+    result: startProviderConnectionCheck(providerConnectionId: $providerConnectionId) {
+      ...StartResultFields
+    }
+  }
+`);
+
+export const StartBootstrap = graphql(`
+  mutation StartBootstrap($tenantId: ID!, $providerConnectionId: ID) {
+    result: startOnboardingBootstrap(tenantId: $tenantId, providerConnectionId: $providerConnectionId) {
+      ...StartResultFields
+    }
+  }
+`);
+
+export const OperationRunById = graphql(`
+  query OperationRunById($id: ID!) {
+    operationRun(id: $id) {
+      id type status url attempts
+      tenant { id name }
+      providerConnection { id }
+      initiator { email }
+      reason { code message nextSteps { label action url } }
+      summary { total succeeded failed skipped }
+      parent { id }
+      children { id type status step reason { code message } }
+      createdAt startedAt finishedAt
+    }
+  }
+`);
+
+export const OperationRuns = graphql(`
+  query OperationRuns($filter: OperationRunFilter, $first: Int, $after: String) {
+    operationRuns(filter: $filter, first: $first, after: $after) {
+      edges { cursor node { id type status initiator { email } tenant { name } reason { code } } }
+      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+    }
+  }
+`);
+
+export const Notifications = graphql(`
+  query Notifications($unreadOnly: Boolean) {
+    notifications(unreadOnly: $unreadOnly) { id title body url readAt createdAt run { id status } }
+  }
+`);
+
+export const MarkNotificationRead = graphql(`
+  mutation MarkNotificationRead($id: ID!) {
+    markNotificationRead(id: $id) { id readAt }
+  }
+`);
