@@ -27,7 +27,7 @@ export type Services = {
   close(): Promise<void>;
 };
 
-export type ServiceOptions = { log?: Logger; gate?: StartGateOptions; dbPoolSize?: number };
+export type ServiceOptions = { log?: Logger; gate?: StartGateOptions; dbPoolSize?: number; scopeLockTtlMs?: number };
 
 export function redisOptions(url: string): RedisOptions {
   const parsed = new URL(url);
@@ -50,7 +50,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX);
   const lifecycle = new RunLifecycle(prisma, bus, config.PUBLIC_APP_URL, log);
   const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX);
-  const scopeLock = new ScopeLock(redis, config.REDIS_PREFIX);
+  const scopeLock = new ScopeLock(redis, config.REDIS_PREFIX, options.scopeLockTtlMs);
   const gate = new StartGate(prisma, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
 

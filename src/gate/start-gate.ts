@@ -188,12 +188,13 @@ export class StartGate {
   /**
    * The database fence: the tenant row lock serialises admissions on one tenant even when a
    * Redlock lease expired mid-section, and the partial unique index on active dedupe keys turns
-   * any remaining duplicate into an ALREADY_RUNNING answer.
+   * any remaining duplicate into an ALREADY_RUNNING answer. NO KEY UPDATE, not UPDATE: inserts
+   * that merely reference the tenant (blocked runs, directory rows) need not wait for it.
    */
   private async admitLocked(op: OperationDefinition, req: StartRequest, run: Parameters<RunLifecycle['recordBlocked']>[0]): Promise<StartOutcome> {
     try {
       const outcome = await this.prisma.$transaction(async (tx) => {
-        await tx.$queryRaw`SELECT id FROM "Tenant" WHERE id = ${run.tenantId}::uuid FOR UPDATE`;
+        await tx.$queryRaw`SELECT id FROM "Tenant" WHERE id = ${run.tenantId}::uuid FOR NO KEY UPDATE`;
         const conflict = await this.activeConflict(tx, op, run.tenantId, run.dedupeKey);
         if (conflict) return conflict;
         await this.racepoints.beforeInsert?.(req);

@@ -6,7 +6,8 @@ import type { Redis } from 'ioredis';
 import type { OperationRun } from '../generated/prisma/client.js';
 
 export const OPERATIONS_QUEUE = 'operations';
-export type OperationJobData = { runId: string };
+/** The run to execute and, for operators reading the queue, the connection pinned on it. */
+export type OperationJobData = { runId: string; providerConnectionId: string | null };
 
 export class JobDispatcher {
   readonly queue: Queue<OperationJobData>;
@@ -26,8 +27,8 @@ export class JobDispatcher {
   }
 
   /** Job id = run id: dispatching the same run twice queues one job. */
-  async dispatch(run: Pick<OperationRun, 'id' | 'type'>): Promise<void> {
-    await this.queue.add(run.type, { runId: run.id }, { jobId: run.id });
+  async dispatch(run: Pick<OperationRun, 'id' | 'type' | 'providerConnectionId'>): Promise<void> {
+    await this.queue.add(run.type, { runId: run.id, providerConnectionId: run.providerConnectionId }, { jobId: run.id });
   }
 
   async close(): Promise<void> {

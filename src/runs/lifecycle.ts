@@ -25,7 +25,13 @@ export type NewRun = {
   scopeClass: ScopeClass;
 };
 
-export type RunEnd = { status: TerminalStatus; summary?: Partial<Summary>; reason?: { code: ReasonCode; step?: string } };
+export type RunEnd = {
+  status: TerminalStatus;
+  summary?: Partial<Summary>;
+  reason?: { code: ReasonCode; step?: string };
+  /** False when the initiator already got the answer synchronously (a start that could not be queued). */
+  notify?: boolean;
+};
 
 const RESTORE_OUTCOME: Record<TerminalStatus, RestoreRunStatus> = {
   SUCCEEDED: 'COMPLETED',
@@ -129,7 +135,7 @@ export class RunLifecycle {
         if (run.restoreRunId && run.type === 'RESTORE_EXECUTE') {
           await tx.restoreRun.update({ where: { id: run.restoreRunId }, data: { status: RESTORE_OUTCOME[end.status] } });
         }
-        if (run.initiatorId && !run.parentId) {
+        if (run.initiatorId && !run.parentId && end.notify !== false) {
           return this.notify(tx, run, tenantName);
         }
         return null;
@@ -139,7 +145,7 @@ export class RunLifecycle {
 
   /** The run row exists but its job could not be queued: it must not stay QUEUED forever. */
   async failDispatch(runId: string): Promise<void> {
-    await this.finish(runId, { status: 'FAILED', reason: { code: 'DISPATCH_FAILED' } });
+    await this.finish(runId, { status: 'FAILED', reason: { code: 'DISPATCH_FAILED' }, notify: false });
     await this.cancelPendingSteps(runId, 'DISPATCH_FAILED');
   }
 

@@ -20,6 +20,8 @@ export type World = {
   spawnServices(options?: ServiceOptions): Services;
   token(email: string): Promise<string>;
   gql<R, V>(doc: TypedDocumentNode<R, V>, variables?: V, as?: string | null): Promise<ExecutionResult<R>>;
+  /** Back to the seeded state: no runs, no notifications, no jobs, demo fixtures as seeded. */
+  reset(): Promise<void>;
   close(): Promise<void>;
 };
 
@@ -66,6 +68,12 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
       if (as) headers.authorization = `Bearer ${await token(as)}`;
       const res = await yoga.fetch('http://atlas.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query: print(doc), variables }) });
       return (await res.json()) as ExecutionResult<never>;
+    },
+    async reset() {
+      await services.prisma.notification.deleteMany();
+      await services.prisma.operationRun.deleteMany();
+      await services.dispatcher.queue.obliterate({ force: true });
+      await seedDemo(services.prisma);
     },
     async close() {
       for (const s of spawned) await s.close().catch(() => undefined);

@@ -1,0 +1,76 @@
+// Structural guards: the gate's dispatch step is the only way onto the queue, and every
+// operation type is fully wired (registry entry, handler, mutation).
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { buildSchema } from 'graphql';
+import { OPERATIONS } from '../../src/gate/registry.js';
+import { OperationType } from '../../src/generated/prisma/enums.js';
+import { START_MUTATIONS } from '../../src/graphql/schema/starts.js';
+import { printSchemaSnapshot } from '../../src/graphql/snapshot.js';
+
+const SRC = path.resolve(import.meta.dirname, '../../src');
+
+async function sourceFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true });
+  const nested = await Promise.all(
+    entries.map((e) => (e.isDirectory() ? (e.name === 'generated' ? [] : sourceFiles(path.join(dir, e.name))) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [])),
+  );
+  return nested.flat();
+}
+
+describe('dispatch guard', () => {
+  it('only src/jobs/dispatch.ts touches a BullMQ queue or flow producer to add jobs', async () => {
+    const offenders: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      const rel = path.relative(SRC, file);
+      const text = await readFile(file, 'utf8');
+      const adds = /\.(add|addBulk)\s*\(|new\s+FlowProducer\b|\bnew\s+Queue\b/.test(text.replace(/\/\/.*$/gm, ''));
+      if (adds && rel !== path.join('jobs', 'dispatch.ts')) offenders.push(rel);
+    }
+    expect(offenders, 'enqueue outside the dispatcher: route it through the start gate').toEqual([]);
+  });
+
+  it("only the gate's dispatch step and the reconciler call the dispatcher", async () => {
+    const callers: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      if (/\.dispatch\(/.test(await readFile(file, 'utf8'))) callers.push(path.relative(SRC, file));
+    }
+    expect(callers.sort()).toEqual([path.join('gate', 'start-gate.ts'), path.join('jobs', 'reconciler.ts')]);
+    const gate = await readFile(path.join(SRC, 'gate', 'start-gate.ts'), 'utf8');
+    expect(gate.match(/this\.dispatcher\.dispatch\(/g)).toHaveLength(1);
+  });
+});
+
+describe('operation registry', () => {
+  const schema = buildSchema(printSchemaSnapshot());
+  const mutations = schema.getMutationType()!.getFields();
+
+  it.each(Object.values(OperationType))('%s has a registry entry, a handler and a start mutation returning StartResult', (type) => {
+    const op = OPERATIONS[type];
+    expect(op?.type).toBe(type);
+    expect(op.label).toMatch(/^[A-Z]/);
+    expect(typeof op.handler).toBe('function');
+    expect(op.roles.length).toBeGreaterThan(0);
+    expect(op.roles).not.toContain('READONLY');
+    const mutation = mutations[START_MUTATIONS[type]];
+    expect(mutation, `no mutation ${START_MUTATIONS[type]}`).toBeDefined();
+    expect(String(mutation.type)).toBe('StartResult!');
+  });
+
+  it('labels are the contract vocabulary', () => {
+    expect(Object.fromEntries(Object.values(OPERATIONS).map((o) => [o.type, o.label]))).toEqual({
+      RESTORE_EXECUTE: 'Restore',
+      DIRECTORY_GROUPS_SYNC: 'Group sync',
+      ROLE_DEFINITIONS_SYNC: 'Role definitions sync',
+      TENANT_VERIFICATION: 'Tenant verification',
+      PROVIDER_CONNECTION_CHECK: 'Connection check',
+      ONBOARDING_BOOTSTRAP: 'Onboarding bootstrap',
+    });
+  });
+
+  it('every start mutation in the schema belongs to an operation type', () => {
+    const starts = Object.keys(mutations).filter((name) => name.startsWith('start'));
+    expect(new Set(starts)).toEqual(new Set(Object.values(START_MUTATIONS)));
+  });
+});
