@@ -21,8 +21,13 @@ export type StartRequest = {
   providerConnectionId?: string | null;
 };
 
-/** Who is starting: the user and their role in each workspace. */
-export type Initiator = { userId: string; roles: ReadonlyMap<string, Role> };
+/** Who is starting: a user with their role in each workspace, or the system (scheduled runs). */
+export type Initiator = { userId: string; roles: ReadonlyMap<string, Role> } | typeof SYSTEM;
+
+/** Scheduled and system starts: no initiator (so no notification), every workspace, every capability. */
+export const SYSTEM = { userId: null, roles: null } as const;
+
+const canSee = (initiator: Initiator, workspaceId: string) => initiator.roles === null || initiator.roles.has(workspaceId);
 
 export type StartOutcome =
   | { status: 'QUEUED'; op: OperationDefinition; run: OperationRun }
@@ -34,7 +39,7 @@ type Target = {
   tenant: Tenant;
   restoreRun: RestoreRun | null;
   connection: ProviderConnection | null;
-  role: Role | undefined;
+  role: Role | 'SYSTEM' | undefined;
 };
 
 /** Test seam: named pauses inside the admission, for deterministic race tests. */
@@ -67,7 +72,7 @@ export class StartGate {
     const target = await this.resolveTarget(op, req, initiator);
 
     // 3. Capability.
-    if (!target.role || !op.roles.includes(target.role)) throw forbidden(op.verb);
+    if (target.role !== 'SYSTEM' && !(target.role && op.roles.includes(target.role))) throw forbidden(op.verb);
 
     const run = {
       type: op.type,
@@ -107,21 +112,21 @@ export class StartGate {
         include: { tenant: { include: { providerConnections: true } } },
       });
       tenant = found?.tenant ?? null;
-      if (!tenant || !initiator.roles.has(tenant.workspaceId)) throw notFound('Provider connection');
+      if (!tenant || !canSee(initiator, tenant.workspaceId)) throw notFound('Provider connection');
     } else if (op.target === 'restoreRun') {
       if (!req.restoreRunId || !isUuid(req.restoreRunId)) throw notFound('Restore run');
       const found = await this.prisma.restoreRun.findUnique({
         where: { id: req.restoreRunId },
         include: { tenant: { include: { providerConnections: true } } },
       });
-      if (!found || !initiator.roles.has(found.tenant.workspaceId)) throw notFound('Restore run');
+      if (!found || !canSee(initiator, found.tenant.workspaceId)) throw notFound('Restore run');
       const { tenant: owner, ...row } = found;
       tenant = owner;
       restoreRun = row;
     } else {
       if (!req.tenantId || !isUuid(req.tenantId)) throw notFound('Tenant');
       tenant = await this.prisma.tenant.findUnique({ where: { id: req.tenantId }, include: { providerConnections: true } });
-      if (!tenant || !initiator.roles.has(tenant.workspaceId)) throw notFound('Tenant');
+      if (!tenant || !canSee(initiator, tenant.workspaceId)) throw notFound('Tenant');
     }
 
     // An explicit connection must belong to the target tenant; otherwise the tenant's default.
@@ -130,7 +135,8 @@ export class StartGate {
     if (connectionId && !connection) throw notFound('Provider connection');
 
     const { providerConnections: _, ...tenantRow } = tenant;
-    return { tenant: tenantRow, restoreRun, connection: connection ?? null, role: initiator.roles.get(tenant.workspaceId) };
+    const role = initiator.roles === null ? 'SYSTEM' : initiator.roles.get(tenant.workspaceId);
+    return { tenant: tenantRow, restoreRun, connection: connection ?? null, role };
   }
 
   /**

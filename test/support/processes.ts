@@ -1,0 +1,75 @@
+// Real atlas-gate processes for end-to-end tests: `src/main.ts` as an API or a worker, with the
+// test world's database and Redis prefix. Each waits until the process says it is ready.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import type { Config } from '../../src/config.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+
+export type AtlasProcess = { child: ChildProcess; port: number; url: string; output: string[]; stop(signal?: NodeJS.Signals): Promise<number | null> };
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Record<string, string> = {}): Promise<AtlasProcess> {
+  const port = role === 'api' ? await freePort() : 0;
+  const child = spawn(TSX, ['src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: config.DATABASE_URL,
+      REDIS_URL: config.REDIS_URL,
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      JWT_SECRET: config.JWT_SECRET,
+      PUBLIC_APP_URL: config.PUBLIC_APP_URL,
+      PORT: String(port),
+      WORKERS: role === 'api' ? 'off' : 'on',
+      LOG_LEVEL: 'info',
+      SIM_LATENCY_MS: String(config.SIM_LATENCY_MS),
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const ready = role === 'api' ? 'GraphiQL on' : 'workers started';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${role} did not start:\n${output.join('')}`)), 30_000);
+    const onData = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      if (output.join('').includes(ready)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`${role} exited with ${code}:\n${output.join('')}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  return {
+    child,
+    port,
+    url: `http://127.0.0.1:${port}`,
+    output,
+    stop: (signal = 'SIGTERM') =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode);
+        child.once('exit', (code) => resolve(code));
+        child.kill(signal);
+      }),
+  };
+}
