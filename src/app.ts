@@ -3,6 +3,7 @@
 // processes (separate Prisma and Redis clients).
 import { Redis, type RedisOptions } from 'ioredis';
 import { TokenService } from './auth/tokens.js';
+import { Authenticator } from './auth/viewer.js';
 import type { Config } from './config.js';
 import { createPrisma, type PrismaClient } from './db/prisma.js';
 import { StartResultPresenter } from './gate/presenter.js';
@@ -19,6 +20,7 @@ export type Services = {
   prisma: PrismaClient;
   redis: Redis;
   tokens: TokenService;
+  auth: Authenticator;
   bus: RealtimeBus;
   lifecycle: RunLifecycle;
   dispatcher: JobDispatcher;
@@ -47,6 +49,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const subscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
   for (const client of [redis, subscriber]) client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const tokens = new TokenService(config.JWT_SECRET);
+  const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
   const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX);
   const lifecycle = new RunLifecycle(prisma, bus, config.PUBLIC_APP_URL, log);
   const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX);
@@ -60,6 +63,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     prisma,
     redis,
     tokens,
+    auth,
     bus,
     lifecycle,
     dispatcher,

@@ -28,7 +28,7 @@ const schema = z
     REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('atlas'),
     GRAPH_AUTHORITY_URL: z.string().url().default('https://login.microsoftonline.com'),
     GRAPH_API_URL: z.string().url().default('https://graph.microsoft.com/v1.0'),
-    RATE_LIMIT_STARTS_PER_MINUTE: z.coerce.number().int().min(1).default(600),
+    VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_JWT_SECRET, {
     message: 'JWT_SECRET must be set to a real secret when NODE_ENV=production',

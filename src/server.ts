@@ -7,7 +7,6 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Services } from './app.js';
-import { authenticate } from './auth/viewer.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskError } from './graphql/plugins/errors.js';
 import { schema } from './graphql/schema/index.js';
@@ -42,7 +41,7 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
     plugins: [...armor.protect().plugins],
     context: async ({ request, connectionParams }) => {
       const header = typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : request?.headers.get('authorization');
-      return { services, viewer: await authenticate(services.tokens, services.prisma, header) };
+      return { services, viewer: await services.auth.authenticate(header) };
     },
   });
 }
@@ -65,7 +64,7 @@ export async function startServer(services: Services, port = services.config.POR
       // A missing, invalid or expired token closes the socket with 4403 Forbidden.
       onConnect: async (ctx) => {
         const header = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
-        return (await authenticate(services.tokens, services.prisma, header)) !== null;
+        return (await services.auth.authenticate(header)) !== null;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
       subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,

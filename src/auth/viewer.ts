@@ -2,23 +2,50 @@
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 import { isUuid, unauthenticated } from '../errors.js';
-import type { TokenService } from './tokens.js';
-import { bearerToken } from './tokens.js';
+import { bearerToken, type TokenService } from './tokens.js';
 
 export type Viewer = { userId: string; roles: ReadonlyMap<string, Role> };
 
-/** The viewer for an Authorization header value; null for a missing, invalid or expired token or an unknown user. */
-export async function authenticate(tokens: TokenService, prisma: PrismaClient, authorization: string | null | undefined): Promise<Viewer | null> {
-  const token = bearerToken(authorization);
-  if (!token) return null;
-  const claims = await tokens.verify(token);
-  if (!claims || !isUuid(claims.userId)) return null;
-  const memberships = await prisma.membership.findMany({ where: { userId: claims.userId }, select: { workspaceId: true, role: true } });
-  if (!memberships.length) {
-    const user = await prisma.user.findUnique({ where: { id: claims.userId }, select: { id: true } });
-    if (!user) return null;
+/**
+ * Resolves bearer tokens to viewers. A user's memberships are cached for `cacheMs` (2 s by
+ * default): every request needs them, and one query per request was the largest fixed cost of
+ * a trivial query. A revoked membership therefore lasts at most that long on HTTP.
+ */
+export class Authenticator {
+  private readonly cache = new Map<string, { at: number; viewer: Promise<Viewer | null> }>();
+
+  constructor(
+    private readonly tokens: TokenService,
+    private readonly prisma: PrismaClient,
+    private readonly cacheMs = 2_000,
+  ) {}
+
+  /** The viewer for an Authorization header value; null for a missing, invalid or expired token or an unknown user. */
+  async authenticate(authorization: string | null | undefined): Promise<Viewer | null> {
+    const token = bearerToken(authorization);
+    if (!token) return null;
+    const claims = await this.tokens.verify(token);
+    if (!claims || !isUuid(claims.userId)) return null;
+    const now = Date.now();
+    const hit = this.cache.get(claims.userId);
+    if (hit && now - hit.at < this.cacheMs) return hit.viewer;
+    const viewer = this.load(claims.userId);
+    if (this.cacheMs > 0) {
+      if (this.cache.size > 50_000) this.cache.clear();
+      this.cache.set(claims.userId, { at: now, viewer });
+      viewer.catch(() => this.cache.delete(claims.userId));
+    }
+    return viewer;
   }
-  return { userId: claims.userId, roles: new Map(memberships.map((m) => [m.workspaceId, m.role])) };
+
+  private async load(userId: string): Promise<Viewer | null> {
+    const user = await this.prisma.user.findUnique({
+      where: { id: userId },
+      select: { memberships: { select: { workspaceId: true, role: true } } },
+    });
+    if (!user) return null;
+    return { userId, roles: new Map(user.memberships.map((m) => [m.workspaceId, m.role])) };
+  }
 }
 
 export function requireViewer(viewer: Viewer | null): Viewer {

@@ -16,6 +16,8 @@ export type ExecutionReasonCode =
   | 'PROVIDER_PERMISSION_DENIED'
   | 'PROVIDER_ERROR'
   | 'RESTORE_ITEMS_FAILED'
+  | 'RESTORE_ITEMS_PARTIALLY_FAILED'
+  | 'VERIFICATION_CHECKS_FAILED'
   | 'BOOTSTRAP_STEP_FAILED'
   | 'CANCELLED_AFTER_FAILED_STEP'
   | 'WORKER_LOST'
@@ -87,6 +89,14 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
   RESTORE_ITEMS_FAILED: {
     message: () => 'every restore item failed to apply',
     nextSteps: (s) => [{ label: 'Open restore run', action: 'OPEN_RESTORE_RUN', url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}` }],
+  },
+  RESTORE_ITEMS_PARTIALLY_FAILED: {
+    message: () => 'some restore items failed to apply',
+    nextSteps: (s) => [{ label: 'Open restore run', action: 'OPEN_RESTORE_RUN', url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}` }],
+  },
+  VERIFICATION_CHECKS_FAILED: {
+    message: () => 'the tenant did not pass every verification check',
+    nextSteps: (s) => [{ label: 'Open verification report', action: 'OPEN_TENANT_VERIFICATION', url: `${tenantRoute(s)}/verification` }],
   },
   BOOTSTRAP_STEP_FAILED: {
     message: (s) => `the ${s.step ?? 'bootstrap'} step failed`,

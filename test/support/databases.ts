@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
+import { inject } from 'vitest';
 
 /** The server tests create their databases on; TEST_DATABASE_URL overrides (its database name is ignored). */
 const BASE = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-export const TEMPLATE_DB = 'atlas_gate_test_template';
 
 export function testDatabaseUrl(name: string): string {
   const url = new URL(BASE);
@@ -28,7 +28,16 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 /** A fresh database cloned from the migrated template. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = uniqueName('atlas_gate_test');
-  await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${TEMPLATE_DB}"`));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDatabase')}"`));
+      break;
+    } catch (err) {
+      // 55006: another file is cloning the template at this very moment.
+      if ((err as { code?: string }).code !== '55006' || attempt >= 20) throw err;
+      await new Promise((r) => setTimeout(r, 50 * attempt));
+    }
+  }
   return {
     name,
     url: testDatabaseUrl(name),

@@ -1,27 +1,22 @@
 // Once per `vitest run`: a migrated template database that each test file clones (CREATE
-// DATABASE ... TEMPLATE is far faster than migrating per file). Dropped at the end.
-import pg from 'pg';
+// DATABASE ... TEMPLATE is far faster than migrating per file). Its name is unique to the run,
+// so two runs side by side never drop each other's template; it is dropped at the end.
+import type { TestProject } from 'vitest/node';
 import { ensureDatabase, migrate } from '../../src/db/migrate.js';
-import { adminUrl, TEMPLATE_DB, testDatabaseUrl } from './databases.js';
+import { testDatabaseUrl, uniqueName, withAdmin } from './databases.js';
 
-export async function setup() {
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${TEMPLATE_DB}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
+declare module 'vitest' {
+  export interface ProvidedContext {
+    templateDatabase: string;
   }
-  await ensureDatabase(testDatabaseUrl(TEMPLATE_DB));
-  await migrate(testDatabaseUrl(TEMPLATE_DB));
 }
 
-export async function teardown() {
-  const admin = new pg.Client({ connectionString: adminUrl() });
-  await admin.connect();
-  try {
-    await admin.query(`DROP DATABASE IF EXISTS "${TEMPLATE_DB}" WITH (FORCE)`);
-  } finally {
-    await admin.end();
-  }
+export default async function setup(project: TestProject) {
+  const template = uniqueName('atlas_gate_test_tpl');
+  await ensureDatabase(testDatabaseUrl(template));
+  await migrate(testDatabaseUrl(template));
+  project.provide('templateDatabase', template);
+  return async () => {
+    await withAdmin((c) => c.query(`DROP DATABASE IF EXISTS "${template}" WITH (FORCE)`));
+  };
 }

@@ -3,13 +3,13 @@
 // it drops only what it created.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
-import { Redis } from 'ioredis';
 import { seedDemo, stableId } from '../../prisma/seed.js';
-import { createServices, redisOptions, type ServiceOptions, type Services } from '../../src/app.js';
+import { createServices, type ServiceOptions, type Services } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { createYogaApp } from '../../src/server.js';
 import { createTestDatabase, uniqueName } from './databases.js';
+import { deleteRedisPrefix } from './redis.js';
 
 export type World = {
   config: Config;
@@ -81,18 +81,4 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
       await db.drop();
     },
   };
-}
-
-export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(redisOptions(url));
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -24,7 +24,7 @@ export async function executeRestore(ctx: JobContext): Promise<HandlerResult> {
   }
   if (summary.failed === 0) return { status: 'SUCCEEDED', summary };
   if (summary.failed === summary.total) return { status: 'FAILED', summary, reason: { code: 'RESTORE_ITEMS_FAILED' } };
-  return { status: 'PARTIALLY_SUCCEEDED', summary, reason: { code: 'RESTORE_ITEMS_FAILED' } };
+  return { status: 'PARTIALLY_SUCCEEDED', summary, reason: { code: 'RESTORE_ITEMS_PARTIALLY_FAILED' } };
 }
 
 /** Errors about the connection itself fail every item the same way: end the run with that reason. */

@@ -9,6 +9,6 @@ export async function verifyTenant(ctx: JobContext): Promise<HandlerResult> {
   return {
     status: failed === 0 ? 'SUCCEEDED' : passed === 0 ? 'FAILED' : 'PARTIALLY_SUCCEEDED',
     summary: { total: report.checks.length, succeeded: passed, failed, skipped: 0 },
-    ...(failed ? { reason: { code: 'PROVIDER_ERROR' as const } } : {}),
+    ...(failed ? { reason: { code: 'VERIFICATION_CHECKS_FAILED' as const } } : {}),
   };
 }

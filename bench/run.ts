@@ -1,0 +1,251 @@
+// `npm run bench`: admission and fan-out figures on this machine (a benchmark, not a test).
+// Starts two API processes and one worker process the way production would, on its own database
+// (atlas_gate_bench, recreated each run) and Redis prefix, seeds 2,000 tenants, drives load from
+// this process, prints a table and writes bench/results.json.
+import { writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import { createClient } from 'graphql-ws';
+import pg from 'pg';
+import WebSocket from 'ws';
+import { seedDemo, stableId } from '../prisma/seed.js';
+import { TokenService } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
+import { ensureDatabase, migrate } from '../src/db/migrate.js';
+import { createPrisma } from '../src/db/prisma.js';
+import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
+import { deleteRedisPrefix } from '../test/support/redis.js';
+
+const TENANTS = 2_000;
+const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
+const base = loadConfig();
+const dbUrl = new URL(base.DATABASE_URL);
+dbUrl.pathname = '/atlas_gate_bench';
+const config = {
+  ...base,
+  DATABASE_URL: dbUrl.toString(),
+  REDIS_PREFIX: `atlas-bench-${process.pid}`,
+  LOG_LEVEL: 'warn' as const,
+  SIM_LATENCY_MS: 1500,
+  // The processes run with NODE_ENV=production, which refuses the development secret.
+  JWT_SECRET: 'atlas-gate-bench-only-secret-not-for-production',
+};
+const tokens = new TokenService(config.JWT_SECRET);
+
+type Stats = { requests: number; seconds: number; rps: number; p50: number; p99: number; errors: number };
+
+function stats(latencies: number[], seconds: number, errors: number): Stats {
+  const sorted = [...latencies].sort((a, b) => a - b);
+  const pick = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
+  return { requests: sorted.length, seconds: round(seconds), rps: round(sorted.length / seconds), p50: round(pick(0.5)), p99: round(pick(0.99)), errors };
+}
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** `clients` concurrent loops; each calls `next(i)` until it returns null or the time is up. */
+async function drive(clients: number, seconds: number, next: (client: number, n: number) => (() => Promise<boolean>) | null): Promise<Stats> {
+  const latencies: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: clients }, async (_, client) => {
+      for (let n = 0; performance.now() < deadline; n++) {
+        const call = next(client, n);
+        if (!call) return;
+        const t0 = performance.now();
+        const ok = await call().catch(() => false);
+        latencies.push(performance.now() - t0);
+        if (!ok) errors++;
+      }
+    }),
+  );
+  return stats(latencies, (performance.now() - started) / 1000, errors);
+}
+
+async function post(url: string, token: string, query: string, variables: Record<string, unknown> = {}) {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await res.json()) as { data?: any; errors?: unknown[] };
+}
+
+const START = `mutation ($tenantId: ID!, $kind: DirectorySyncKind!) { startDirectorySync(tenantId: $tenantId, kind: $kind) { __typename ... on StartOutcome { status } } }`;
+const VERIFY = `mutation ($tenantId: ID!) { startTenantVerification(tenantId: $tenantId) { __typename ... on StartOutcome { status } } }`;
+
+async function seedBench(): Promise<string[]> {
+  const admin = new pg.Client({ connectionString: (() => { const u = new URL(config.DATABASE_URL); u.pathname = '/postgres'; return u.toString(); })() });
+  await admin.connect();
+  await admin.query('DROP DATABASE IF EXISTS atlas_gate_bench WITH (FORCE)');
+  await admin.end();
+  await ensureDatabase(config.DATABASE_URL);
+  await migrate(config.DATABASE_URL);
+  const prisma = createPrisma(config.DATABASE_URL, 4);
+  await seedDemo(prisma);
+  const workspaceId = stableId('workspace:Bench MSP');
+  const userId = stableId('user:bench@atlas.test');
+  await prisma.workspace.create({ data: { id: workspaceId, name: 'Bench MSP' } });
+  await prisma.user.create({ data: { id: userId, email: 'bench@atlas.test', displayName: 'Bench Operator' } });
+  await prisma.membership.create({ data: { userId, workspaceId, role: 'OWNER' } });
+  const tenantIds = Array.from({ length: TENANTS }, (_, i) => stableId(`bench-tenant:${i}`));
+  await prisma.tenant.createMany({
+    data: tenantIds.map((id, i) => ({ id, workspaceId, name: `Bench ${String(i).padStart(4, '0')}`, status: 'ACTIVE' as const, externalTenantId: stableId(`bench-entra:${i}`) })),
+  });
+  await prisma.providerConnection.createMany({
+    data: tenantIds.map((tenantId, i) => ({ id: stableId(`bench-connection:${i}`), tenantId, displayName: `Bench ${i} Graph`, credentialState: 'VALID' as const, isDefault: true })),
+  });
+  await prisma.$disconnect();
+  return tenantIds;
+}
+
+async function fanOut(apis: AtlasProcess[], token: string, tenantId: string, subscribers: number, transitions: number) {
+  const clients = [];
+  const latencies: number[] = [];
+  let received = 0;
+  const pending = new Map<string, number>(); // "runId:status" -> time the transition committed
+  for (let i = 0; i < subscribers; i++) {
+    const api = apis[i % apis.length];
+    const client = createClient({ url: `ws://127.0.0.1:${api.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+    clients.push(client);
+    client.subscribe(
+      { query: `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id status createdAt startedAt finishedAt } }`, variables: { t: tenantId } },
+      {
+        next: (value) => {
+          const now = Date.now();
+          const run = (value.data as any)?.operationRunUpdated;
+          if (!run) return;
+          const at = Date.parse(run.status === 'QUEUED' ? run.createdAt : run.status === 'RUNNING' ? run.startedAt : run.finishedAt);
+          latencies.push(now - at);
+          received++;
+          pending.set(`${run.id}:${run.status}`, at);
+        },
+        error: () => undefined,
+        complete: () => undefined,
+      },
+    );
+  }
+  await new Promise((r) => setTimeout(r, 3_000)); // every socket connected and subscribed
+  let runs = 0;
+  while (runs * 3 < transitions) {
+    const res = await post(apis[0].url, token, START, { tenantId, kind: 'GROUPS' });
+    if (res.data?.startDirectorySync?.__typename !== 'StartAccepted') throw new Error(`fan-out start not accepted: ${JSON.stringify(res)}`);
+    runs++;
+    const expected = runs * 3 * subscribers;
+    const deadline = Date.now() + 20_000;
+    while (received < expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  }
+  for (const c of clients) await c.dispose();
+  const s = stats(latencies, 1, 0);
+  return { subscribers, transitions: runs * 3, delivered: received, expected: runs * 3 * subscribers, p50: s.p50, p99: s.p99 };
+}
+
+async function main() {
+  console.log(`atlas-gate bench: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${PHASE_SECONDS}s per phase`);
+  const tenantIds = await seedBench();
+  const env = { NODE_ENV: 'production' };
+  const processes: AtlasProcess[] = [];
+  try {
+    const [apiA, apiB, worker] = await Promise.all([spawnAtlas('api', config, env), spawnAtlas('api', config, env), spawnAtlas('worker', config, env)]);
+    processes.push(apiA, apiB, worker);
+    const benchToken = await tokens.sign(stableId('user:bench@atlas.test'));
+
+    // Warm-up: JIT, connection pools, prepared statements.
+    await drive(16, 2, () => async () => !(await post(apiA.url, benchToken, '{ me { id } }')).errors);
+
+    const trivial = await drive(64, PHASE_SECONDS, () => async () => !(await post(apiA.url, benchToken, '{ me { id } }')).errors);
+    console.log('1. trivial query', trivial);
+
+    // Distinct tenants: each start is a fresh dedupe target, so every answer is an admission.
+    const kinds = ['TENANT_VERIFICATION', 'ROLE_DEFINITIONS', 'GROUPS'] as const;
+    const accepted: Record<string, Stats> = {};
+    for (const [i, clients] of [1, 16, 64].entries()) {
+      let cursor = 0;
+      const kind = kinds[i];
+      const result = await drive(clients, PHASE_SECONDS, () => {
+        const tenantId = tenantIds[cursor++];
+        if (!tenantId) return null;
+        return async () => {
+          const res = kind === 'TENANT_VERIFICATION' ? await post(apiA.url, benchToken, VERIFY, { tenantId }) : await post(apiA.url, benchToken, START, { tenantId, kind });
+          const field = res.data?.startTenantVerification ?? res.data?.startDirectorySync;
+          return field?.__typename === 'StartAccepted';
+        };
+      });
+      accepted[`c${clients}`] = result;
+      console.log(`2. accepted starts, ${clients} clients`, result);
+    }
+
+    const hotTenant = stableId('tenant:Contoso MSP:Alpine');
+    const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
+    const outcomes: Record<string, number> = {};
+    const hot = await drive(64, PHASE_SECONDS, () => async () => {
+      const res = await post(apiA.url, demoOwner, START, { tenantId: hotTenant, kind: 'GROUPS' });
+      const t = res.data?.startDirectorySync?.__typename ?? 'error';
+      outcomes[t] = (outcomes[t] ?? 0) + 1;
+      return t !== 'error';
+    });
+    console.log('3. hot tenant', hot, outcomes);
+
+    const fan = await fanOut([apiA, apiB], demoOwner, stableId('tenant:Contoso MSP:Elm'), 1_000, 9);
+    console.log('4. fan-out', fan);
+
+    // Scale-out race: 200 identical starts split across both API processes, all at once.
+    const raceTenant = tenantIds[tenantIds.length - 1];
+    const race = await Promise.all(
+      Array.from({ length: 200 }, (_, i) => post((i % 2 ? apiA : apiB).url, benchToken, `mutation ($t: ID!) { startOnboardingBootstrap(tenantId: $t) { __typename } }`, { t: raceTenant })),
+    );
+    const raceCounts: Record<string, number> = {};
+    for (const r of race) {
+      const t = (r.data as any)?.startOnboardingBootstrap?.__typename ?? 'error';
+      raceCounts[t] = (raceCounts[t] ?? 0) + 1;
+    }
+    console.log('5. scale-out race', raceCounts);
+
+    const results = {
+      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      date: new Date().toISOString(),
+      phaseSeconds: PHASE_SECONDS,
+      trivialQuery: trivial,
+      acceptedStarts: accepted,
+      hotTenant: { ...hot, outcomes },
+      fanOut: fan,
+      scaleOut: { starts: 200, processes: 2, outcomes: raceCounts, admitted: raceCounts.StartAccepted ?? 0 },
+      ratios: {
+        accepted64ToTrivial: round((accepted.c64.rps / trivial.rps) * 100) / 100,
+        hotTenantToTrivial: round((hot.rps / trivial.rps) * 100) / 100,
+      },
+    };
+    await writeFile(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+    printTable(results);
+    if (results.scaleOut.admitted !== 1) {
+      console.error(`scale-out race admitted ${results.scaleOut.admitted}, expected exactly 1`);
+      process.exitCode = 1;
+    }
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    await deleteRedisPrefix(config.REDIS_URL, config.REDIS_PREFIX);
+  }
+}
+
+function printTable(r: any) {
+  const rows: [string, string, string, string, string][] = [
+    ['trivial query { me { id } }, 64 clients', `${r.trivialQuery.rps}/s`, `${r.trivialQuery.p50}`, `${r.trivialQuery.p99}`, `${r.trivialQuery.errors}`],
+    ...(['c1', 'c16', 'c64'] as const).map((c): [string, string, string, string, string] => [
+      `accepted starts, distinct tenants, ${c.slice(1)} clients`,
+      `${r.acceptedStarts[c].rps}/s`,
+      `${r.acceptedStarts[c].p50}`,
+      `${r.acceptedStarts[c].p99}`,
+      `${r.acceptedStarts[c].errors}`,
+    ]),
+    ['hot tenant, 64 clients, same sync', `${r.hotTenant.rps}/s`, `${r.hotTenant.p50}`, `${r.hotTenant.p99}`, `${r.hotTenant.errors}`],
+    [`fan-out to ${r.fanOut.subscribers} subscribers (${r.fanOut.delivered}/${r.fanOut.expected} delivered)`, '-', `${r.fanOut.p50}`, `${r.fanOut.p99}`, `${r.fanOut.expected - r.fanOut.delivered}`],
+    ['scale-out race, 200 starts over 2 API processes', `admitted ${r.scaleOut.admitted}`, '-', '-', `${r.scaleOut.outcomes.error ?? 0}`],
+  ];
+  const widths = [58, 14, 9, 9, 7];
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ');
+  console.log('\n' + line(['measure', 'rate', 'p50 ms', 'p99 ms', 'errors']));
+  console.log('-'.repeat(widths.reduce((a, b) => a + b + 1, 0)));
+  for (const row of rows) console.log(line(row));
+  console.log(`\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`);
+}
+
+await main();
