@@ -145,15 +145,26 @@ async function main() {
   const env = { NODE_ENV: 'production' };
   const processes: AtlasProcess[] = [];
   try {
-    const [apiA, apiB, worker] = await Promise.all([spawnAtlas('api', config, env), spawnAtlas('api', config, env), spawnAtlas('worker', config, env)]);
+    // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of both API processes (open them in Chrome DevTools).
+    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    const [apiA, apiB, worker] = await Promise.all([
+      spawnAtlas('api', config, env, profile),
+      spawnAtlas('api', config, env, profile),
+      spawnAtlas('worker', config, env),
+    ]);
     processes.push(apiA, apiB, worker);
     const benchToken = await tokens.sign(stableId('user:bench@atlas.test'));
+    const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
 
     // Warm-up: JIT, connection pools, prepared statements.
     await drive(16, 2, () => async () => !(await post(apiA.url, benchToken, '{ me { id } }')).errors);
 
     const trivial = await drive(64, PHASE_SECONDS, () => async () => !(await post(apiA.url, benchToken, '{ me { id } }')).errors);
     console.log('1. trivial query', trivial);
+
+    // Fan-out runs before the start phases: their admitted runs queue up behind the worker.
+    const fan = await fanOut([apiA, apiB], demoOwner, stableId('tenant:Contoso MSP:Elm'), 1_000, 9);
+    console.log('4. fan-out', fan);
 
     // Distinct tenants: each start is a fresh dedupe target, so every answer is an admission.
     const kinds = ['TENANT_VERIFICATION', 'ROLE_DEFINITIONS', 'GROUPS'] as const;
@@ -175,7 +186,6 @@ async function main() {
     }
 
     const hotTenant = stableId('tenant:Contoso MSP:Alpine');
-    const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
     const outcomes: Record<string, number> = {};
     const hot = await drive(64, PHASE_SECONDS, () => async () => {
       const res = await post(apiA.url, demoOwner, START, { tenantId: hotTenant, kind: 'GROUPS' });
@@ -185,8 +195,6 @@ async function main() {
     });
     console.log('3. hot tenant', hot, outcomes);
 
-    const fan = await fanOut([apiA, apiB], demoOwner, stableId('tenant:Contoso MSP:Elm'), 1_000, 9);
-    console.log('4. fan-out', fan);
 
     // Scale-out race: 200 identical starts split across both API processes, all at once.
     const raceTenant = tenantIds[tenantIds.length - 1];

@@ -5,7 +5,8 @@ import { Redis, type RedisOptions } from 'ioredis';
 import { TokenService } from './auth/tokens.js';
 import { Authenticator } from './auth/viewer.js';
 import type { Config } from './config.js';
-import { createPrisma, type PrismaClient } from './db/prisma.js';
+import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
+import { AdmissionStore } from './gate/admission-store.js';
 import { StartResultPresenter } from './gate/presenter.js';
 import { ScopeLock } from './gate/scope-lock.js';
 import { StartGate, type StartGateOptions } from './gate/start-gate.js';
@@ -24,6 +25,7 @@ export type Services = {
   bus: RealtimeBus;
   lifecycle: RunLifecycle;
   dispatcher: JobDispatcher;
+  store: AdmissionStore;
   gate: StartGate;
   presenter: StartResultPresenter;
   close(): Promise<void>;
@@ -44,17 +46,20 @@ export function redisOptions(url: string): RedisOptions {
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
-  const prisma = createPrisma(config.DATABASE_URL, options.dbPoolSize);
+  const pool = createPool(config.DATABASE_URL, options.dbPoolSize);
+  pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection error'));
+  const prisma = createPrisma(pool);
   const redis = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2, lazyConnect: false });
   const subscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
   for (const client of [redis, subscriber]) client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const tokens = new TokenService(config.JWT_SECRET);
   const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
   const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX);
-  const lifecycle = new RunLifecycle(prisma, bus, config.PUBLIC_APP_URL, log);
+  const lifecycle = new RunLifecycle(prisma, pool, bus, config.PUBLIC_APP_URL, log);
   const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX);
   const scopeLock = new ScopeLock(redis, config.REDIS_PREFIX, options.scopeLockTtlMs);
-  const gate = new StartGate(prisma, lifecycle, scopeLock, dispatcher, log, options.gate);
+  const store = new AdmissionStore(pool);
+  const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
 
   return {
@@ -67,6 +72,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     bus,
     lifecycle,
     dispatcher,
+    store,
     gate,
     presenter,
     async close() {
@@ -74,6 +80,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
       subscriber.disconnect();
       redis.disconnect();
       await prisma.$disconnect();
+      await pool.end().catch(() => undefined);
     },
   };
 }

@@ -1,15 +1,18 @@
 // RunLifecycle: the only code that creates operation runs or changes their status.
 // Every transition is a conditional update (a run that already ended is never rewritten), and
 // every transition that happened is published from here, after its transaction committed.
+import { randomUUID } from 'node:crypto';
+import type { AdmissionTx } from '../gate/admission-store.js';
 import type { Logger } from '../logger.js';
-import type { OperationRun, Prisma, PrismaClient } from '../generated/prisma/client.js';
+import type pg from 'pg';
+import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
 import type { OperationRunStatus, OperationType, RestoreRunStatus, ScopeClass } from '../generated/prisma/enums.js';
 import { operation } from '../gate/registry.js';
 import { type ReasonCode, type ReasonScope, capitalize, translateReason } from '../gate/reasons.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from './links.js';
 
-type Tx = Prisma.TransactionClient;
+type TransitionTx = Pick<pg.PoolClient, 'query'>;
 
 export type Summary = { total: number; succeeded: number; failed: number; skipped: number };
 export type TerminalStatus = Extract<OperationRunStatus, 'SUCCEEDED' | 'PARTIALLY_SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
@@ -62,6 +65,7 @@ const scopeOf = (run: Pick<OperationRun, 'tenantId' | 'providerConnectionId' | '
 export class RunLifecycle {
   constructor(
     private readonly prisma: PrismaClient,
+    private readonly pool: pg.Pool,
     private readonly events: RunEventPublisher,
     private readonly publicAppUrl: string,
     private readonly log: Logger,
@@ -82,23 +86,25 @@ export class RunLifecycle {
     return run;
   }
 
-  /** Inside the gate's admission transaction: the QUEUED run and, for a multi-step operation, its steps. */
-  async createQueued(tx: Tx, input: NewRun, stepKey: (parentId: string, step: number) => string): Promise<OperationRun> {
-    const run = await tx.operationRun.create({ data: { ...runColumns(input), status: 'QUEUED' } });
-    const steps = operation(input.type).steps ?? [];
-    if (steps.length) {
-      await tx.operationRun.createMany({
-        data: steps.map((type, i) => ({
-          ...runColumns({ ...input, type, restoreRunId: null }),
-          scopeClass: operation(type).scope,
-          status: 'QUEUED' as const,
-          parentId: run.id,
-          step: i + 1,
-          dedupeKey: stepKey(run.id, i + 1),
-        })),
-      });
-    }
-    return run;
+  /**
+   * Inside the gate's admission transaction (plain SQL: the hot path, see AdmissionStore): the
+   * QUEUED run and, for a multi-step operation, its steps, in one statement.
+   */
+  async createQueued(tx: AdmissionTx, input: NewRun, stepKey: (parentId: string, step: number) => string): Promise<OperationRun> {
+    const id = randomUUID();
+    const rows: unknown[][] = [
+      [id, input.type, input.tenantId, input.providerConnectionId, input.restoreRunId, input.initiatorId, input.dedupeKey, input.scopeClass, null, null],
+      ...(operation(input.type).steps ?? []).map((type, i) => [
+        randomUUID(), type, input.tenantId, input.providerConnectionId, null, input.initiatorId, stepKey(id, i + 1), operation(type).scope, id, i + 1,
+      ]),
+    ];
+    const values = rows.map((_, r) => `(${Array.from({ length: 10 }, (_, c) => `$${r * 10 + c + 1}`).join(', ')}, 'QUEUED')`);
+    const { rows: created } = await tx.query<OperationRun>(
+      `INSERT INTO "OperationRun" (id, type, "tenantId", "providerConnectionId", "restoreRunId", "initiatorId", "dedupeKey", "scopeClass", "parentId", step, status)
+       VALUES ${values.join(', ')} RETURNING *`,
+      rows.flat(),
+    );
+    return created.find((r) => r.id === id)!;
   }
 
   /** After the admission transaction committed. */
@@ -111,13 +117,8 @@ export class RunLifecycle {
     return this.transition(runId, ['QUEUED', 'RUNNING'], (current) => ({
       status: 'RUNNING',
       startedAt: current.startedAt ?? new Date(),
-      attempts: { increment: 1 },
+      attempts: current.attempts + 1,
     }));
-  }
-
-  async recordProgress(runId: string, summary: Partial<Summary>): Promise<void> {
-    const run = await this.transition(runId, ['RUNNING'], () => ({ ...summary }));
-    if (!run) this.log.debug({ runId }, 'progress for a run that is not running ignored');
   }
 
   /** Any active state -> a terminal one, with summary and translated reason; notifies the initiator. */
@@ -131,9 +132,9 @@ export class RunLifecycle {
         ...end.summary,
         ...(end.reason ? reasonColumns(end.reason.code, scopeOf(current, end.reason.step)) : {}),
       }),
-      async (tx, run, workspaceId, tenantName) => {
+      async (tx, run, tenantName) => {
         if (run.restoreRunId && run.type === 'RESTORE_EXECUTE') {
-          await tx.restoreRun.update({ where: { id: run.restoreRunId }, data: { status: RESTORE_OUTCOME[end.status] } });
+          await tx.query('UPDATE "RestoreRun" SET status = $2 WHERE id = $1', [run.restoreRunId, RESTORE_OUTCOME[end.status]]);
         }
         if (run.initiatorId && !run.parentId && end.notify !== false) {
           return this.notify(tx, run, tenantName);
@@ -159,37 +160,65 @@ export class RunLifecycle {
     for (const child of pending) await this.finish(child.id, { status: 'CANCELLED', reason: { code, step } });
   }
 
-  private async notify(tx: Tx, run: OperationRun, tenantName: string): Promise<string> {
+  private async notify(tx: TransitionTx, run: OperationRun, tenantName: string): Promise<string> {
     const label = operation(run.type).label;
     const ended = ENDED_WORDS[run.status as TerminalStatus];
     const counts = run.total > 0 ? ` ${run.succeeded} of ${run.total} items succeeded` + (run.failed ? `, ${run.failed} failed` : '') + (run.skipped ? `, ${run.skipped} skipped` : '') + '.' : '';
     const why = run.reasonMessage ? ` ${capitalize(run.reasonMessage)}.` : '';
-    const notification = await tx.notification.create({
-      data: {
-        userId: run.initiatorId!,
-        runId: run.id,
-        title: `${label} ${ended}`,
-        body: `${label} on ${tenantName} ${ended}.${counts}${why} ${runUrl(this.publicAppUrl, run.id)}`,
-      },
-    });
-    return notification.id;
+    const id = randomUUID();
+    await tx.query('INSERT INTO "Notification" (id, "userId", "runId", title, body) VALUES ($1, $2, $3, $4, $5)', [
+      id,
+      run.initiatorId,
+      run.id,
+      `${label} ${ended}`,
+      `${label} on ${tenantName} ${ended}.${counts}${why} ${runUrl(this.publicAppUrl, run.id)}`,
+    ]);
+    return id;
   }
 
+  /**
+   * One transition, in plain SQL on the pool like the gate's admission (workers make several per
+   * run; through the Prisma client each cost about ten times the CPU): lock the run, check it is
+   * still in a `from` state, apply the change computed from the locked row, and whatever else
+   * belongs to the same commit.
+   */
   private async transition(
     runId: string,
     from: OperationRunStatus[],
-    change: (current: OperationRun) => Prisma.OperationRunUpdateInput,
-    alsoInTx?: (tx: Tx, run: OperationRun, workspaceId: string, tenantName: string) => Promise<string | null>,
+    change: (current: OperationRun) => Partial<OperationRun>,
+    alsoInTx?: (tx: TransitionTx, run: OperationRun, tenantName: string) => Promise<string | null>,
   ): Promise<OperationRun | null> {
-    const result = await this.prisma.$transaction(async (tx) => {
-      const locked = await tx.$queryRaw<{ status: OperationRunStatus }[]>`SELECT status FROM "OperationRun" WHERE id = ${runId}::uuid FOR UPDATE`;
-      if (!locked.length || !from.includes(locked[0].status)) return null;
-      const current = await tx.operationRun.findUniqueOrThrow({ where: { id: runId }, include: { tenant: { select: { workspaceId: true, name: true } } } });
-      const { tenant, ...currentRun } = current;
-      const run = await tx.operationRun.update({ where: { id: runId }, data: change(currentRun) });
-      const notificationId = alsoInTx ? await alsoInTx(tx, run, tenant.workspaceId, tenant.name) : null;
-      return { run, workspaceId: tenant.workspaceId, notificationId };
-    });
+    const client = await this.pool.connect();
+    let result: { run: OperationRun; workspaceId: string; notificationId: string | null } | null;
+    try {
+      await client.query('BEGIN');
+      const locked = await client.query<OperationRun & { workspaceId: string; tenantName: string }>(
+        `SELECT r.*, t."workspaceId", t.name AS "tenantName" FROM "OperationRun" r JOIN "Tenant" t ON t.id = r."tenantId"
+         WHERE r.id = $1 FOR UPDATE OF r`,
+        [runId],
+      );
+      const row = locked.rows[0];
+      if (!row || !from.includes(row.status)) {
+        result = null;
+      } else {
+        const { workspaceId, tenantName, ...current } = row;
+        const patch = Object.entries(change(current))
+          .filter(([, value]) => value !== undefined)
+          .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
+        const updated = await client.query<OperationRun>(
+          `UPDATE "OperationRun" SET ${patch.map(([column], i) => `"${column}" = $${i + 2}`).join(', ')} WHERE id = $1 RETURNING *`,
+          [runId, ...patch.map(([, value]) => value)],
+        );
+        const run = updated.rows[0];
+        result = { run, workspaceId, notificationId: alsoInTx ? await alsoInTx(client, run, tenantName) : null };
+      }
+      await client.query(result ? 'COMMIT' : 'ROLLBACK');
+      client.release();
+    } catch (err) {
+      const broken = await client.query('ROLLBACK').then(() => false, () => true);
+      client.release(broken);
+      throw err;
+    }
     if (!result) return null;
     await this.publish(result.workspaceId, result.run);
     if (result.notificationId && result.run.initiatorId) {

@@ -394,10 +394,10 @@ describe('nothing half-done', () => {
   const deadRedis = () => new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
 
   it('a queue that cannot be reached fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE', async () => {
-    const { prisma, lifecycle, redis, config } = world.services;
+    const { prisma, store, lifecycle, redis, config } = world.services;
     const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX);
     dispatcher.queue.on('error', () => undefined);
-    const gate = new StartGate(prisma, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { dispatchTimeoutMs: 500 });
+    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { dispatchTimeoutMs: 500 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await dispatcher.close().catch(() => undefined);
     expect(error).toBeInstanceOf(PublicError);
@@ -410,10 +410,10 @@ describe('nothing half-done', () => {
   });
 
   it('an unreachable lock store answers SERVICE_UNAVAILABLE and records nothing', async () => {
-    const { prisma, lifecycle, config, dispatcher } = world.services;
+    const { prisma, store, lifecycle, config, dispatcher } = world.services;
     const lockRedis = deadRedis();
     lockRedis.on('error', () => undefined);
-    const gate = new StartGate(prisma, lifecycle, new ScopeLock(lockRedis, config.REDIS_PREFIX), dispatcher, log);
+    const gate = new StartGate(store, lifecycle, new ScopeLock(lockRedis, config.REDIS_PREFIX), dispatcher, log);
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     lockRedis.disconnect();
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');
@@ -422,11 +422,11 @@ describe('nothing half-done', () => {
   });
 
   it('lock contention that outlasts the wait answers SERVICE_UNAVAILABLE, not a raw redlock error', async () => {
-    const { prisma, lifecycle, config, dispatcher, redis } = world.services;
+    const { prisma, store, lifecycle, config, dispatcher, redis } = world.services;
     const holder = new ScopeLock(redis, config.REDIS_PREFIX, 5_000);
     const lease = await holder.tryAcquire(ALPINE);
     expect(lease).not.toBeNull();
-    const gate = new StartGate(prisma, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { lockWaitMs: 300 });
+    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { lockWaitMs: 300 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await holder.release(lease!);
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');

@@ -6,7 +6,6 @@ import path from 'node:path';
 import type { Config } from '../../src/config.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
-const TSX = path.join(ROOT, 'node_modules', '.bin', 'tsx');
 
 export type AtlasProcess = { child: ChildProcess; port: number; url: string; output: string[]; stop(signal?: NodeJS.Signals): Promise<number | null> };
 
@@ -21,9 +20,10 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Record<string, string> = {}): Promise<AtlasProcess> {
+export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<AtlasProcess> {
   const port = role === 'api' ? await freePort() : 0;
-  const child = spawn(TSX, ['src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])], {
+  // node itself (not a tsx wrapper process), so the pid is the server's and node flags apply.
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])], {
     cwd: ROOT,
     env: {
       ...process.env,
