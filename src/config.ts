@@ -29,6 +29,8 @@ const schema = z
     GRAPH_AUTHORITY_URL: z.string().url().default('https://login.microsoftonline.com'),
     GRAPH_API_URL: z.string().url().default('https://graph.microsoft.com/v1.0'),
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
+    RATE_LIMIT_STARTS: z.coerce.number().int().min(1).default(120),
+    RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(10),
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_JWT_SECRET, {
     message: 'JWT_SECRET must be set to a real secret when NODE_ENV=production',

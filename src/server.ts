@@ -2,6 +2,7 @@
 // path, SSE subscriptions through Yoga, /health and /ready.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
+import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
 import { type ExecutionArgs, type GraphQLError } from 'graphql';
 import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
@@ -9,6 +10,7 @@ import { WebSocketServer } from 'ws';
 import type { Services } from './app.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskError } from './graphql/plugins/errors.js';
+import { useStartRateLimit } from './graphql/plugins/rate-limit.js';
 import { schema } from './graphql/schema/index.js';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -35,10 +37,13 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'atlas-gate', defaultQuery: DEFAULT_QUERY, subscriptionsProtocol: 'WS' },
+    // SSE for GraphiQL's subscriptions: it carries the Authorization header typed into GraphiQL.
+    graphiql: { title: 'atlas-gate', defaultQuery: DEFAULT_QUERY, subscriptionsProtocol: 'SSE', shouldPersistHeaders: true },
+    // GraphiQL served from the package itself, not a CDN: it works on offline machines too.
+    renderGraphiQL,
     maskedErrors: { isDev: false, maskError: maskError(services.log) },
     logging: false,
-    plugins: [...armor.protect().plugins],
+    plugins: [...armor.protect().plugins, useStartRateLimit(services.config.RATE_LIMIT_STARTS, services.config.RATE_LIMIT_WINDOW_S)],
     context: async ({ request, connectionParams }) => {
       const header = typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : request?.headers.get('authorization');
       return { services, viewer: await services.auth.authenticate(header) };

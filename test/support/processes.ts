@@ -37,6 +37,7 @@ export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Re
       WORKERS: role === 'api' ? 'off' : 'on',
       LOG_LEVEL: 'info',
       SIM_LATENCY_MS: String(config.SIM_LATENCY_MS),
+      RATE_LIMIT_STARTS: String(config.RATE_LIMIT_STARTS),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
