@@ -22,7 +22,7 @@ export function maskError(log: Logger) {
     const path = error instanceof GraphQLError ? error.path : undefined;
     if (original instanceof Error && UNAVAILABLE.test(original.message)) {
       log.error({ err: original, path }, 'backing service unavailable');
-      return new GraphQLError('A backing service is unavailable. Try again shortly.', { path, extensions: { code: 'SERVICE_UNAVAILABLE' } });
+      return new GraphQLError('A backing service is unavailable. Try again shortly.', { path, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 } });
     }
     log.error({ err: original, path }, 'unexpected error');
     return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });

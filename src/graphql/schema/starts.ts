@@ -11,6 +11,7 @@ import { NextStepRef, OperationRunRef } from './runs.js';
 type Shape<N extends StartResultShape['__typename']> = Extract<StartResultShape, { __typename: N }>;
 
 const StartOutcomeRef = builder.interfaceRef<StartResultShape>('StartOutcome').implement({
+  resolveType: (v) => v.__typename,
   fields: (t) => ({
     status: t.field({ type: StartStatusEnum, resolve: (r) => r.status }),
     message: t.exposeString('message'),
@@ -28,7 +29,6 @@ const BlockReasonRef = builder.objectRef<Shape<'StartBlocked'>['reason']>('Block
 const StartAccepted = builder.objectRef<Shape<'StartAccepted'>>('StartAccepted').implement({
   description: 'The run was admitted and its job queued.',
   interfaces: [StartOutcomeRef],
-  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartAccepted',
   fields: (t) => ({
     run: t.field({ type: OperationRunRef, resolve: (r) => r.run }),
     runUrl: t.exposeString('runUrl'),
@@ -38,7 +38,6 @@ const StartAccepted = builder.objectRef<Shape<'StartAccepted'>>('StartAccepted')
 const StartDeduped = builder.objectRef<Shape<'StartDeduped'>>('StartDeduped').implement({
   description: 'The same operation is already active on the same target; nothing new was queued.',
   interfaces: [StartOutcomeRef],
-  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartDeduped',
   fields: (t) => ({
     run: t.field({ type: OperationRunRef, resolve: (r) => r.run }),
     runUrl: t.exposeString('runUrl'),
@@ -48,7 +47,6 @@ const StartDeduped = builder.objectRef<Shape<'StartDeduped'>>('StartDeduped').im
 const StartScopeBusy = builder.objectRef<Shape<'StartScopeBusy'>>('StartScopeBusy').implement({
   description: "A conflicting run holds the tenant's protected scope; nothing was queued.",
   interfaces: [StartOutcomeRef],
-  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartScopeBusy',
   fields: (t) => ({
     blockingRun: t.field({ type: OperationRunRef, resolve: (r) => r.blockingRun }),
     runUrl: t.exposeString('runUrl', { description: "The blocking run's link" }),
@@ -58,7 +56,6 @@ const StartScopeBusy = builder.objectRef<Shape<'StartScopeBusy'>>('StartScopeBus
 const StartBlocked = builder.objectRef<Shape<'StartBlocked'>>('StartBlocked').implement({
   description: 'Preflight refused the start; it is recorded as a BLOCKED run and was never queued.',
   interfaces: [StartOutcomeRef],
-  isTypeOf: (v) => (v as StartResultShape).__typename === 'StartBlocked',
   fields: (t) => ({
     reason: t.field({ type: BlockReasonRef, resolve: (r) => r.reason }),
     run: t.field({ type: OperationRunRef, resolve: (r) => r.run }),
