@@ -195,7 +195,7 @@ async function main() {
     console.log('1. trivial query', trivial);
 
     // Fan-out runs before the start phases: their admitted runs queue up behind the worker.
-    const fan = await fanOut([apiA, apiB], demoOwner, stableId('tenant:Contoso MSP:Elm'), 1_000, 9);
+    const fan = await fanOut([apiA, apiB], demoOwner, stableId('tenant:Contoso MSP:Elm'), Number(process.env.BENCH_SUBSCRIBERS ?? 1_000), 9);
     console.log('4. fan-out', fan);
 
     // Distinct tenants: every start is a fresh dedupe target, so every answer is an admission.

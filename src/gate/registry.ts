@@ -116,4 +116,3 @@ export function operation(type: OperationType): OperationDefinition {
 /** Child steps are never dedupe targets for outside starts: their keys live in their own namespace. */
 export const stepDedupeKey = (parentId: string, step: number) => `step:${parentId}:${step}`;
 
-export const ACTIVE_STATUSES = ['QUEUED', 'RUNNING'] as const;

@@ -2,7 +2,6 @@
 import SchemaBuilder from '@pothos/core';
 import PrismaPlugin from '@pothos/plugin-prisma';
 import { GraphQLError, Kind } from 'graphql';
-import { Prisma } from '../generated/prisma/client.js';
 import type PrismaTypes from '../generated/pothos-types.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type { GraphQLContext } from './context.js';
@@ -45,4 +44,3 @@ builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
 
-export { Prisma };
