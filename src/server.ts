@@ -121,11 +121,11 @@ export async function startServer(services: Services, port = services.config.POR
 }
 
 
+/** Each dependency answers within a second or counts as unreachable: a probe must not hang. */
 async function readiness(services: Services) {
-  const [postgres, redis] = await Promise.all([
-    services.prisma.$queryRaw`SELECT 1`.then(() => 'ok', () => 'unreachable'),
-    services.redis.ping().then(() => 'ok', () => 'unreachable'),
-  ]);
+  const probe = (check: Promise<unknown>) =>
+    Promise.race([check.then(() => 'ok'), new Promise((resolve) => setTimeout(resolve, 1_000, 'unreachable').unref())]).catch(() => 'unreachable');
+  const [postgres, redis] = await Promise.all([probe(services.prisma.$queryRaw`SELECT 1`), probe(services.redis.ping())]);
   return { ok: postgres === 'ok' && redis === 'ok', postgres, redis };
 }
 

@@ -170,3 +170,23 @@ describe('subscriptions over SSE', () => {
     expect(statuses).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
   });
 });
+
+describe('health and readiness', () => {
+  it('/health is 200 and /ready reports Postgres and Redis', async () => {
+    const health = await fetch(`${api.url}/health`);
+    expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
+    const ready = await fetch(`${api.url}/ready`);
+    expect([ready.status, await ready.json()]).toEqual([200, { ok: true, postgres: 'ok', redis: 'ok' }]);
+  });
+
+  it('/ready is 503 naming Redis when Redis is unreachable', async () => {
+    const cut = await spawnAtlas('api', { ...world.config, REDIS_URL: 'redis://127.0.0.1:1' });
+    try {
+      const ready = await fetch(`${cut.url}/ready`);
+      expect([ready.status, await ready.json()]).toEqual([503, { ok: false, postgres: 'ok', redis: 'unreachable' }]);
+      expect((await fetch(`${cut.url}/health`)).status).toBe(200);
+    } finally {
+      await cut.stop();
+    }
+  });
+});
