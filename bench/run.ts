@@ -82,10 +82,12 @@ async function drive(load: Load): Promise<Stats & { outcomes: Record<string, num
       },
     ],
   });
+  // result.duration is whole seconds; start/finish give the phase's real length.
+  const seconds = (result.finish.getTime() - result.start.getTime()) / 1000;
   return {
     requests: result.requests.total,
-    seconds: round(result.duration),
-    rps: round(result.requests.total / result.duration),
+    seconds: round(seconds),
+    rps: round(result.requests.total / seconds),
     p50: result.latency.p50,
     p99: result.latency.p99,
     errors: errors + result.errors + result.timeouts,
