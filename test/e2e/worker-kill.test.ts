@@ -1,6 +1,7 @@
 // A real worker process killed with SIGKILL mid-run: BullMQ's stalled-job recovery hands the job
 // to a second worker process, which resumes the run (attempt 2) against the same pinned
-// connection and finishes it. The run never stays RUNNING.
+// connection and finishes it. The run never stays RUNNING. And a worker asked to stop (SIGTERM)
+// finishes the run in hand first.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import path from 'node:path';
@@ -127,4 +128,23 @@ describe('a worker process killed mid-run', () => {
     const job = await world.services.dispatcher.queue.getJob(runId);
     expect(await job?.getState()).toBe('completed');
   }, 50_000);
+
+  it('on SIGTERM finishes the run in hand before exiting: SUCCEEDED on attempt 1, exit code 0', async () => {
+    for (const { child } of spawned) await killAndWait(child); // only this worker may take the job
+    const worker = spawnWorker();
+    const elm = ids.tenant('Elm');
+    const res = await world.gql(StartDirectorySync, { tenantId: elm, kind: 'GROUPS' }, 'owner@contoso.test');
+    const result = res.data!.result;
+    if (result.__typename !== 'StartAccepted') throw new Error(result.__typename);
+    await waitFor(async () => ((await runRow(result.run.id)).status === 'RUNNING' ? true : null), {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: 'the worker to start the run',
+    });
+    const exited = new Promise<number | null>((resolve) => worker.child.once('exit', (code) => resolve(code)));
+    worker.child.kill('SIGTERM');
+    expect(await exited).toBe(0);
+    const run = await runRow(result.run.id);
+    expect([run.status, run.attempts]).toEqual(['SUCCEEDED', 1]);
+  }, 40_000);
 });
