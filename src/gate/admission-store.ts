@@ -7,6 +7,7 @@
 import type pg from 'pg';
 import type { OperationRun } from '../generated/prisma/client.js';
 import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
+import { onConnection, type SqlTx } from '../db/sql.js';
 import { isUuid } from '../errors.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
@@ -15,8 +16,6 @@ export type GateRestoreRun = { id: string; status: RestoreRunStatus };
 /** What a start names, resolved: its tenant, the tenant's connections and active top-level runs. */
 export type GateTarget = { tenant: GateTenant; connections: GateConnection[]; restoreRun: GateRestoreRun | null; activeRuns: OperationRun[] };
 
-/** A connection a transaction runs on. */
-export type AdmissionTx = Pick<pg.PoolClient, 'query'>;
 
 const ACTIVE_RUNS = (tenant: string) =>
   `SELECT * FROM "OperationRun" WHERE "tenantId" = ${tenant} AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING') ORDER BY "createdAt", id`;
@@ -86,23 +85,16 @@ export class AdmissionStore {
    * read go in one round trip (a simple-protocol batch; in READ COMMITTED each statement takes
    * a fresh snapshot, so the read sees every run committed before the lock was granted).
    */
-  async withTenantLocked<T>(tenantId: string, admit: (tx: AdmissionTx, activeRuns: OperationRun[]) => Promise<T>): Promise<T> {
+  async withTenantLocked<T>(tenantId: string, admit: (tx: SqlTx, activeRuns: OperationRun[]) => Promise<T>): Promise<T> {
     if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
-    const client = await this.pool.connect();
-    try {
-      const results = (await client.query(
+    return onConnection(this.pool, async (tx) => {
+      const results = (await tx.query(
         `BEGIN; SELECT 1 FROM "Tenant" WHERE id = ${tenant} FOR NO KEY UPDATE; ${ACTIVE_RUNS(tenant)}`,
       )) as unknown as pg.QueryResult<OperationRun>[];
-      const result = await admit(client, results[2].rows);
-      await client.query('COMMIT');
-      client.release();
+      const result = await admit(tx, results[2].rows);
+      await tx.query('COMMIT');
       return result;
-    } catch (err) {
-      // A connection that cannot even roll back is broken: drop it from the pool.
-      const broken = await client.query('ROLLBACK').then(() => false, () => true);
-      client.release(broken);
-      throw err;
-    }
+    });
   }
 }

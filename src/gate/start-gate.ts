@@ -9,7 +9,7 @@ import type { OperationType, Role } from '../generated/prisma/enums.js';
 import { forbidden, isUuid, notFound, serviceUnavailable } from '../errors.js';
 import type { JobDispatcher } from '../jobs/dispatch.js';
 import type { NewRun, RunLifecycle } from '../runs/lifecycle.js';
-import type { AdmissionStore, AdmissionTx, GateConnection, GateRestoreRun, GateTarget, GateTenant } from './admission-store.js';
+import type { AdmissionStore, GateConnection, GateRestoreRun, GateTarget, GateTenant } from './admission-store.js';
 import type { BlockReasonCode } from './block-reasons.js';
 import { preflight } from './preflight.js';
 import { type OperationDefinition, operation, stepDedupeKey } from './registry.js';
@@ -157,7 +157,7 @@ export class StartGate {
    */
   private async admitLocked(op: OperationDefinition, req: StartRequest, run: NewRun): Promise<StartOutcome> {
     try {
-      const outcome = await this.store.withTenantLocked(run.tenantId, async (tx: AdmissionTx, activeRuns): Promise<StartOutcome> => {
+      const outcome = await this.store.withTenantLocked(run.tenantId, async (tx, activeRuns): Promise<StartOutcome> => {
         const conflict = conflictWith(op, run.dedupeKey, activeRuns);
         if (conflict) return conflict;
         await this.racepoints.beforeInsert?.(req);

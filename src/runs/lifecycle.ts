@@ -2,7 +2,7 @@
 // Every transition is a conditional update (a run that already ended is never rewritten), and
 // every transition that happened is published from here, after its transaction committed.
 import { randomUUID } from 'node:crypto';
-import type { AdmissionTx } from '../gate/admission-store.js';
+import { onConnection, type SqlTx } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
@@ -11,8 +11,6 @@ import { operation } from '../gate/registry.js';
 import { type ReasonCode, type ReasonScope, capitalize, translateReason } from '../gate/reasons.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from './links.js';
-
-type TransitionTx = Pick<pg.PoolClient, 'query'>;
 
 export type Summary = { total: number; succeeded: number; failed: number; skipped: number };
 export type TerminalStatus = Extract<OperationRunStatus, 'SUCCEEDED' | 'PARTIALLY_SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
@@ -90,7 +88,7 @@ export class RunLifecycle {
    * Inside the gate's admission transaction (plain SQL: the hot path, see AdmissionStore): the
    * QUEUED run and, for a multi-step operation, its steps, in one statement.
    */
-  async createQueued(tx: AdmissionTx, input: NewRun, stepKey: (parentId: string, step: number) => string): Promise<OperationRun> {
+  async createQueued(tx: SqlTx, input: NewRun, stepKey: (parentId: string, step: number) => string): Promise<OperationRun> {
     const id = randomUUID();
     const rows: unknown[][] = [
       [id, input.type, input.tenantId, input.providerConnectionId, input.restoreRunId, input.initiatorId, input.dedupeKey, input.scopeClass, null, null],
@@ -160,7 +158,7 @@ export class RunLifecycle {
     for (const child of pending) await this.finish(child.id, { status: 'CANCELLED', reason: { code, step } });
   }
 
-  private async notify(tx: TransitionTx, run: OperationRun, tenantName: string): Promise<string> {
+  private async notify(tx: SqlTx, run: OperationRun, tenantName: string): Promise<string> {
     const label = operation(run.type).label;
     const ended = ENDED_WORDS[run.status as TerminalStatus];
     const counts = run.total > 0 ? ` ${run.succeeded} of ${run.total} items succeeded` + (run.failed ? `, ${run.failed} failed` : '') + (run.skipped ? `, ${run.skipped} skipped` : '') + '.' : '';
@@ -186,39 +184,33 @@ export class RunLifecycle {
     runId: string,
     from: OperationRunStatus[],
     change: (current: OperationRun) => Partial<OperationRun>,
-    alsoInTx?: (tx: TransitionTx, run: OperationRun, tenantName: string) => Promise<string | null>,
+    alsoInTx?: (tx: SqlTx, run: OperationRun, tenantName: string) => Promise<string | null>,
   ): Promise<OperationRun | null> {
-    const client = await this.pool.connect();
-    let result: { run: OperationRun; workspaceId: string; notificationId: string | null } | null;
-    try {
-      await client.query('BEGIN');
-      const locked = await client.query<OperationRun & { workspaceId: string; tenantName: string }>(
+    const result = await onConnection(this.pool, async (tx) => {
+      await tx.query('BEGIN');
+      const locked = await tx.query<OperationRun & { workspaceId: string; tenantName: string }>(
         `SELECT r.*, t."workspaceId", t.name AS "tenantName" FROM "OperationRun" r JOIN "Tenant" t ON t.id = r."tenantId"
          WHERE r.id = $1 FOR UPDATE OF r`,
         [runId],
       );
       const row = locked.rows[0];
       if (!row || !from.includes(row.status)) {
-        result = null;
-      } else {
-        const { workspaceId, tenantName, ...current } = row;
-        const patch = Object.entries(change(current))
-          .filter(([, value]) => value !== undefined)
-          .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
-        const updated = await client.query<OperationRun>(
-          `UPDATE "OperationRun" SET ${patch.map(([column], i) => `"${column}" = $${i + 2}`).join(', ')} WHERE id = $1 RETURNING *`,
-          [runId, ...patch.map(([, value]) => value)],
-        );
-        const run = updated.rows[0];
-        result = { run, workspaceId, notificationId: alsoInTx ? await alsoInTx(client, run, tenantName) : null };
+        await tx.query('ROLLBACK');
+        return null;
       }
-      await client.query(result ? 'COMMIT' : 'ROLLBACK');
-      client.release();
-    } catch (err) {
-      const broken = await client.query('ROLLBACK').then(() => false, () => true);
-      client.release(broken);
-      throw err;
-    }
+      const { workspaceId, tenantName, ...current } = row;
+      const patch = Object.entries(change(current))
+        .filter(([, value]) => value !== undefined)
+        .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
+      const updated = await tx.query<OperationRun>(
+        `UPDATE "OperationRun" SET ${patch.map(([column], i) => `"${column}" = $${i + 2}`).join(', ')} WHERE id = $1 RETURNING *`,
+        [runId, ...patch.map(([, value]) => value)],
+      );
+      const run = updated.rows[0];
+      const notificationId = alsoInTx ? await alsoInTx(tx, run, tenantName) : null;
+      await tx.query('COMMIT');
+      return { run, workspaceId, notificationId };
+    });
     if (!result) return null;
     await this.publish(result.workspaceId, result.run);
     if (result.notificationId && result.run.initiatorId) {
