@@ -42,10 +42,10 @@ builder.mutationField('markNotificationRead', (t) =>
       const viewer = requireViewer(ctx.viewer);
       const id = String(args.id);
       if (!isUuid(id)) throw notFound('Notification');
-      const { count } = await ctx.services.prisma.notification.updateMany({ where: { id, userId: viewer.userId, readAt: null }, data: { readAt: new Date() } });
+      // Only an unread notification is stamped: marking twice keeps the first readAt.
+      await ctx.services.prisma.notification.updateMany({ where: { id, userId: viewer.userId, readAt: null }, data: { readAt: new Date() } });
       const found = await ctx.services.prisma.notification.findFirst({ ...query, where: { id, userId: viewer.userId } });
       if (!found) throw notFound('Notification');
-      void count;
       return found;
     },
   }),
