@@ -50,7 +50,7 @@ async function subscribe(as: string | null, query: string, variables: Record<str
   });
   clients.push(client);
   client.subscribe({ query, variables }, { next: (v) => sub.events.push(v), error: (e) => sub.errors.push(e), complete: () => undefined });
-  await sleep(400); // the subscription reaches Redis
+  await sleep(600); // the subscription reaches the API process and Redis
   return sub;
 }
 
