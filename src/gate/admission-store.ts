@@ -9,6 +9,7 @@ import type { OperationRun } from '../generated/prisma/client.js';
 import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import { isUuid } from '../errors.js';
+import { reviveRunDates } from '../runs/events.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
 export type GateConnection = { id: string; enabled: boolean; credentialState: CredentialState; isDefault: boolean };
@@ -28,22 +29,13 @@ const TARGET_COLUMNS = `
 
 type TargetRow = GateTenant & { connections: GateConnection[]; activeRuns: OperationRun[]; restoreRunId?: string; restoreRunStatus?: RestoreRunStatus };
 
-/** Runs that came through json_agg carry their timestamps as strings. */
-function reviveRun(run: OperationRun): OperationRun {
-  for (const key of ['createdAt', 'startedAt', 'finishedAt'] as const) {
-    const value = run[key] as Date | string | null;
-    if (typeof value === 'string') run[key] = new Date(value);
-  }
-  return run;
-}
-
 const toTarget = (row: TargetRow | undefined): GateTarget | null =>
   row
     ? {
         tenant: { id: row.id, workspaceId: row.workspaceId, status: row.status },
         connections: row.connections,
         restoreRun: row.restoreRunId ? { id: row.restoreRunId, status: row.restoreRunStatus! } : null,
-        activeRuns: row.activeRuns.map(reviveRun),
+        activeRuns: row.activeRuns.map(reviveRunDates),
       }
     : null;
 

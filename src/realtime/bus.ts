@@ -4,8 +4,7 @@
 import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, map, pipe, type PubSub } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
-import type { OperationRun } from '../generated/prisma/client.js';
-import type { NotificationEvent, RunEvent, RunEventPublisher } from '../runs/events.js';
+import { type NotificationEvent, type RunEvent, type RunEventPublisher, reviveRunDates } from '../runs/events.js';
 
 type Topics = Record<string, [unknown]>;
 
@@ -29,20 +28,14 @@ export class RealtimeBus implements RunEventPublisher {
   }
 
   runEvents(): AsyncIterable<RunEvent> {
-    return pipe(this.pubsub.subscribe(this.runsTopic), map((raw) => reviveRunEvent(raw as RunEvent)));
+    // Every subscriber of this process shares one parsed event; reviving its dates is idempotent.
+    return pipe(
+      this.pubsub.subscribe(this.runsTopic) as AsyncIterable<RunEvent>,
+      map((event: RunEvent) => ({ ...event, run: reviveRunDates(event.run) })),
+    );
   }
 
   notificationEvents(): AsyncIterable<NotificationEvent> {
     return this.pubsub.subscribe(this.notificationsTopic) as AsyncIterable<NotificationEvent>;
   }
-}
-
-/** JSON turned the run's dates into strings; the schema's DateTime wants them back. */
-function reviveRunEvent(event: RunEvent): RunEvent {
-  const run = event.run as OperationRun & Record<string, unknown>;
-  for (const key of ['createdAt', 'startedAt', 'finishedAt'] as const) {
-    const value = run[key] as unknown;
-    if (typeof value === 'string') (run as Record<string, unknown>)[key] = new Date(value);
-  }
-  return event;
 }

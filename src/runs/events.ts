@@ -3,6 +3,15 @@
 import type { OperationRun } from '../generated/prisma/client.js';
 
 export type RunEvent = { workspaceId: string; run: OperationRun };
+
+/** A run that went through JSON (pub/sub, json_agg) carries its timestamps as strings; the schema wants Dates. */
+export function reviveRunDates(run: OperationRun): OperationRun {
+  for (const key of ['createdAt', 'startedAt', 'finishedAt'] as const) {
+    const value = run[key] as Date | string | null;
+    if (typeof value === 'string') run[key] = new Date(value);
+  }
+  return run;
+}
 export type NotificationEvent = { userId: string; notificationId: string };
 
 export interface RunEventPublisher {
