@@ -17,7 +17,6 @@ export type GateRestoreRun = { id: string; status: RestoreRunStatus };
 /** What a start names, resolved: its tenant, the tenant's connections and active top-level runs. */
 export type GateTarget = { tenant: GateTenant; connections: GateConnection[]; restoreRun: GateRestoreRun | null; activeRuns: OperationRun[] };
 
-
 const ACTIVE_RUNS = (tenant: string) =>
   `SELECT * FROM "OperationRun" WHERE "tenantId" = ${tenant} AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING') ORDER BY "createdAt", id`;
 
