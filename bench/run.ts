@@ -184,7 +184,8 @@ async function fanOut(apis: AtlasProcess[], token: string, tenantId: string, sub
 async function main() {
   console.log(`atlas-gate bench: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${PHASE_SECONDS}s per phase`);
   const tenantIds = await seedBench();
-  const env = { NODE_ENV: 'production' };
+  // One demo user drives the whole load: lift the per-user socket and subscription bounds for it.
+  const env = { NODE_ENV: 'production', WS_MAX_CONNECTIONS_PER_USER: '2000', MAX_SUBSCRIPTIONS_PER_USER: '2000' };
   const processes: AtlasProcess[] = [];
   try {
     // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of both API processes (open them in Chrome DevTools).

@@ -50,51 +50,74 @@ const RESTORE_ITEMS = [
   { kind: 'conditionalAccessPolicy', name: 'Block legacy authentication' },
 ];
 
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
+// A second starter waits for the first one's seed: Prisma's default 5 s / 2 s limits are tight on a busy machine.
+const TX = { timeout: 60_000, maxWait: 60_000 };
+const SEED_LOCK_KEY = 72_100_418; // arbitrary, stable: "atlas-gate seed" (next to the migrations' key)
+
 export async function seedDemo(prisma: PrismaClient): Promise<void> {
-  await prisma.$transaction(async (tx) => {
-    for (const workspace of Object.keys(TENANTS)) {
-      const id = stableId(`workspace:${workspace}`);
-      await tx.workspace.upsert({ where: { id }, create: { id, name: workspace }, update: { name: workspace } });
-    }
-    for (const u of USERS) {
-      const userId = stableId(`user:${u.email}`);
-      const workspaceId = stableId(`workspace:${u.workspace}`);
-      await tx.user.upsert({ where: { id: userId }, create: { id: userId, email: u.email, displayName: u.displayName }, update: { email: u.email, displayName: u.displayName } });
-      await tx.membership.upsert({
-        where: { userId_workspaceId: { userId, workspaceId } },
-        create: { userId, workspaceId, role: u.role },
-        update: { role: u.role },
-      });
-    }
-    for (const [workspace, tenants] of Object.entries(TENANTS)) {
-      for (const t of tenants) {
-        const tenantId = stableId(`tenant:${workspace}:${t.name}`);
-        const data = { name: t.name, status: t.status, externalTenantId: stableId(`entra:${t.name}`), workspaceId: stableId(`workspace:${workspace}`) };
-        await tx.tenant.upsert({ where: { id: tenantId }, create: { id: tenantId, ...data }, update: data });
-        for (const c of t.connections) {
-          const id = stableId(`connection:${t.name}:${c.name}`);
-          const row = {
-            tenantId,
-            displayName: c.name,
-            enabled: c.enabled ?? true,
-            credentialState: c.state,
-            isDefault: c.isDefault ?? true,
-            clientId: stableId(`app:${c.name}`),
-          };
-          await tx.providerConnection.upsert({ where: { id }, create: { id, ...row }, update: row });
-        }
-        if (t.restoreReady) {
-          const id = stableId(`restore:${t.name}:baseline`);
-          const row = { tenantId, name: `${t.name} baseline policies`, status: 'READY' as const, items: RESTORE_ITEMS };
-          await tx.restoreRun.upsert({ where: { id }, create: { id, ...row }, update: row });
-        }
-      }
-    }
-  });
+  await prisma.$transaction((tx) => seedInto(tx), TX);
 }
 
-export async function isEmpty(prisma: PrismaClient): Promise<boolean> {
-  return (await prisma.user.count()) === 0;
+/**
+ * Seeds only an empty database, atomically: concurrent starters serialise on an advisory lock
+ * held until commit, so the second sees the first one's rows and seeds nothing.
+ */
+export async function seedIfEmpty(prisma: PrismaClient): Promise<boolean> {
+  return prisma.$transaction(async (tx) => {
+    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', SEED_LOCK_KEY);
+    if ((await tx.user.count()) > 0) return false;
+    await seedInto(tx);
+    return true;
+  }, TX);
+}
+
+async function seedInto(tx: Tx): Promise<void> {
+  for (const workspace of Object.keys(TENANTS)) {
+    const id = stableId(`workspace:${workspace}`);
+    await tx.workspace.upsert({ where: { id }, create: { id, name: workspace }, update: { name: workspace } });
+  }
+  for (const u of USERS) {
+    const userId = stableId(`user:${u.email}`);
+    const workspaceId = stableId(`workspace:${u.workspace}`);
+    await tx.user.upsert({ where: { id: userId }, create: { id: userId, email: u.email, displayName: u.displayName }, update: { email: u.email, displayName: u.displayName } });
+    await tx.membership.upsert({
+      where: { userId_workspaceId: { userId, workspaceId } },
+      create: { userId, workspaceId, role: u.role },
+      update: { role: u.role },
+    });
+  }
+  for (const [workspace, tenants] of Object.entries(TENANTS)) {
+    for (const t of tenants) {
+      const tenantId = stableId(`tenant:${workspace}:${t.name}`);
+      const data = { name: t.name, status: t.status, externalTenantId: stableId(`entra:${t.name}`), workspaceId: stableId(`workspace:${workspace}`) };
+      await tx.tenant.upsert({ where: { id: tenantId }, create: { id: tenantId, ...data }, update: data });
+      // One default per tenant (a unique index): first demote any other default, e.g. one a
+      // test or an operator added, so upserting the seeded default cannot collide with it.
+      const seededDefault = t.connections.find((c) => c.isDefault ?? true);
+      await tx.providerConnection.updateMany({
+        where: { tenantId, isDefault: true, ...(seededDefault ? { id: { not: stableId(`connection:${t.name}:${seededDefault.name}`) } } : {}) },
+        data: { isDefault: false },
+      });
+      for (const c of t.connections) {
+        const id = stableId(`connection:${t.name}:${c.name}`);
+        const row = {
+          tenantId,
+          displayName: c.name,
+          enabled: c.enabled ?? true,
+          credentialState: c.state,
+          isDefault: c.isDefault ?? true,
+          clientId: stableId(`app:${c.name}`),
+        };
+        await tx.providerConnection.upsert({ where: { id }, create: { id, ...row }, update: row });
+      }
+      if (t.restoreReady) {
+        const id = stableId(`restore:${t.name}:baseline`);
+        const row = { tenantId, name: `${t.name} baseline policies`, status: 'READY' as const, items: RESTORE_ITEMS };
+        await tx.restoreRun.upsert({ where: { id }, create: { id, ...row }, update: row });
+      }
+    }
+  }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
@@ -102,10 +125,15 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const { ensureDatabase, migrate } = await import('../src/db/migrate.js');
   const { createPrisma } = await import('../src/db/prisma.js');
   const config = loadConfig();
-  await ensureDatabase(config.DATABASE_URL);
-  await migrate(config.DATABASE_URL);
+  if (await ensureDatabase(config.DATABASE_URL)) console.log('created database');
+  const applied = await migrate(config.DATABASE_URL);
+  if (applied.length) console.log(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
   const prisma = createPrisma(config.DATABASE_URL, 2);
-  await seedDemo(prisma);
-  console.log('seeded demo data: workspaces Contoso MSP and Other MSP, 5 users, 7 tenants');
-  await prisma.$disconnect();
+  try {
+    await seedDemo(prisma);
+    const counts = { users: await prisma.user.count(), tenants: await prisma.tenant.count(), connections: await prisma.providerConnection.count() };
+    console.log(`seeded demo data: workspaces Contoso MSP and Other MSP, ${USERS.length} users, 7 tenants (database now has ${counts.users} users, ${counts.tenants} tenants, ${counts.connections} connections)`);
+  } finally {
+    await prisma.$disconnect(); // also ends its pool, so the script exits at once
+  }
 }

@@ -1,6 +1,7 @@
 // The composition root: every long-lived service of one process, wired once. Servers, workers,
 // tests and benchmarks all build their world here, so two instances in one test behave like two
 // processes (separate Prisma and Redis clients).
+import { isIP } from 'node:net';
 import { Redis, type RedisOptions } from 'ioredis';
 import { TokenService } from './auth/tokens.js';
 import { Authenticator } from './auth/viewer.js';
@@ -35,12 +36,16 @@ export type ServiceOptions = { log?: Logger; gate?: StartGateOptions; dbPoolSize
 
 export function redisOptions(url: string): RedisOptions {
   const parsed = new URL(url);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`unsupported Redis URL scheme ${parsed.protocol} (use redis:// or rediss://)`);
+  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
   return {
-    host: parsed.hostname,
+    host,
     port: Number(parsed.port || 6379),
     db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
-    username: parsed.username || undefined,
+    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
     password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
+    // rediss:// means TLS, certificate verified against the host name (SNI is not sent for an IP).
+    ...(parsed.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
   };
 }
 
@@ -54,10 +59,12 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   for (const client of [redis, subscriber]) client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const tokens = new TokenService(config.JWT_SECRET);
   const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
-  const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX);
+  const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX, log.child({ component: 'realtime' }));
   const lifecycle = new RunLifecycle(prisma, pool, bus, config.PUBLIC_APP_URL, log);
-  const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX);
-  const scopeLock = new ScopeLock(redis, config.REDIS_PREFIX, options.scopeLockTtlMs);
+  const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX, log);
+  // Its own client per Redlock master (REDLOCK_URLS, else REDIS_URL): a down master must fail its vote at once.
+  const lockMasters = (config.REDLOCK_URLS ?? config.REDIS_URL).split(',').map((url) => redisOptions(url.trim()));
+  const scopeLock = ScopeLock.connect(lockMasters, config.REDIS_PREFIX, log, options.scopeLockTtlMs);
   const store = new AdmissionStore(pool);
   const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
@@ -79,6 +86,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
       await dispatcher.close().catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();
+      scopeLock.close();
       await prisma.$disconnect();
       await pool.end().catch(() => undefined);
     },

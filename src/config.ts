@@ -10,6 +10,9 @@ const schema = z
     DATABASE_URL: z.string().url().default('postgresql://postgres@127.0.0.1:5432/atlas_gate'),
     REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    // Loopback by default: with the published development JWT secret, anyone who reached the port
+    // could mint an OWNER token. Set HOST=0.0.0.0 (and a real JWT_SECRET) to serve a network.
+    HOST: z.string().min(1).default('127.0.0.1'),
     JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
     PUBLIC_APP_URL: z.string().url().default('http://localhost:5173'),
     PROVIDER_MODE: z.enum(['simulated', 'graph']).default('simulated'),
@@ -31,6 +34,25 @@ const schema = z
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
     RATE_LIMIT_STARTS: z.coerce.number().int().min(1).default(120),
     RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(10),
+    // Exposure: GraphiQL and introspection default to on outside production, off in it; CORS
+    // allows these origins (comma-separated, '*' for any; unset: PUBLIC_APP_URL's origin only).
+    GRAPHIQL: z.enum(['on', 'off']).optional(),
+    INTROSPECTION: z.enum(['on', 'off']).optional(),
+    CORS_ORIGINS: z.string().optional(),
+    // Abuse bounds, so one client cannot exhaust an API process: request body and WebSocket frame
+    // size, graphql-ws connections per user, subscriptions per connection and per user (WS + SSE),
+    // all counted per API process.
+    HTTP_MAX_BODY_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+    WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+    WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
+    MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
+    MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(500),
+    // Redlock masters for the tenant scope lock: comma-separated URLs of independent Redis servers
+    // (3 survive one down: a lease needs a majority). Unset: REDIS_URL alone.
+    REDLOCK_URLS: z
+      .string()
+      .refine((v) => v.split(',').every((url) => /^rediss?:$/.test(URL.parse(url.trim())?.protocol ?? '')), 'must be comma-separated redis:// or rediss:// URLs')
+      .optional(),
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_JWT_SECRET, {
     message: 'JWT_SECRET must be set to a real secret when NODE_ENV=production',

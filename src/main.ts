@@ -1,50 +1,75 @@
 // Entry point. `npm start`: migrate, seed an empty database, serve the API and (by default,
 // WORKERS=on) run the workers in the same process. `npm run worker`: workers only, so API and
-// workers scale separately.
-import { seedDemo, isEmpty } from '../prisma/seed.js';
-import { createServices } from './app.js';
-import { loadConfig } from './config.js';
+// workers scale separately. Every way out of start-up is one JSON log line and an exit code.
+import { seedIfEmpty } from '../prisma/seed.js';
+import { createServices, type Services } from './app.js';
+import { loadConfig, type Config } from './config.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { startWorkers } from './jobs/worker.js';
 import { createLogger } from './logger.js';
+import { installProcessGuards, SHUTDOWN_GRACE_MS, stopWithin } from './process-guards.js';
 import { startServer } from './server.js';
+import { pingPostgres, pingRedis, StartupError, withDatabase } from './startup-checks.js';
 
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? 'all';
-const config = loadConfig();
+
+let config: Config;
+try {
+  config = loadConfig();
+} catch (err) {
+  // Before the configuration is known: log at the default level, in the same JSON format.
+  createLogger('info').fatal({ reason: (err as Error).message }, (err as Error).message.replace(/\n\s*/g, ' '));
+  process.exit(1);
+}
 const log = createLogger(config.LOG_LEVEL);
 
-if (role !== 'worker') {
-  if (await ensureDatabase(config.DATABASE_URL)) log.info('created database');
-  const applied = await migrate(config.DATABASE_URL);
-  if (applied.length) log.info({ applied }, 'applied migrations');
-}
-
-const services = createServices(config, { log });
-if (role !== 'worker' && (await isEmpty(services.prisma))) {
-  await seedDemo(services.prisma);
-  log.info('empty database: seeded the demo data (see README "Demo seed")');
-}
-
+let services: Services | undefined;
 const stops: (() => Promise<void>)[] = [];
-if (role !== 'worker') {
-  const server = await startServer(services);
-  log.info(`GraphiQL on http://localhost:${config.PORT}/graphql`);
-  stops.push(() => server.close());
-}
-if (role === 'worker' || config.WORKERS === 'on') {
-  const workers = await startWorkers(services);
-  log.info({ concurrency: config.WORKER_CONCURRENCY, provider: config.PROVIDER_MODE }, 'workers started');
-  stops.push(() => workers.close());
-}
+let stopping: Promise<void> | undefined;
+const stopAll = () =>
+  (stopping ??= (async () => {
+    for (const stop of stops) await stop().catch((err) => log.error({ err }, 'shutdown step failed'));
+    await services?.close();
+  })());
+installProcessGuards(log, stopAll);
 
-let stopping = false;
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, async () => {
     if (stopping) return;
-    stopping = true;
     log.info({ signal }, 'shutting down: finishing current jobs');
-    for (const stop of stops) await stop().catch((err) => log.error({ err }, 'shutdown step failed'));
-    await services.close();
+    await stopAll().catch((err) => log.error({ err }, 'shutdown failed'));
     process.exit(0);
   });
+}
+
+try {
+  // Fail fast, naming the variable, before anything that would retry forever is built.
+  if (role !== 'worker') {
+    if (await withDatabase(config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL))) log.info('created database');
+    const applied = await withDatabase(config.DATABASE_URL, () => migrate(config.DATABASE_URL));
+    if (applied.length) log.info({ applied }, 'applied migrations');
+  } else {
+    await pingPostgres(config.DATABASE_URL);
+  }
+  await pingRedis(config.REDIS_URL);
+
+  services = createServices(config, { log });
+  if (role !== 'worker' && (await withDatabase(config.DATABASE_URL, () => seedIfEmpty(services!.prisma)))) {
+    log.info('empty database: seeded the demo data (see README "Demo seed")');
+  }
+  if (role !== 'worker') {
+    const server = await startServer(services);
+    log.info(`GraphiQL on http://localhost:${config.PORT}/graphql`);
+    stops.push(() => server.close());
+  }
+  if (role === 'worker' || config.WORKERS === 'on') {
+    const workers = await startWorkers(services);
+    log.info({ concurrency: config.WORKER_CONCURRENCY, provider: config.PROVIDER_MODE }, 'workers started');
+    stops.push(() => workers.close());
+  }
+} catch (err) {
+  if (err instanceof StartupError) log.fatal({ variable: err.variable, tried: err.tried, reason: err.reason }, err.message);
+  else log.fatal({ err }, 'start-up failed');
+  await stopWithin(stopAll, SHUTDOWN_GRACE_MS, log);
+  process.exit(1);
 }

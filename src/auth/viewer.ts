@@ -9,7 +9,7 @@ export type Viewer = { userId: string; roles: ReadonlyMap<string, Role> };
 /**
  * Resolves bearer tokens to viewers. A user's memberships are cached for `cacheMs` (2 s by
  * default): every request needs them, and one query per request was the largest fixed cost of
- * a trivial query. A revoked membership therefore lasts at most that long on HTTP.
+ * a trivial query. A revoked membership therefore lasts at most that long, on HTTP and subscriptions alike.
  */
 export class Authenticator {
   private readonly cache = new Map<string, { at: number; viewer: Promise<Viewer | null> }>();
@@ -26,16 +26,35 @@ export class Authenticator {
     if (!token) return null;
     const claims = await this.tokens.verify(token);
     if (!claims || !isUuid(claims.userId)) return null;
+    return this.current(claims.userId);
+  }
+
+  /**
+   * The user's memberships as they are now (at most `cacheMs` old); null once the user is gone.
+   * Long-lived subscriptions ask this for every event they deliver, so a removed member stops
+   * receiving a workspace's events within `cacheMs`, on every API process.
+   */
+  async current(userId: string): Promise<Viewer | null> {
     const now = Date.now();
-    const hit = this.cache.get(claims.userId);
+    const hit = this.cache.get(userId);
     if (hit && now - hit.at < this.cacheMs) return hit.viewer;
-    const viewer = this.load(claims.userId);
+    const viewer = this.load(userId);
     if (this.cacheMs > 0) {
       if (this.cache.size > 50_000) this.cache.clear();
-      this.cache.set(claims.userId, { at: now, viewer });
-      viewer.catch(() => this.cache.delete(claims.userId));
+      this.cache.set(userId, { at: now, viewer });
+      viewer.catch(() => this.cache.delete(userId));
     }
     return viewer;
+  }
+
+  /**
+   * For a long-lived subscription, before each delivery: is the user still a member of the
+   * workspace? Throws UNAUTHENTICATED once the user is gone, which ends the subscription.
+   */
+  async stillMember(userId: string, workspaceId: string): Promise<boolean> {
+    const viewer = await this.current(userId);
+    if (!viewer) throw unauthenticated();
+    return viewer.roles.has(workspaceId);
   }
 
   private async load(userId: string): Promise<Viewer | null> {

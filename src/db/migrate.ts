@@ -8,15 +8,20 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { UTC_SESSION } from './prisma.js';
 
 export const MIGRATIONS_DIR = fileURLToPath(new URL('../../prisma/migrations', import.meta.url));
 const LOCK_KEY = 72_100_417; // arbitrary, stable: "atlas-gate migrations"
+// Start-up fails fast on an unreachable server instead of waiting for the OS's TCP timeout.
+const CONNECT_TIMEOUT_MS = 5_000;
+
+const pgClient = (connectionString: string) => new pg.Client({ connectionString, options: UTC_SESSION, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
 
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);
   const name = decodeURIComponent(url.pathname.slice(1));
   url.pathname = '/postgres';
-  const admin = new pg.Client({ connectionString: url.toString() });
+  const admin = pgClient(url.toString());
   await admin.connect();
   try {
     const found = await admin.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -33,11 +38,11 @@ export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
 }
 
 export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promise<string[]> {
-  const client = new pg.Client({ connectionString: databaseUrl });
-  await client.connect();
+  const db = pgClient(databaseUrl);
+  await db.connect();
   try {
-    await client.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    await db.query('SELECT pg_advisory_lock($1)', [LOCK_KEY]);
+    await db.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
       "id" VARCHAR(36) PRIMARY KEY NOT NULL,
       "checksum" VARCHAR(64) NOT NULL,
       "finished_at" TIMESTAMPTZ,
@@ -46,7 +51,7 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
       "rolled_back_at" TIMESTAMPTZ,
       "started_at" TIMESTAMPTZ NOT NULL DEFAULT now(),
       "applied_steps_count" INTEGER NOT NULL DEFAULT 0)`);
-    const done = await client.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
+    const done = await db.query<{ migration_name: string; checksum: string; finished_at: Date | null }>(
       'SELECT migration_name, checksum, finished_at FROM "_prisma_migrations" WHERE rolled_back_at IS NULL',
     );
     const applied = new Map(done.rows.map((r) => [r.migration_name, r]));
@@ -64,24 +69,24 @@ export async function migrate(databaseUrl: string, dir = MIGRATIONS_DIR): Promis
         if (previous.checksum !== checksum) throw new Error(`Migration ${name} was edited after it was applied`);
         continue;
       }
-      await client.query('BEGIN');
+      await db.query('BEGIN');
       try {
-        await client.query(sql);
-        await client.query(
+        await db.query(sql);
+        await db.query(
           `INSERT INTO "_prisma_migrations" (id, checksum, migration_name, started_at, finished_at, applied_steps_count)
            VALUES ($1, $2, $3, now(), now(), 1)`,
           [randomUUID(), checksum, name],
         );
-        await client.query('COMMIT');
+        await db.query('COMMIT');
       } catch (err) {
-        await client.query('ROLLBACK');
+        await db.query('ROLLBACK');
         throw new Error(`Migration ${name} failed: ${(err as Error).message}`);
       }
       appliedNow.push(name);
     }
     return appliedNow;
   } finally {
-    await client.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
-    await client.end();
+    await db.query('SELECT pg_advisory_unlock($1)', [LOCK_KEY]).catch(() => undefined);
+    await db.end();
   }
 }

@@ -4,12 +4,24 @@ import { PrismaClient } from '../generated/prisma/client.js';
 
 export type { PrismaClient };
 
+/**
+ * Every session runs in UTC whatever the database's or role's `timezone` setting: adapter-pg
+ * reads a timestamptz by replacing its offset with +00:00, so any other session zone shifts
+ * every timestamp read through Prisma by that offset (FACTS.md), while plain pg reads stay right.
+ */
+export const UTC_SESSION = '-c timezone=UTC';
+
 /** One pg pool per process, shared by the Prisma client and the gate's plain-SQL hot path. */
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max });
+  return new pg.Pool({ connectionString: databaseUrl, max, options: UTC_SESSION });
 }
 
+/**
+ * A Prisma client on a pool. Given a URL it owns its pool and ends it on `$disconnect()` (a pool
+ * left open keeps a script alive for its 10 s idle timeout); given a pool, the caller ends it.
+ */
 export function createPrisma(databaseUrl: string | pg.Pool, max = 10): PrismaClient {
-  const pool = typeof databaseUrl === 'string' ? createPool(databaseUrl, max) : databaseUrl;
-  return new PrismaClient({ adapter: new PrismaPg(pool) });
+  const owned = typeof databaseUrl === 'string';
+  const pool = owned ? createPool(databaseUrl, max) : databaseUrl;
+  return new PrismaClient({ adapter: new PrismaPg(pool, { disposeExternalPool: owned }) });
 }

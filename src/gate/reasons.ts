@@ -22,6 +22,7 @@ export type ExecutionReasonCode =
   | 'CANCELLED_AFTER_FAILED_STEP'
   | 'WORKER_LOST'
   | 'DISPATCH_FAILED'
+  | 'DATABASE_UNAVAILABLE'
   | 'INTERNAL_ERROR';
 
 export type ReasonCode = BlockReasonCode | ExecutionReasonCode;
@@ -112,6 +113,10 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
   },
   DISPATCH_FAILED: {
     message: () => 'the run could not be queued because the job queue was unreachable',
+    nextSteps: (s) => [retry(s)],
+  },
+  DATABASE_UNAVAILABLE: {
+    message: () => 'the database was unreachable while the run was executing',
     nextSteps: (s) => [retry(s)],
   },
   INTERNAL_ERROR: {

@@ -1,30 +1,59 @@
 // ScopeLock: a short Redlock lease on a tenant's protected scope, held only while a start is
 // admitted (checks + insert). Postgres stays the source of truth; the lease only keeps
-// admissions on one tenant from piling into the same row lock.
-import type { Redis } from 'ioredis';
-import Redlock, { ExecutionError, ResourceLockedError, type Lock } from 'redlock';
+// admissions on one tenant from piling into the same row lock. With several independent Redis
+// masters (REDLOCK_URLS) a lease needs a majority of them, so one master down stops nothing.
+import { Redis, type RedisOptions } from 'ioredis';
+import Redlock, { ExecutionError, ResourceLockedError, type ExecutionStats, type Lock } from 'redlock';
+import type { Logger } from '../logger.js';
+
+/** Each master's vote must come back fast, from a master that is down too. */
+export const LOCK_MASTER_OPTIONS = {
+  // No offline queue: a down master votes against at once instead of holding every acquire
+  // until its next reconnect attempt fails.
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 1,
+  connectTimeout: 1_000,
+  // A master that hangs (rather than refuses) still votes within a bound.
+  commandTimeout: 1_000,
+  // A restarted master is back in the quorum within half a second.
+  retryStrategy: (times: number) => Math.min(times * 50, 500),
+} satisfies RedisOptions;
 
 export class ScopeLockUnavailable extends Error {}
 
 export class ScopeLock {
   private readonly redlock: Redlock;
+  private readonly firstConnect: Promise<unknown>;
+  private owned: Redis[] = [];
 
   constructor(
-    redis: Redis,
+    masters: Redis | readonly Redis[],
     private readonly prefix: string,
     readonly ttlMs = 5_000,
   ) {
+    const clients = Array.isArray(masters) ? masters : [masters as Redis];
     // No redlock retries: under contention the gate re-reads Postgres between its own attempts,
     // which usually answers the start (deduped / scope busy) without ever taking the lock.
-    this.redlock = new Redlock([redis], { retryCount: 0, driftFactor: 0.01 });
+    this.redlock = new Redlock(clients, { retryCount: 0, driftFactor: 0.01 });
+    // Without an offline queue a master still making its first connection would vote against.
+    this.firstConnect = Promise.all(clients.map(firstConnection));
   }
 
-  /** The lease, or null when another admission holds it. Throws ScopeLockUnavailable when Redis is unreachable. */
+  /** A lock on its own clients, one per master (REDLOCK_URLS), closed by close(). */
+  static connect(masters: readonly RedisOptions[], prefix: string, log: Logger, ttlMs?: number): ScopeLock {
+    const clients = masters.map((options) => watchMaster(new Redis({ ...options, ...LOCK_MASTER_OPTIONS }), `${options.host}:${options.port}`, log));
+    const lock = new ScopeLock(clients, prefix, ttlMs);
+    lock.owned = clients;
+    return lock;
+  }
+
+  /** The lease, or null when another admission holds it. Throws ScopeLockUnavailable when no majority of masters answers. */
   async tryAcquire(tenantId: string): Promise<Lock | null> {
+    await this.firstConnect;
     try {
       return await this.redlock.acquire([`${this.prefix}:scope:tenant:${tenantId}`], this.ttlMs);
     } catch (err) {
-      if (err instanceof ExecutionError && (await heldByAnother(err))) return null;
+      if (err instanceof ExecutionError && contended(await lastAttempt(err))) return null;
       throw new ScopeLockUnavailable('scope lock store unreachable', { cause: err });
     }
   }
@@ -33,10 +62,47 @@ export class ScopeLock {
     // An expired or lost lease is harmless here: the admission transaction already fenced it.
     await lock.release().catch(() => undefined);
   }
+
+  close(): void {
+    for (const client of this.owned) client.disconnect();
+  }
 }
 
-/** Redlock reports contention and an unreachable Redis with the same error; the votes tell them apart. */
-async function heldByAnother(err: ExecutionError): Promise<boolean> {
-  const attempts = await Promise.all(err.attempts);
-  return attempts.some((a) => [...a.votesAgainst.values()].some((e) => e instanceof ResourceLockedError));
+const lastAttempt = async (err: ExecutionError): Promise<ExecutionStats | undefined> => (await Promise.all(err.attempts)).at(-1);
+
+/**
+ * Redlock reports contention and unreachable masters with the same error; the votes tell them
+ * apart. Contention means some master answered "locked" and enough masters answered at all for
+ * a majority to be possible: an unreachable master never counts as "someone else holds it".
+ */
+function contended(stats: ExecutionStats | undefined): boolean {
+  if (!stats) return false;
+  const locked = [...stats.votesAgainst.values()].filter((e) => e instanceof ResourceLockedError).length;
+  return locked > 0 && stats.votesFor.size + locked >= stats.quorumSize;
+}
+
+/** Resolves once a connecting client is ready or has failed its first attempt (at once for any other state). */
+function firstConnection(client: Redis): Promise<void> {
+  if (client.status !== 'connecting' && client.status !== 'connect') return Promise.resolve();
+  return new Promise((resolve) => {
+    const settle = () => {
+      for (const event of ['ready', 'error', 'end']) client.off(event, settle);
+      resolve();
+    };
+    for (const event of ['ready', 'error', 'end']) client.once(event, settle);
+  });
+}
+
+/** One warning when a master becomes unreachable, not one per reconnect attempt; a note when it is back. */
+function watchMaster(client: Redis, name: string, log: Logger): Redis {
+  let reachable = true;
+  client.on('error', (err) => {
+    if (reachable) log.warn({ master: name, err: err.message }, 'redlock master unreachable: admissions continue while a majority answers');
+    reachable = false;
+  });
+  client.on('ready', () => {
+    if (!reachable) log.info({ master: name }, 'redlock master reachable again');
+    reachable = true;
+  });
+  return client;
 }

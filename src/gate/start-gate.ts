@@ -177,6 +177,13 @@ export class StartGate {
     try {
       await withTimeout(this.dispatcher.dispatch(run), this.dispatchTimeoutMs);
     } catch (err) {
+      // A timeout says nothing about whether the job got there (a slow Redis may have stored it):
+      // if it is in the queue the start was accepted, and failing the run would be a lie.
+      const queued = await withTimeout(this.dispatcher.queue.getJob(run.id), this.dispatchTimeoutMs).catch(() => undefined);
+      if (queued) {
+        this.log.warn({ err, runId: run.id }, 'dispatch answered late, but the job is queued: start accepted');
+        return;
+      }
       this.log.error({ err, runId: run.id }, 'dispatch failed; run marked FAILED');
       await this.lifecycle.failDispatch(run.id);
       throw serviceUnavailable('The run could not be queued: the job queue is unreachable. Try again shortly.');

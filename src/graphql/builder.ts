@@ -32,10 +32,16 @@ builder.scalarType('DateTime', {
   parseLiteral: (ast) => parseDate(ast.kind === Kind.STRING ? ast.value : null),
 });
 
+// A date PostgreSQL can store: JavaScript parses years it cannot (e.g. -5000 or 200000), and
+// those must be the client's BAD_USER_INPUT, not a database error.
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2}))?$/;
+
 function parseDate(value: unknown): Date {
-  const date = typeof value === 'string' ? new Date(value) : null;
-  if (!date || Number.isNaN(date.getTime())) {
-    throw new GraphQLError('DateTime must be an ISO 8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+  const date = typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) {
+    throw new GraphQLError('DateTime must be an ISO 8601 string between years 0001 and 9999, e.g. 2026-11-26T17:30:00.000Z', {
+      extensions: { code: 'BAD_USER_INPUT' },
+    });
   }
   return date;
 }

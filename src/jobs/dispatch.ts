@@ -4,6 +4,7 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { OperationRun } from '../generated/prisma/client.js';
+import type { Logger } from '../logger.js';
 
 export const OPERATIONS_QUEUE = 'operations';
 /** The run to execute and, for operators reading the queue, the connection pinned on it. */
@@ -12,7 +13,7 @@ export type OperationJobData = { runId: string; providerConnectionId: string | n
 export class JobDispatcher {
   readonly queue: Queue<OperationJobData>;
 
-  constructor(private readonly connection: Redis, prefix: string) {
+  constructor(private readonly connection: Redis, prefix: string, log: Logger) {
     this.queue = new Queue<OperationJobData>(OPERATIONS_QUEUE, {
       connection,
       prefix: `${prefix}:bull`,
@@ -24,6 +25,8 @@ export class JobDispatcher {
         removeOnFail: { age: 24 * 3600 },
       },
     });
+    // Without a listener BullMQ prints every connection error as a raw stack on stderr.
+    this.queue.on('error', (err) => log.warn({ err: err.message }, 'job queue connection error'));
   }
 
   /** Job id = run id: dispatching the same run twice queues one job. */

@@ -1,6 +1,7 @@
 // RunExecutor: runs one admitted run against its pinned connection. It guards the connection
 // again before touching the provider, retries transient provider errors with backoff (each
 // attempt counted on the run), and reports every outcome to RunLifecycle.
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
 import { connectionBlock } from '../gate/preflight.js';
@@ -10,7 +11,13 @@ import { ProviderError, type PinnedConnection, type Provider } from '../provider
 import type { RunLifecycle } from '../runs/lifecycle.js';
 import type { HandlerResult, JobContext } from './handler.js';
 
-export type RetryPolicy = { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+export type RetryPolicy = {
+  maxAttempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+  /** How long a run waits for an unreachable PostgreSQL before its job is given up (default 5 min). */
+  databasePatienceMs?: number;
+};
 
 const TERMINAL = new Set(['SUCCEEDED', 'PARTIALLY_SUCCEEDED', 'FAILED', 'CANCELLED', 'BLOCKED']);
 
@@ -25,10 +32,9 @@ export class RunExecutor {
 
   /** Executes the run to a terminal state; returns its final row (null for an unknown id). */
   async execute(runId: string): Promise<OperationRun | null> {
-    const run = await this.prisma.operationRun.findUnique({
-      where: { id: runId },
-      include: { tenant: true, providerConnection: true, restoreRun: true },
-    });
+    const run = await this.durably(this.log, () =>
+      this.prisma.operationRun.findUnique({ where: { id: runId }, include: { tenant: true, providerConnection: true, restoreRun: true } }),
+    );
     if (!run) return null;
     const { tenant, providerConnection, restoreRun, ...row } = run;
     if (TERMINAL.has(row.status)) return row;
@@ -53,7 +59,7 @@ export class RunExecutor {
       if (attempt > this.retry.maxAttempts) {
         return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code: 'WORKER_LOST' } });
       }
-      const running = await this.lifecycle.markRunning(row.id);
+      const running = await this.durably(log, () => this.lifecycle.markRunning(row.id));
       if (!running) return this.current(row.id);
       const ctx: JobContext = {
         run: running,
@@ -76,8 +82,13 @@ export class RunExecutor {
           await sleep(delay);
           continue;
         }
-        const code: ReasonCode = err instanceof ProviderError ? err.code : 'INTERNAL_ERROR';
-        if (!(err instanceof ProviderError)) log.error({ err }, 'handler failed unexpectedly');
+        if (!(err instanceof ProviderError) && isDatabaseUnavailable(err) && attempt < this.retry.maxAttempts) {
+          // The handler lost PostgreSQL mid-run: the next attempt starts once it answers again.
+          log.warn({ err: (err as Error).message, attempt }, 'database unreachable during the run; retrying when it is back');
+          continue;
+        }
+        const code: ReasonCode = err instanceof ProviderError ? err.code : isDatabaseUnavailable(err) ? 'DATABASE_UNAVAILABLE' : 'INTERNAL_ERROR';
+        if (code === 'INTERNAL_ERROR') log.error({ err }, 'handler failed unexpectedly');
         else log.info({ code, attempt }, 'provider error; run failed');
         return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code } });
       }
@@ -91,9 +102,27 @@ export class RunExecutor {
   }
 
   private async end(runId: string, result: HandlerResult): Promise<OperationRun> {
-    await this.lifecycle.finish(runId, result);
-    if (result.status === 'FAILED') await this.lifecycle.cancelPendingSteps(runId, result.reason?.code ?? 'INTERNAL_ERROR');
-    return this.current(runId);
+    await this.durably(this.log, () => this.lifecycle.finish(runId, result));
+    if (result.status === 'FAILED') await this.durably(this.log, () => this.lifecycle.cancelPendingSteps(runId, result.reason?.code ?? 'INTERNAL_ERROR'));
+    return this.durably(this.log, () => this.current(runId));
+  }
+
+  /**
+   * A run's outcome is not lost to a PostgreSQL outage: the write is retried (the job stays in
+   * this worker's hands, its lease renewed in Redis) until the database answers, so the run ends
+   * with what really happened as soon as it is back, not as a lost worker much later.
+   */
+  private async durably<T>(log: Logger, write: () => Promise<T>): Promise<T> {
+    const giveUpAt = Date.now() + (this.retry.databasePatienceMs ?? 300_000);
+    for (let wait = 100; ; wait = Math.min(wait * 2, 2_000)) {
+      try {
+        return await write();
+      } catch (err) {
+        if (!isDatabaseUnavailable(err) || Date.now() + wait > giveUpAt) throw err;
+        log.warn({ err: (err as Error).message, retryInMs: wait }, 'database unreachable; retrying the run write');
+        await sleep(wait);
+      }
+    }
   }
 
   private async current(runId: string): Promise<OperationRun> {

@@ -1,6 +1,7 @@
 // Reconciler: makes sure no admitted run is forgotten. A run whose job never reached the queue
 // (the API process died between commit and dispatch) is dispatched again; a run whose job is
 // gone or failed while the run still looks active is failed as WORKER_LOST.
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { JobDispatcher } from './dispatch.js';
@@ -49,7 +50,9 @@ export class Reconciler {
           await this.dispatcher.dispatch(run);
           redispatched++;
         } else if (state === 'missing' || state === 'failed' || state === 'completed') {
-          await this.executor.abandon(run.id, 'WORKER_LOST');
+          // A job that failed because PostgreSQL stayed away says so; anything else lost its worker.
+          const databaseLost = state === 'failed' && isDatabaseUnavailable({ message: job?.failedReason });
+          await this.executor.abandon(run.id, databaseLost ? 'DATABASE_UNAVAILABLE' : 'WORKER_LOST');
           failed++;
         }
       }

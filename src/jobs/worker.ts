@@ -2,6 +2,7 @@
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import { redisOptions, type Services } from '../app.js';
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createProvider } from '../providers/factory.js';
 import type { Provider } from '../providers/provider.js';
 import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
@@ -25,15 +26,18 @@ export async function startWorkers(services: Services, options: { provider?: Pro
     prefix: `${config.REDIS_PREFIX}:bull`,
     concurrency: config.WORKER_CONCURRENCY,
     lockDuration: config.WORKER_LOCK_MS,
-    stalledInterval: config.WORKER_LOCK_MS,
+    // A dead worker's lease lapses within WORKER_LOCK_MS; checking every quarter of that hands its
+    // job on within about 1.25 x WORKER_LOCK_MS (checking once per lease period made it up to 2 x).
+    stalledInterval: Math.max(250, Math.round(config.WORKER_LOCK_MS / 4)),
     // A job whose worker died is handed to another worker this many times before it is failed.
     maxStalledCount: 2,
   });
   worker.on('failed', (job, err) => {
     if (!job) return;
     const stalled = /stalled/i.test(err.message);
-    log.error({ runId: job.data.runId, err: err.message }, stalled ? 'job stalled too often' : 'job failed outside its handler');
-    void executor.abandon(job.data.runId, stalled ? 'WORKER_LOST' : 'INTERNAL_ERROR').catch((e) => log.error({ err: e }, 'could not fail abandoned run'));
+    const code = stalled ? 'WORKER_LOST' : isDatabaseUnavailable(err) ? 'DATABASE_UNAVAILABLE' : 'INTERNAL_ERROR';
+    log.error({ runId: job.data.runId, err: err.message, code }, stalled ? 'job stalled too often' : 'job failed outside its handler');
+    void executor.abandon(job.data.runId, code).catch((e) => log.error({ err: e }, 'could not fail abandoned run'));
   });
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   await worker.waitUntilReady();

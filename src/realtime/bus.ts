@@ -1,10 +1,11 @@
 // Run and notification events over Redis pub/sub, so a transition in a worker process reaches
 // subscribers on every API process. Channel names carry the environment's prefix: Redis
 // pub/sub ignores the DB index, and tests run side by side on one Redis.
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub, map, pipe, type PubSub } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
 import { type NotificationEvent, type RunEvent, type RunEventPublisher, reviveRunDates } from '../runs/events.js';
+import { createRedisSubscriberTarget } from './redis-event-target.js';
 
 type Topics = Record<string, [unknown]>;
 
@@ -13,18 +14,24 @@ export class RealtimeBus implements RunEventPublisher {
   readonly runsTopic: string;
   readonly notificationsTopic: string;
 
-  constructor(publishClient: Redis, subscribeClient: Redis, prefix: string) {
-    this.pubsub = createPubSub<Topics>({ eventTarget: createRedisEventTarget({ publishClient, subscribeClient }) });
+  constructor(
+    private readonly publishClient: Redis,
+    subscribeClient: Redis,
+    prefix: string,
+    log: Logger,
+  ) {
+    this.pubsub = createPubSub<Topics>({ eventTarget: createRedisSubscriberTarget(subscribeClient, log) });
     this.runsTopic = `${prefix}:events:runs`;
     this.notificationsTopic = `${prefix}:events:notifications`;
   }
 
+  /** Resolves once Redis took the event; rejects when it is unreachable (the caller decides what that means). */
   async runUpdated(event: RunEvent): Promise<void> {
-    this.pubsub.publish(this.runsTopic, event);
+    await this.publishClient.publish(this.runsTopic, JSON.stringify(event));
   }
 
   async notificationCreated(event: NotificationEvent): Promise<void> {
-    this.pubsub.publish(this.notificationsTopic, event);
+    await this.publishClient.publish(this.notificationsTopic, JSON.stringify(event));
   }
 
   runEvents(): AsyncIterable<RunEvent> {

@@ -12,7 +12,8 @@ export function reviveRunDates(run: OperationRun): OperationRun {
   }
   return run;
 }
-export type NotificationEvent = { userId: string; notificationId: string };
+/** The workspace lets a subscriber be re-authorised for every delivery without a query. */
+export type NotificationEvent = { userId: string; workspaceId: string; notificationId: string };
 
 export interface RunEventPublisher {
   runUpdated(event: RunEvent): Promise<void>;

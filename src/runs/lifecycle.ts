@@ -214,7 +214,7 @@ export class RunLifecycle {
     if (!result) return null;
     await this.publish(result.workspaceId, result.run);
     if (result.notificationId && result.run.initiatorId) {
-      await this.safely(() => this.events.notificationCreated({ userId: result.run.initiatorId!, notificationId: result.notificationId! }));
+      await this.safely(() => this.events.notificationCreated({ userId: result.run.initiatorId!, workspaceId: result.workspaceId, notificationId: result.notificationId! }));
     }
     return result.run;
   }

@@ -28,12 +28,37 @@ export async function findVisibleRun(prisma: PrismaClient, viewer: Viewer, id: s
   return prisma.operationRun.findFirst({ ...query, where: { id, ...visibleRunsWhere(viewer) } });
 }
 
-const encodeCursor = (run: OperationRun) => Buffer.from(`${run.createdAt.toISOString()}|${run.id}`).toString('base64url');
+// Newest first; a bootstrap and its steps share createdAt (one insert), so among equal times the
+// parent (step null) comes first, then its steps by number, then id: a total, stable order.
+const RUN_ORDER: Prisma.OperationRunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { step: { sort: 'asc', nulls: 'first' } }, { id: 'desc' }];
+
+// createdAt|id|step. Cursors written before the step was added (createdAt|id) read as step null,
+// which is exact for listings without steps.
+const encodeCursor = (run: OperationRun) => Buffer.from(`${run.createdAt.toISOString()}|${run.id}|${run.step ?? ''}`).toString('base64url');
+
+function cursorStep(cursor: string): number | null {
+  const step = Buffer.from(cursor, 'base64url').toString().split('|')[2] ?? '';
+  if (step === '') return null;
+  if (!/^\d{1,4}$/.test(step)) throw new PublicError('BAD_USER_INPUT', 'Invalid cursor');
+  return Number(step);
+}
+
+/** The rows after (c.createdAt, c.step, c.id) in RUN_ORDER. */
+function afterCursor(c: { createdAt: Date; id: string }, step: number | null): Prisma.OperationRunWhereInput {
+  const sameTimeAfter: Prisma.OperationRunWhereInput[] =
+    step === null ? [{ step: { not: null } }, { step: null, id: { lt: c.id } }] : [{ step: { gt: step } }, { step, id: { lt: c.id } }];
+  return { OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, OR: sameTimeAfter }] };
+}
+
+// Only what encodeCursor writes: a four-digit year from 0001 (PostgreSQL cannot store every date
+// JavaScript can, e.g. year -5000, and such a date must not reach it as a database error).
+const CURSOR_DATE = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(iso ?? '');
-  if (!id || !isUuid(id) || Number.isNaN(createdAt.getTime())) throw new PublicError('BAD_USER_INPUT', 'Invalid cursor');
+  const valid = id && isUuid(id) && CURSOR_DATE.test(iso ?? '') && !Number.isNaN(createdAt.getTime()) && createdAt.toISOString() === iso;
+  if (!valid) throw new PublicError('BAD_USER_INPUT', 'Invalid cursor');
   return { createdAt, id };
 }
 
@@ -53,14 +78,11 @@ export async function listRuns(
   if (filter.status?.length) where.push({ status: { in: filter.status } });
   if (filter.type?.length) where.push({ type: { in: filter.type } });
   if (filter.initiatedByMe) where.push({ initiatorId: viewer.userId });
-  if (after) {
-    const c = decodeCursor(after);
-    where.push({ OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, id: { lt: c.id } }] });
-  }
+  if (after) where.push(afterCursor(decodeCursor(after), cursorStep(after)));
   const rows = await prisma.operationRun.findMany({
     ...query,
     where: { AND: where },
-    orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+    orderBy: RUN_ORDER,
     take: first + 1,
   });
   const page = rows.slice(0, first);

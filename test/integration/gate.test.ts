@@ -395,8 +395,7 @@ describe('nothing half-done', () => {
 
   it('a queue that cannot be reached fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE', async () => {
     const { prisma, store, lifecycle, redis, config } = world.services;
-    const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX);
-    dispatcher.queue.on('error', () => undefined);
+    const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX, log);
     const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { dispatchTimeoutMs: 500 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await dispatcher.close().catch(() => undefined);

@@ -384,13 +384,13 @@ describe('pinned connection', () => {
     const runId = acceptedRunId(await groupSync(BIRCH, OWNER, birchSecondary));
     expect((await runRow(runId)).providerConnectionId).toBe(birchSecondary);
 
-    // Before any worker runs: the tenant gets a new, usable default connection listing 3 groups.
+    // Before any worker runs: the tenant gets a new, usable default connection listing 3 groups
+    // (the old default first stops being one: one default per tenant is a unique index).
+    await prisma.providerConnection.update({ where: { id: birchPrimary }, data: { isDefault: false } });
     const replacement = await prisma.providerConnection.create({
       data: { tenantId: BIRCH, displayName: 'Birch Graph (new default)', enabled: true, credentialState: 'VALID', isDefault: true, simulation: { groupCount: 3 } },
     });
     try {
-      await prisma.providerConnection.update({ where: { id: birchPrimary }, data: { isDefault: false } });
-
       await runWorkers();
       const run = await waitTerminal(runId);
       expect(run.status).toBe('SUCCEEDED');

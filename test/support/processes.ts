@@ -74,3 +74,44 @@ export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Re
       }),
   };
 }
+
+export type AtlasExit = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; elapsedMs: number };
+
+/**
+ * `src/main.ts` that is expected to stop by itself (a start-up failure): resolves with its exit,
+ * output and how long it ran; kills it (SIGKILL) and rejects if it is still running after `timeoutMs`.
+ */
+export async function runAtlasUntilExit(config: Config, env: Record<string, string> = {}, timeoutMs = 30_000, args: string[] = []): Promise<AtlasExit> {
+  const started = Date.now();
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      NODE_ENV: 'test',
+      DATABASE_URL: config.DATABASE_URL,
+      REDIS_URL: config.REDIS_URL,
+      REDIS_PREFIX: config.REDIS_PREFIX,
+      JWT_SECRET: config.JWT_SECRET,
+      PORT: '0',
+      WORKERS: 'off',
+      LOG_LEVEL: 'info',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`still running after ${timeoutMs} ms:\n${stdout}${stderr}`));
+    }, timeoutMs);
+    // 'close', not 'exit': every byte of its output has arrived by then.
+    child.once('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
+    });
+  });
+}

@@ -1,7 +1,8 @@
 // Error masking: the product's own errors (PublicError, with extensions.code) and Yoga's parse
-// and validation errors pass; everything else becomes INTERNAL_SERVER_ERROR with a generic
-// message, or SERVICE_UNAVAILABLE when a backing store is unreachable. Never a stack trace,
-// SQL or internal message, whatever NODE_ENV says.
+// and validation errors pass; a client's mistake caught before execution (wrong variable types,
+// armor limits) becomes GRAPHQL_VALIDATION_FAILED or BAD_USER_INPUT, logged at info; everything
+// else becomes INTERNAL_SERVER_ERROR with a generic message, or SERVICE_UNAVAILABLE when a
+// backing store is unreachable. Never a stack trace, SQL or internal message, whatever NODE_ENV says.
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../../logger.js';
 
@@ -19,6 +20,12 @@ export function maskError(log: Logger) {
         extensions: { ...original.extensions },
       });
     }
+    const mistake = clientMistake(error);
+    if (mistake) {
+      // The request itself is wrong: the client learns what, the log does not cry wolf.
+      log.info({ code: mistake.extensions.code, message: mistake.message }, 'client error');
+      return mistake;
+    }
     const path = error instanceof GraphQLError ? error.path : undefined;
     if (original instanceof Error && UNAVAILABLE.test(original.message)) {
       log.error({ err: original, path }, 'backing service unavailable');
@@ -27,6 +34,36 @@ export function maskError(log: Logger) {
     log.error({ err: original, path }, 'unexpected error');
     return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
   };
+}
+
+// graphql-armor reports its limits as thrown "Syntax Error: <what> limit of N exceeded, found M."
+const ARMOR_LIMIT = /^Syntax Error: (.*\blimit of [\d.]+ exceeded\b.*)$/s;
+
+/**
+ * A GraphQL error raised by graphql-js, Yoga or graphql-armor before any resolver ran (it has no
+ * path, and nothing but GraphQL errors behind it): variable values of the wrong type, an unknown
+ * enum value, an operation over the depth, alias, token or cost limits. Those are the client's
+ * mistakes, answered with what is wrong; anything raised inside a resolver has a path and is not.
+ */
+function clientMistake(error: unknown): GraphQLError | null {
+  if (!(error instanceof GraphQLError) || error.path) return null;
+  for (let cause = error.originalError; cause; cause = (cause as GraphQLError).originalError) {
+    if (!(cause instanceof GraphQLError)) return null;
+  }
+  const { http } = (error.extensions ?? {}) as { http?: unknown };
+  const limit = ARMOR_LIMIT.exec(error.message);
+  const [message, code] = limit
+    ? [limit[1], 'GRAPHQL_VALIDATION_FAILED']
+    : error.message.startsWith('Syntax Error:')
+      ? [error.message, 'GRAPHQL_PARSE_FAILED']
+      : [error.message, 'BAD_USER_INPUT'];
+  return new GraphQLError(message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    // As Yoga marks its own validation errors: 400 for graphql-response+json, 200 for plain JSON.
+    extensions: { code, http: http ?? { spec: true, status: 400 } },
+  });
 }
 
 function stripDebug(error: GraphQLError): GraphQLError {

@@ -1,6 +1,7 @@
 import { filter, pipe } from 'graphql-yoga';
 import { requireViewer } from '../../auth/viewer.js';
-import { isUuid, notFound } from '../../errors.js';
+import { PublicError, isUuid, notFound } from '../../errors.js';
+import { inboxWhere } from '../../runs/inbox.js';
 import { runUrl } from '../../runs/links.js';
 import { builder } from '../builder.js';
 
@@ -19,15 +20,18 @@ builder.prismaObject('Notification', {
 builder.queryField('notifications', (t) =>
   t.prismaField({
     type: ['Notification'],
-    description: "The caller's own notifications, newest first.",
+    description: "The caller's own notifications (of workspaces they still belong to), newest first.",
     args: { unreadOnly: t.arg.boolean({ required: false }), first: t.arg.int({ required: false, defaultValue: 50 }) },
     resolve: (query, _root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);
+      // Out of range is the client's mistake, answered as operationRuns answers it (no silent cap).
+      const first = args.first ?? 50;
+      if (first < 0 || first > 200) throw new PublicError('BAD_USER_INPUT', 'first must be between 0 and 200');
       return ctx.services.prisma.notification.findMany({
         ...query,
-        where: { userId: viewer.userId, ...(args.unreadOnly ? { readAt: null } : {}) },
+        where: { ...inboxWhere(viewer), ...(args.unreadOnly ? { readAt: null } : {}) },
         orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
-        take: Math.min(Math.max(args.first ?? 50, 0), 200),
+        take: first,
       });
     },
   }),
@@ -43,8 +47,8 @@ builder.mutationField('markNotificationRead', (t) =>
       const id = String(args.id);
       if (!isUuid(id)) throw notFound('Notification');
       // Only an unread notification is stamped: marking twice keeps the first readAt.
-      await ctx.services.prisma.notification.updateMany({ where: { id, userId: viewer.userId, readAt: null }, data: { readAt: new Date() } });
-      const found = await ctx.services.prisma.notification.findFirst({ ...query, where: { id, userId: viewer.userId } });
+      await ctx.services.prisma.notification.updateMany({ where: { id, ...inboxWhere(viewer), readAt: null }, data: { readAt: new Date() } });
+      const found = await ctx.services.prisma.notification.findFirst({ ...query, where: { id, ...inboxWhere(viewer) } });
       if (!found) throw notFound('Notification');
       return found;
     },
@@ -59,7 +63,7 @@ builder.subscriptionField('myNotifications', (t) =>
       const viewer = requireViewer(ctx.viewer);
       return pipe(
         ctx.services.bus.notificationEvents(),
-        filter((e) => e.userId === viewer.userId),
+        filter(async (e) => e.userId === viewer.userId && (await ctx.services.auth.stillMember(viewer.userId, e.workspaceId))),
       );
     },
     resolve: (query, event, _args, ctx) =>

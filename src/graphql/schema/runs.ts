@@ -140,11 +140,12 @@ builder.subscriptionField('operationRunUpdated', (t) =>
       if (runId && !(await findVisibleRun(ctx.services.prisma, viewer, runId))) throw notFound('Operation run');
       return pipe(
         ctx.services.bus.runEvents(),
+        // Memberships are checked per event (at most VIEWER_CACHE_MS old), not captured at subscribe time.
         filter(
-          (e) =>
-            viewer.roles.has(e.workspaceId) &&
+          async (e) =>
             (!tenantId || e.run.tenantId === tenantId) &&
-            (!runId || e.run.id === runId || e.run.parentId === runId),
+            (!runId || e.run.id === runId || e.run.parentId === runId) &&
+            (await ctx.services.auth.stillMember(viewer.userId, e.workspaceId)),
         ),
       );
     },

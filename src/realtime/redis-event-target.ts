@@ -1,0 +1,58 @@
+// The subscribing half of Yoga's pub/sub over Redis. It replaces @graphql-yoga/redis-event-target,
+// whose publish() drops the ioredis promise: with Redis down that rejection went unhandled and
+// killed the process (FACTS.md). Here nothing is fire-and-forget: SUBSCRIBE and UNSUBSCRIBE
+// failures are logged, and publishing is RealtimeBus's job, awaited by its callers.
+import type { PubSubEventTarget } from 'graphql-yoga';
+import type { Redis } from 'ioredis';
+import type { Logger } from '../logger.js';
+
+type Callback = (event: CustomEvent) => void;
+
+export function createRedisSubscriberTarget(subscribeClient: Redis, log: Logger): PubSubEventTarget<Record<string, [unknown]>> {
+  const callbacksForTopic = new Map<string, Set<Callback>>();
+
+  subscribeClient.on('message', (channel: string, message: string) => {
+    const callbacks = callbacksForTopic.get(channel);
+    if (!callbacks) return;
+    let detail: unknown;
+    try {
+      detail = JSON.parse(message);
+    } catch (err) {
+      log.warn({ err, channel }, 'unparseable realtime event dropped');
+      return;
+    }
+    const event = new CustomEvent(channel, { detail });
+    for (const callback of callbacks) callback(event);
+  });
+
+  const callbackOf = (listener: EventListenerOrEventListenerObject | null): Callback | null =>
+    listener === null ? null : ((typeof listener === 'function' ? listener : listener.handleEvent.bind(listener)) as Callback);
+
+  return {
+    addEventListener(topic, listener) {
+      const callback = callbackOf(listener as EventListenerOrEventListenerObject | null);
+      if (!callback) return;
+      let callbacks = callbacksForTopic.get(topic);
+      if (!callbacks) {
+        callbacks = new Set();
+        callbacksForTopic.set(topic, callbacks);
+        // While Redis is down this waits (the subscriber never gives up on a command) and ioredis
+        // re-subscribes every channel after a reconnect, so live subscriptions resume by themselves.
+        subscribeClient.subscribe(topic).catch((err: Error) => log.warn({ err: err.message, topic }, 'redis subscribe failed'));
+      }
+      callbacks.add(callback);
+    },
+    removeEventListener(topic, listener) {
+      const callback = callbackOf(listener as EventListenerOrEventListenerObject | null);
+      const callbacks = callbacksForTopic.get(topic);
+      if (!callback || !callbacks) return;
+      callbacks.delete(callback);
+      if (callbacks.size > 0) return;
+      callbacksForTopic.delete(topic);
+      subscribeClient.unsubscribe(topic).catch((err: Error) => log.warn({ err: err.message, topic }, 'redis unsubscribe failed'));
+    },
+    dispatchEvent() {
+      throw new Error('RealtimeBus publishes directly; the event target only subscribes');
+    },
+  };
+}

@@ -1,0 +1,100 @@
+// Private Redis and PostgreSQL servers for tests that stop and restart them. The shared ones on
+// 6379 and 5432 are never touched: each private server lives on a free port (PostgreSQL in a
+// throwaway cluster under a temp dir) and is stopped by its own pid.
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { freePort } from './processes.js';
+import { waitFor } from './wait.js';
+
+const run = promisify(execFile);
+
+export type PrivateRedis = { port: number; url: string; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> };
+
+/** A `redis-server` on a free port, no persistence; stop() kills it by pid, start() brings it back on the same port. */
+export async function startPrivateRedis(): Promise<PrivateRedis> {
+  const port = await freePort();
+  let child: ChildProcess | null = null;
+  const start = async () => {
+    if (child && child.exitCode === null) return; // already running: never lose track of a pid
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await waitFor(() => run('redis-cli', ['-p', String(port), 'ping']).then((r) => r.stdout.trim() === 'PONG'), {
+      timeoutMs: 10_000,
+      what: `private redis on ${port}`,
+    });
+  };
+  const stop = async () => {
+    const c = child;
+    child = null;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  await start();
+  return { port, url: `redis://127.0.0.1:${port}`, start, stop, close: stop };
+}
+
+export type PrivatePostgres = { port: number; url(database: string): string; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> };
+
+function pgBin(name: string): string {
+  const versions = readdirSync('/usr/lib/postgresql').sort();
+  return path.join('/usr/lib/postgresql', versions[versions.length - 1], 'bin', name);
+}
+
+/** PostgreSQL refuses to run as root: on CI (root) the cluster is owned by and run as `postgres`. */
+function asPostgres(bin: string, args: string[]): [string, string[]] {
+  return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
+}
+
+/** A throwaway cluster (trust auth, fsync off) on a free port; stop() is a fast shutdown of its postmaster by pid. */
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'atlas-pg-'));
+  if (process.getuid?.() === 0) {
+    const { stdout } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
+  }
+  const data = path.join(dir, 'data');
+  await run(...asPostgres(pgBin('initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']));
+  const port = await freePort();
+  const start = async () => {
+    await run(
+      ...asPostgres(pgBin('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']),
+    );
+  };
+  const stop = async () => {
+    let pid: number;
+    try {
+      pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    } catch {
+      return; // not running
+    }
+    process.kill(pid, 'SIGINT'); // fast shutdown: open connections are terminated
+    await waitFor(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return false;
+        } catch {
+          return true;
+        }
+      },
+      { timeoutMs: 20_000, what: `private postgres ${pid} to stop` },
+    );
+  };
+  await start();
+  return {
+    port,
+    url: (database) => `postgresql://postgres@127.0.0.1:${port}/${database}`,
+    start,
+    stop,
+    async close() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
