@@ -7,6 +7,7 @@ import { loadConfig, type Config } from './config.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { startWorkers } from './jobs/worker.js';
 import { createLogger } from './logger.js';
+import { exposure } from './graphql/plugins/exposure.js';
 import { installProcessGuards, SHUTDOWN_GRACE_MS, stopWithin } from './process-guards.js';
 import { startServer } from './server.js';
 import { pingPostgres, pingRedis, StartupError, withDatabase } from './startup-checks.js';
@@ -59,7 +60,9 @@ try {
   }
   if (role !== 'worker') {
     const server = await startServer(services);
-    log.info(`GraphiQL on http://localhost:${config.PORT}/graphql`);
+    const where = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}/graphql`;
+    log.info({ host: config.HOST, port: config.PORT, graphiql: exposure(config).graphiql }, `API listening on ${where}`);
+    if (exposure(config).graphiql) log.info(`GraphiQL on ${where}`);
     stops.push(() => server.close());
   }
   if (role === 'worker' || config.WORKERS === 'on') {

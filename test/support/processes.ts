@@ -43,7 +43,7 @@ export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Re
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const ready = role === 'api' ? 'GraphiQL on' : 'workers started';
+  const ready = role === 'api' ? 'API listening on' : 'workers started';
   await new Promise<void>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${role} did not start:\n${output.join('')}`)), 30_000);
     const onData = (chunk: Buffer) => {
