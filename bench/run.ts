@@ -8,7 +8,7 @@ import autocannon from 'autocannon';
 import { createClient } from 'graphql-ws';
 import pg from 'pg';
 import WebSocket from 'ws';
-import { seedDemo, stableId } from '../prisma/seed.js';
+import { seedDemo, stableId } from '../src/seed/demo.js';
 import { TokenService } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { ensureDatabase, migrate } from '../src/db/migrate.js';

@@ -1,139 +1,18 @@
-// The demo seed (CONTRACT.md section 6). Idempotent: every row has a stable id derived from its
-// name, and re-seeding puts each demo fixture back into its documented state.
-import { createHash } from 'node:crypto';
-import { pathToFileURL } from 'node:url';
-import type { PrismaClient } from '../src/generated/prisma/client.js';
-import type { CredentialState, Role, TenantStatus } from '../src/generated/prisma/enums.js';
+// `npm run db:seed`: migrates the database if needed and (re)seeds the demo data (src/seed/demo.ts).
+import { loadConfig } from '../src/config.js';
+import { ensureDatabase, migrate } from '../src/db/migrate.js';
+import { createPrisma } from '../src/db/prisma.js';
+import { DEMO_USER_COUNT, seedDemo } from '../src/seed/demo.js';
 
-/** A stable UUID (v5 layout) for a seed fixture's name. */
-export function stableId(name: string): string {
-  const h = createHash('sha1').update(`atlas-gate-seed:${name}`).digest('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-${((parseInt(h.slice(16, 18), 16) & 0x3f) | 0x80).toString(16)}${h.slice(18, 20)}-${h.slice(20, 32)}`;
-}
-
-type ConnectionSeed = { name: string; state: CredentialState; enabled?: boolean; isDefault?: boolean };
-type TenantSeed = { name: string; status: TenantStatus; connections: ConnectionSeed[]; restoreReady?: boolean };
-
-const USERS: { email: string; displayName: string; workspace: string; role: Role }[] = [
-  { email: 'owner@contoso.test', displayName: 'Olivia Owner', workspace: 'Contoso MSP', role: 'OWNER' },
-  { email: 'manager@contoso.test', displayName: 'Mateo Manager', workspace: 'Contoso MSP', role: 'MANAGER' },
-  { email: 'operator@contoso.test', displayName: 'Oskar Operator', workspace: 'Contoso MSP', role: 'OPERATOR' },
-  { email: 'reader@contoso.test', displayName: 'Rita Reader', workspace: 'Contoso MSP', role: 'READONLY' },
-  { email: 'outsider@other.test', displayName: 'Otto Outsider', workspace: 'Other MSP', role: 'OWNER' },
-];
-
-const TENANTS: Record<string, TenantSeed[]> = {
-  'Contoso MSP': [
-    { name: 'Alpine', status: 'ACTIVE', connections: [{ name: 'Alpine Graph', state: 'VALID' }], restoreReady: true },
-    {
-      name: 'Birch',
-      status: 'ACTIVE',
-      connections: [
-        { name: 'Birch Graph (primary)', state: 'VALID', enabled: false },
-        { name: 'Birch Graph (secondary)', state: 'VALID', isDefault: false },
-      ],
-    },
-    { name: 'Cedar', status: 'ACTIVE', connections: [] },
-    { name: 'Dune', status: 'ACTIVE', connections: [{ name: 'Dune Graph', state: 'CONSENT_REQUIRED' }] },
-    { name: 'Elm', status: 'ONBOARDING', connections: [{ name: 'Elm Graph', state: 'VALID' }] },
-    { name: 'Fir', status: 'ARCHIVED', connections: [{ name: 'Fir Graph', state: 'VALID' }] },
-  ],
-  'Other MSP': [{ name: 'Zephyr', status: 'ACTIVE', connections: [{ name: 'Zephyr Graph', state: 'VALID' }] }],
-};
-
-const RESTORE_ITEMS = [
-  { kind: 'compliancePolicy', name: 'Windows 11 baseline' },
-  { kind: 'compliancePolicy', name: 'iOS minimum OS' },
-  { kind: 'configurationProfile', name: 'BitLocker' },
-  { kind: 'configurationProfile', name: 'Defender for Endpoint' },
-  { kind: 'conditionalAccessPolicy', name: 'Require MFA for admins' },
-  { kind: 'conditionalAccessPolicy', name: 'Block legacy authentication' },
-];
-
-type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
-// A second starter waits for the first one's seed: Prisma's default 5 s / 2 s limits are tight on a busy machine.
-const TX = { timeout: 60_000, maxWait: 60_000 };
-const SEED_LOCK_KEY = 72_100_418; // arbitrary, stable: "atlas-gate seed" (next to the migrations' key)
-
-export async function seedDemo(prisma: PrismaClient): Promise<void> {
-  await prisma.$transaction((tx) => seedInto(tx), TX);
-}
-
-/**
- * Seeds only an empty database, atomically: concurrent starters serialise on an advisory lock
- * held until commit, so the second sees the first one's rows and seeds nothing.
- */
-export async function seedIfEmpty(prisma: PrismaClient): Promise<boolean> {
-  return prisma.$transaction(async (tx) => {
-    await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', SEED_LOCK_KEY);
-    if ((await tx.user.count()) > 0) return false;
-    await seedInto(tx);
-    return true;
-  }, TX);
-}
-
-async function seedInto(tx: Tx): Promise<void> {
-  for (const workspace of Object.keys(TENANTS)) {
-    const id = stableId(`workspace:${workspace}`);
-    await tx.workspace.upsert({ where: { id }, create: { id, name: workspace }, update: { name: workspace } });
-  }
-  for (const u of USERS) {
-    const userId = stableId(`user:${u.email}`);
-    const workspaceId = stableId(`workspace:${u.workspace}`);
-    await tx.user.upsert({ where: { id: userId }, create: { id: userId, email: u.email, displayName: u.displayName }, update: { email: u.email, displayName: u.displayName } });
-    await tx.membership.upsert({
-      where: { userId_workspaceId: { userId, workspaceId } },
-      create: { userId, workspaceId, role: u.role },
-      update: { role: u.role },
-    });
-  }
-  for (const [workspace, tenants] of Object.entries(TENANTS)) {
-    for (const t of tenants) {
-      const tenantId = stableId(`tenant:${workspace}:${t.name}`);
-      const data = { name: t.name, status: t.status, externalTenantId: stableId(`entra:${t.name}`), workspaceId: stableId(`workspace:${workspace}`) };
-      await tx.tenant.upsert({ where: { id: tenantId }, create: { id: tenantId, ...data }, update: data });
-      // One default per tenant (a unique index): first demote any other default, e.g. one a
-      // test or an operator added, so upserting the seeded default cannot collide with it.
-      const seededDefault = t.connections.find((c) => c.isDefault ?? true);
-      await tx.providerConnection.updateMany({
-        where: { tenantId, isDefault: true, ...(seededDefault ? { id: { not: stableId(`connection:${t.name}:${seededDefault.name}`) } } : {}) },
-        data: { isDefault: false },
-      });
-      for (const c of t.connections) {
-        const id = stableId(`connection:${t.name}:${c.name}`);
-        const row = {
-          tenantId,
-          displayName: c.name,
-          enabled: c.enabled ?? true,
-          credentialState: c.state,
-          isDefault: c.isDefault ?? true,
-          clientId: stableId(`app:${c.name}`),
-        };
-        await tx.providerConnection.upsert({ where: { id }, create: { id, ...row }, update: row });
-      }
-      if (t.restoreReady) {
-        const id = stableId(`restore:${t.name}:baseline`);
-        const row = { tenantId, name: `${t.name} baseline policies`, status: 'READY' as const, items: RESTORE_ITEMS };
-        await tx.restoreRun.upsert({ where: { id }, create: { id, ...row }, update: row });
-      }
-    }
-  }
-}
-
-if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  const { loadConfig } = await import('../src/config.js');
-  const { ensureDatabase, migrate } = await import('../src/db/migrate.js');
-  const { createPrisma } = await import('../src/db/prisma.js');
-  const config = loadConfig();
-  if (await ensureDatabase(config.DATABASE_URL)) console.log('created database');
-  const applied = await migrate(config.DATABASE_URL);
-  if (applied.length) console.log(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
-  const prisma = createPrisma(config.DATABASE_URL, 2);
-  try {
-    await seedDemo(prisma);
-    const counts = { users: await prisma.user.count(), tenants: await prisma.tenant.count(), connections: await prisma.providerConnection.count() };
-    console.log(`seeded demo data: workspaces Contoso MSP and Other MSP, ${USERS.length} users, 7 tenants (database now has ${counts.users} users, ${counts.tenants} tenants, ${counts.connections} connections)`);
-  } finally {
-    await prisma.$disconnect(); // also ends its pool, so the script exits at once
-  }
+const config = loadConfig();
+if (await ensureDatabase(config.DATABASE_URL)) console.log('created database');
+const applied = await migrate(config.DATABASE_URL);
+if (applied.length) console.log(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
+const prisma = createPrisma(config.DATABASE_URL, 2);
+try {
+  await seedDemo(prisma);
+  const counts = { users: await prisma.user.count(), tenants: await prisma.tenant.count(), connections: await prisma.providerConnection.count() };
+  console.log(`seeded demo data: workspaces Contoso MSP and Other MSP, ${DEMO_USER_COUNT} users, 7 tenants (database now has ${counts.users} users, ${counts.tenants} tenants, ${counts.connections} connections)`);
+} finally {
+  await prisma.$disconnect(); // also ends its pool, so the script exits at once
 }

@@ -1,12 +1,12 @@
 // The composition root: every long-lived service of one process, wired once. Servers, workers,
 // tests and benchmarks all build their world here, so two instances in one test behave like two
 // processes (separate Prisma and Redis clients).
-import { isIP } from 'node:net';
-import { Redis, type RedisOptions } from 'ioredis';
+import { Redis } from 'ioredis';
 import { TokenService } from './auth/tokens.js';
 import { Authenticator } from './auth/viewer.js';
 import type { Config } from './config.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
+import { redisOptions } from './db/redis.js';
 import { AdmissionStore } from './gate/admission-store.js';
 import { StartResultPresenter } from './gate/presenter.js';
 import { ScopeLock } from './gate/scope-lock.js';
@@ -33,21 +33,6 @@ export type Services = {
 };
 
 export type ServiceOptions = { log?: Logger; gate?: StartGateOptions; dbPoolSize?: number; scopeLockTtlMs?: number };
-
-export function redisOptions(url: string): RedisOptions {
-  const parsed = new URL(url);
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`unsupported Redis URL scheme ${parsed.protocol} (use redis:// or rediss://)`);
-  const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
-  return {
-    host,
-    port: Number(parsed.port || 6379),
-    db: parsed.pathname.length > 1 ? Number(parsed.pathname.slice(1)) : 0,
-    username: parsed.username ? decodeURIComponent(parsed.username) : undefined,
-    password: parsed.password ? decodeURIComponent(parsed.password) : undefined,
-    // rediss:// means TLS, certificate verified against the host name (SNI is not sent for an IP).
-    ...(parsed.protocol === 'rediss:' ? { tls: isIP(host) ? {} : { servername: host } } : {}),
-  };
-}
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
   const log = options.log ?? createLogger(config.LOG_LEVEL);

@@ -1,7 +1,7 @@
 // Entry point. `npm start`: migrate, seed an empty database, serve the API and (by default,
 // WORKERS=on) run the workers in the same process. `npm run worker`: workers only, so API and
 // workers scale separately. Every way out of start-up is one JSON log line and an exit code.
-import { seedIfEmpty } from '../prisma/seed.js';
+import { seedIfEmpty } from './seed/demo.js';
 import { createServices, type Services } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { ensureDatabase, migrate } from './db/migrate.js';

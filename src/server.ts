@@ -117,7 +117,7 @@ export async function startServer(services: Services, port = services.config.POR
           connectionParams: ctx.connectionParams,
           params: payload,
         });
-        let document;
+        let document: ReturnType<typeof parse>;
         try {
           // A syntax error or an armor limit is the client's mistake, not a 4500 for the socket.
           document = parse(payload.query);

@@ -3,7 +3,7 @@
 // address tried (password masked), instead of retrying forever or dying with a raw stack.
 import { Redis } from 'ioredis';
 import pg from 'pg';
-import { redisOptions } from './app.js';
+import { redisOptions } from './db/redis.js';
 import { UTC_SESSION } from './db/prisma.js';
 
 export const STARTUP_TIMEOUT_MS = 5_000;
@@ -73,7 +73,7 @@ export async function pingPostgres(databaseUrl: string, timeoutMs = STARTUP_TIME
 /** One PING with a bounded connect and no reconnects: ioredis would otherwise retry forever. */
 export async function pingRedis(redisUrl: string, variable = 'REDIS_URL', timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
   let lastError: unknown;
-  let options;
+  let options: ReturnType<typeof redisOptions>;
   try {
     options = redisOptions(redisUrl);
   } catch (err) {

@@ -7,8 +7,10 @@
 import type pg from 'pg';
 import type { OperationRun } from '../generated/prisma/client.js';
 import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
+import { CONNECTION, RESTORE, RUN, TENANT } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import { isUuid } from '../errors.js';
+import { SQL_ACTIVE } from '../operations/status.js';
 import { reviveRunDates } from '../runs/events.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
@@ -18,13 +20,17 @@ export type GateRestoreRun = { id: string; status: RestoreRunStatus };
 export type GateTarget = { tenant: GateTenant; connections: GateConnection[]; restoreRun: GateRestoreRun | null; activeRuns: OperationRun[] };
 
 const ACTIVE_RUNS = (tenant: string) =>
-  `SELECT * FROM "OperationRun" WHERE "tenantId" = ${tenant} AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING') ORDER BY "createdAt", id`;
+  `SELECT * FROM ${RUN.t} WHERE ${RUN.c('tenantId')} = ${tenant} AND ${RUN.c('parentId')} IS NULL AND ${RUN.c('status')} IN ${SQL_ACTIVE}
+   ORDER BY ${RUN.c('createdAt')}, ${RUN.c('id')}`;
 
+const T = TENANT;
+const C = CONNECTION;
+const connectionJson = (['id', 'enabled', 'credentialState', 'isDefault'] as const).map((f) => `'${f}', ${C.c(f, 'c')}`).join(', ');
 const TARGET_COLUMNS = `
-  t.id, t."workspaceId", t.status,
-  COALESCE((SELECT json_agg(json_build_object('id', c.id, 'enabled', c.enabled, 'credentialState', c."credentialState", 'isDefault', c."isDefault"))
-            FROM "ProviderConnection" c WHERE c."tenantId" = t.id), '[]') AS connections,
-  COALESCE((SELECT json_agg(a) FROM (${ACTIVE_RUNS('t.id')}) a), '[]') AS "activeRuns"`;
+  ${T.c('id', 't')}, ${T.c('workspaceId', 't')}, ${T.c('status', 't')},
+  COALESCE((SELECT json_agg(json_build_object(${connectionJson}))
+            FROM ${C.t} c WHERE ${C.c('tenantId', 'c')} = ${T.c('id', 't')}), '[]') AS connections,
+  COALESCE((SELECT json_agg(a) FROM (${ACTIVE_RUNS(T.c('id', 't'))}) a), '[]') AS "activeRuns"`;
 
 type TargetRow = GateTenant & { connections: GateConnection[]; activeRuns: OperationRun[]; restoreRunId?: string; restoreRunStatus?: RestoreRunStatus };
 
@@ -42,14 +48,14 @@ export class AdmissionStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async tenantTarget(tenantId: string): Promise<GateTarget | null> {
-    const { rows } = await this.pool.query<TargetRow>(`SELECT ${TARGET_COLUMNS} FROM "Tenant" t WHERE t.id = $1`, [tenantId]);
+    const { rows } = await this.pool.query<TargetRow>(`SELECT ${TARGET_COLUMNS} FROM ${T.t} t WHERE ${T.c('id', 't')} = $1`, [tenantId]);
     return toTarget(rows[0]);
   }
 
   async restoreRunTarget(restoreRunId: string): Promise<GateTarget | null> {
     const { rows } = await this.pool.query<TargetRow>(
-      `SELECT ${TARGET_COLUMNS}, r.id AS "restoreRunId", r.status AS "restoreRunStatus"
-       FROM "RestoreRun" r JOIN "Tenant" t ON t.id = r."tenantId" WHERE r.id = $1`,
+      `SELECT ${TARGET_COLUMNS}, ${RESTORE.c('id', 'r')} AS "restoreRunId", ${RESTORE.c('status', 'r')} AS "restoreRunStatus"
+       FROM ${RESTORE.t} r JOIN ${T.t} t ON ${T.c('id', 't')} = ${RESTORE.c('tenantId', 'r')} WHERE ${RESTORE.c('id', 'r')} = $1`,
       [restoreRunId],
     );
     return toTarget(rows[0]);
@@ -57,7 +63,7 @@ export class AdmissionStore {
 
   async connectionTarget(connectionId: string): Promise<GateTarget | null> {
     const { rows } = await this.pool.query<TargetRow>(
-      `SELECT ${TARGET_COLUMNS} FROM "ProviderConnection" pc JOIN "Tenant" t ON t.id = pc."tenantId" WHERE pc.id = $1`,
+      `SELECT ${TARGET_COLUMNS} FROM ${C.t} pc JOIN ${T.t} t ON ${T.c('id', 't')} = ${C.c('tenantId', 'pc')} WHERE ${C.c('id', 'pc')} = $1`,
       [connectionId],
     );
     return toTarget(rows[0]);
@@ -81,7 +87,7 @@ export class AdmissionStore {
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
     return onConnection(this.pool, async (tx) => {
       const results = (await tx.query(
-        `BEGIN; SELECT 1 FROM "Tenant" WHERE id = ${tenant} FOR NO KEY UPDATE; ${ACTIVE_RUNS(tenant)}`,
+        `BEGIN; SELECT 1 FROM ${T.t} WHERE ${T.c('id')} = ${tenant} FOR NO KEY UPDATE; ${ACTIVE_RUNS(tenant)}`,
       )) as unknown as pg.QueryResult<OperationRun>[];
       const result = await admit(tx, results[2].rows);
       await tx.query('COMMIT');

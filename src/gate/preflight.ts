@@ -1,19 +1,13 @@
 // Preflight (CONTRACT.md section 3, step 4): the first reason, in contract order, that makes a
 // start bound to fail. Pure: it judges what the gate resolved and touches nothing.
 import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
-import type { BlockReasonCode } from './block-reasons.js';
-import type { OperationDefinition } from './registry.js';
+import { type BlockReasonCode, CREDENTIAL_BLOCKS } from '../operations/block-reasons.js';
+import type { OperationDefinition } from '../operations/catalogue.js';
 
 export type PreflightInput = {
   tenant: { status: TenantStatus };
   restoreRun: { status: RestoreRunStatus } | null;
   connection: { enabled: boolean; credentialState: CredentialState } | null;
-};
-
-const CREDENTIAL_BLOCKS: Record<Exclude<CredentialState, 'VALID'>, BlockReasonCode> = {
-  EXPIRED: 'PROVIDER_CREDENTIALS_EXPIRED',
-  MISSING: 'PROVIDER_CREDENTIALS_MISSING',
-  CONSENT_REQUIRED: 'PROVIDER_CONSENT_REQUIRED',
 };
 
 export function preflight(op: OperationDefinition, input: PreflightInput): BlockReasonCode | null {

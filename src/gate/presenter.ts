@@ -1,10 +1,10 @@
 // StartResultPresenter: turns a gate outcome into the public StartResult, with the same status,
 // wording, next steps and canonical run link for every operation and every surface.
 import type { OperationRun } from '../generated/prisma/client.js';
-import { runUrl } from '../runs/links.js';
-import type { BlockReasonCode } from './block-reasons.js';
-import { type NextStep, capitalize, translateReason } from './reasons.js';
-import { operation } from './registry.js';
+import { runRoute, runUrl } from '../operations/routes.js';
+import type { BlockReasonCode } from '../operations/block-reasons.js';
+import { type NextStep, capitalize, translateReason } from '../operations/reasons.js';
+import { operation } from '../operations/catalogue.js';
 import type { StartOutcome } from './start-gate.js';
 
 type Base = { status: StartOutcome['status']; message: string; nextSteps: NextStep[] };
@@ -14,7 +14,6 @@ export type StartResultShape =
   | (Base & { __typename: 'StartScopeBusy'; blockingRun: OperationRun; runUrl: string })
   | (Base & { __typename: 'StartBlocked'; run: OperationRun; reason: { code: BlockReasonCode; message: string } });
 
-export const runRoute = (runId: string) => `/operations/runs/${runId}`;
 const openRun = (run: OperationRun): NextStep => ({ label: 'Open run', action: 'OPEN_OPERATION_RUN', url: runRoute(run.id) });
 
 export class StartResultPresenter {

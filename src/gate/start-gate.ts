@@ -10,9 +10,9 @@ import { forbidden, isUuid, notFound, serviceUnavailable } from '../errors.js';
 import type { JobDispatcher } from '../jobs/dispatch.js';
 import type { NewRun, RunLifecycle } from '../runs/lifecycle.js';
 import type { AdmissionStore, GateConnection, GateRestoreRun, GateTarget, GateTenant } from './admission-store.js';
-import type { BlockReasonCode } from './block-reasons.js';
+import type { BlockReasonCode } from '../operations/block-reasons.js';
 import { preflight } from './preflight.js';
-import { type OperationDefinition, operation, stepDedupeKey } from './registry.js';
+import { type OperationDefinition, operation, stepDedupeKey } from '../operations/catalogue.js';
 import { type ScopeLock, ScopeLockUnavailable } from './scope-lock.js';
 
 export type StartRequest = {
@@ -127,7 +127,7 @@ export class StartGate {
   private async admit(op: OperationDefinition, req: StartRequest, run: NewRun): Promise<StartOutcome> {
     const deadline = Date.now() + this.lockWaitMs;
     for (let attempt = 0; ; attempt++) {
-      let lease;
+      let lease: Awaited<ReturnType<ScopeLock['tryAcquire']>>;
       try {
         lease = await this.scopeLock.tryAcquire(run.tenantId);
       } catch (err) {

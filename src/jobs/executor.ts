@@ -5,8 +5,10 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
 import { connectionBlock } from '../gate/preflight.js';
-import type { ReasonCode } from '../gate/reasons.js';
-import { operation } from '../gate/registry.js';
+import type { ReasonCode } from '../operations/reasons.js';
+import { operation } from '../operations/catalogue.js';
+import { isTerminal } from '../operations/status.js';
+import { HANDLERS } from './handlers/index.js';
 import { ProviderError, type PinnedConnection, type Provider } from '../providers/provider.js';
 import type { RunLifecycle } from '../runs/lifecycle.js';
 import type { HandlerResult, JobContext } from './handler.js';
@@ -19,7 +21,6 @@ export type RetryPolicy = {
   databasePatienceMs?: number;
 };
 
-const TERMINAL = new Set(['SUCCEEDED', 'PARTIALLY_SUCCEEDED', 'FAILED', 'CANCELLED', 'BLOCKED']);
 
 export class RunExecutor {
   constructor(
@@ -37,7 +38,7 @@ export class RunExecutor {
     );
     if (!run) return null;
     const { tenant, providerConnection, restoreRun, ...row } = run;
-    if (TERMINAL.has(row.status)) return row;
+    if (isTerminal(row.status)) return row;
     const op = operation(row.type);
     const log = this.log.child({ runId, type: row.type });
 
@@ -68,13 +69,14 @@ export class RunExecutor {
         restoreRun,
         provider: this.provider,
         prisma: this.prisma,
+        steps: () => this.prisma.operationRun.findMany({ where: { parentId: row.id }, orderBy: { step: 'asc' } }),
         call: { attempt },
         log,
         executeStep: async (stepId) => (await this.execute(stepId)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
         cancelPendingSteps: (step) => this.lifecycle.cancelPendingSteps(row.id, 'CANCELLED_AFTER_FAILED_STEP', step),
       };
       try {
-        return await this.end(row.id, await op.handler(ctx));
+        return await this.end(row.id, await HANDLERS[row.type](ctx));
       } catch (err) {
         if (err instanceof ProviderError && err.transient && attempt < this.retry.maxAttempts) {
           const delay = this.backoff(attempt, err.retryAfterMs);

@@ -1,11 +1,17 @@
 // What an operation handler gets and returns. Handlers are plain functions: they call the
 // provider with the pinned connection, write the domain data they own, and return the outcome;
-// RunLifecycle records it. They never write run rows.
+// RunLifecycle records it. They never write run rows: their database handle has no run or
+// notification models (and .dependency-cruiser.cjs keeps them from importing src/runs/).
 import type { Logger } from '../logger.js';
 import type { OperationRun, PrismaClient, RestoreRun, Tenant } from '../generated/prisma/client.js';
-import type { ReasonCode } from '../gate/reasons.js';
+import type { ReasonCode } from '../operations/reasons.js';
 import type { CallContext, PinnedConnection, Provider } from '../providers/provider.js';
-import type { Summary, TerminalStatus } from '../runs/lifecycle.js';
+import type { Summary, TerminalStatus } from '../operations/status.js';
+
+/** The domain data handlers own: tenants (verification), connections (checks), directory rows. */
+export type DomainData = Pick<PrismaClient, 'tenant' | 'providerConnection' | 'directoryGroup' | 'roleDefinition' | '$transaction' | '$executeRaw'>;
+/** What the batched directory upsert needs. */
+export type DirectoryWriter = Pick<PrismaClient, '$transaction' | '$executeRaw'>;
 
 export type JobContext = {
   run: OperationRun;
@@ -13,7 +19,9 @@ export type JobContext = {
   connection: PinnedConnection;
   restoreRun: RestoreRun | null;
   provider: Provider;
-  prisma: PrismaClient;
+  prisma: DomainData;
+  /** The run's child steps (a bootstrap's), in order. */
+  steps(): Promise<OperationRun[]>;
   call: CallContext;
   log: Logger;
   /** Runs one child step (a bootstrap's) through the executor; resolves with the step's final row. */

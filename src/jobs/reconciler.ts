@@ -1,6 +1,7 @@
 // Reconciler: makes sure no admitted run is forgotten. A run whose job never reached the queue
 // (the API process died between commit and dispatch) is dispatched again; a run whose job is
 // gone or failed while the run still looks active is failed as WORKER_LOST.
+import { ACTIVE_STATUSES } from '../operations/status.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { PrismaClient } from '../generated/prisma/client.js';
@@ -37,7 +38,7 @@ export class Reconciler {
     this.running = true;
     try {
       const stale = await this.prisma.operationRun.findMany({
-        where: { parentId: null, status: { in: ['QUEUED', 'RUNNING'] }, createdAt: { lt: new Date(Date.now() - this.graceMs) } },
+        where: { parentId: null, status: { in: [...ACTIVE_STATUSES] }, createdAt: { lt: new Date(Date.now() - this.graceMs) } },
         orderBy: { createdAt: 'asc' },
         take: 200,
       });

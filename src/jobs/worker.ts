@@ -1,7 +1,8 @@
 // BullMQ worker: a thin adapter from a job (id = run id) to RunExecutor, plus the reconciler.
 import { Worker } from 'bullmq';
 import { Redis } from 'ioredis';
-import { redisOptions, type Services } from '../app.js';
+import type { Services } from '../app.js';
+import { redisOptions } from '../db/redis.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createProvider } from '../providers/factory.js';
 import type { Provider } from '../providers/provider.js';

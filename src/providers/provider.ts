@@ -2,8 +2,8 @@
 // provider (default) and the Microsoft Graph client. Both raise ProviderError with a reason
 // code from the catalog, so failures read the same whichever provider ran.
 import type { CredentialState } from '../generated/prisma/enums.js';
-import type { ExecutionReasonCode } from '../gate/reasons.js';
-import type { BlockReasonCode } from '../gate/block-reasons.js';
+import type { ExecutionReasonCode } from '../operations/reasons.js';
+import type { BlockReasonCode } from '../operations/block-reasons.js';
 
 /** The connection pinned on the run at admission: the only one a job may use. */
 export type PinnedConnection = {

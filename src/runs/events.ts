@@ -1,14 +1,20 @@
 // What RunLifecycle publishes on every transition. The event carries the run row and the
 // workspace it belongs to, so a subscriber can be authorised without another query.
 import type { OperationRun } from '../generated/prisma/client.js';
+import { getDatamodel } from '../generated/pothos-types.js';
 
 export type RunEvent = { workspaceId: string; run: OperationRun };
 
+/** The run's DateTime fields, read from the Prisma datamodel: a new or renamed one needs no edit here. */
+const RUN_DATE_FIELDS = getDatamodel()
+  .datamodel.models.OperationRun.fields.filter((f) => f.kind === 'scalar' && f.type === 'DateTime')
+  .map((f) => f.name as keyof OperationRun);
+
 /** A run that went through JSON (pub/sub, json_agg) carries its timestamps as strings; the schema wants Dates. */
 export function reviveRunDates(run: OperationRun): OperationRun {
-  for (const key of ['createdAt', 'startedAt', 'finishedAt'] as const) {
-    const value = run[key] as Date | string | null;
-    if (typeof value === 'string') run[key] = new Date(value);
+  for (const key of RUN_DATE_FIELDS) {
+    const value = run[key] as unknown;
+    if (typeof value === 'string') (run as Record<string, unknown>)[key] = new Date(value);
   }
   return run;
 }

@@ -2,18 +2,21 @@
 // Every transition is a conditional update (a run that already ended is never rewritten), and
 // every transition that happened is published from here, after its transaction committed.
 import { randomUUID } from 'node:crypto';
+import { type Field, NOTIFICATION, RUN, TENANT } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
-import type { OperationRunStatus, OperationType, RestoreRunStatus, ScopeClass } from '../generated/prisma/enums.js';
-import { operation } from '../gate/registry.js';
-import { type ReasonCode, type ReasonScope, capitalize, translateReason } from '../gate/reasons.js';
+import type { OperationRunStatus, OperationType, ScopeClass } from '../generated/prisma/enums.js';
+import { operation } from '../operations/catalogue.js';
+import { notificationText } from '../operations/notifications.js';
+import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
+import { ACTIVE_STATUSES, type Summary, type TerminalStatus } from '../operations/status.js';
+import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
-import { runUrl } from './links.js';
+import { runUrl } from '../operations/routes.js';
 
-export type Summary = { total: number; succeeded: number; failed: number; skipped: number };
-export type TerminalStatus = Extract<OperationRunStatus, 'SUCCEEDED' | 'PARTIALLY_SUCCEEDED' | 'FAILED' | 'CANCELLED'>;
+export type { Summary, TerminalStatus };
 
 export type NewRun = {
   type: OperationType;
@@ -32,20 +35,6 @@ export type RunEnd = {
   reason?: { code: ReasonCode; step?: string };
   /** False when the initiator already got the answer synchronously (a start that could not be queued). */
   notify?: boolean;
-};
-
-const RESTORE_OUTCOME: Record<TerminalStatus, RestoreRunStatus> = {
-  SUCCEEDED: 'COMPLETED',
-  PARTIALLY_SUCCEEDED: 'PARTIALLY_COMPLETED',
-  FAILED: 'FAILED',
-  CANCELLED: 'FAILED',
-};
-
-const ENDED_WORDS: Record<TerminalStatus, string> = {
-  SUCCEEDED: 'succeeded',
-  PARTIALLY_SUCCEEDED: 'partially succeeded',
-  FAILED: 'failed',
-  CANCELLED: 'was cancelled',
 };
 
 function reasonColumns(code: ReasonCode, scope: ReasonScope) {
@@ -90,16 +79,16 @@ export class RunLifecycle {
    */
   async createQueued(tx: SqlTx, input: NewRun, stepKey: (parentId: string, step: number) => string): Promise<OperationRun> {
     const id = randomUUID();
-    const rows: unknown[][] = [
-      [id, input.type, input.tenantId, input.providerConnectionId, input.restoreRunId, input.initiatorId, input.dedupeKey, input.scopeClass, null, null],
-      ...(operation(input.type).steps ?? []).map((type, i) => [
-        randomUUID(), type, input.tenantId, input.providerConnectionId, null, input.initiatorId, stepKey(id, i + 1), operation(type).scope, id, i + 1,
-      ]),
+    const rows = [
+      insertRow({ ...input, id, parentId: null, step: null }),
+      ...(operation(input.type).steps ?? []).map((type, i) =>
+        insertRow({ ...input, id: randomUUID(), type, restoreRunId: null, dedupeKey: stepKey(id, i + 1), scopeClass: operation(type).scope, parentId: id, step: i + 1 }),
+      ),
     ];
-    const values = rows.map((_, r) => `(${Array.from({ length: 10 }, (_, c) => `$${r * 10 + c + 1}`).join(', ')}, 'QUEUED')`);
+    const status: OperationRunStatus = 'QUEUED';
+    const values = rows.map((_, r) => `(${INSERT_COLUMNS.map((_, c) => `$${r * INSERT_COLUMNS.length + c + 1}`).join(', ')}, '${status}')`);
     const { rows: created } = await tx.query<OperationRun>(
-      `INSERT INTO "OperationRun" (id, type, "tenantId", "providerConnectionId", "restoreRunId", "initiatorId", "dedupeKey", "scopeClass", "parentId", step, status)
-       VALUES ${values.join(', ')} RETURNING *`,
+      `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')} RETURNING *`,
       rows.flat(),
     );
     return created.find((r) => r.id === id)!;
@@ -112,7 +101,7 @@ export class RunLifecycle {
 
   /** QUEUED (or RUNNING, on a retried attempt) -> RUNNING. Null when the run already ended. */
   async markRunning(runId: string): Promise<OperationRun | null> {
-    return this.transition(runId, ['QUEUED', 'RUNNING'], (current) => ({
+    return this.transition(runId, ACTIVE_STATUSES, (current) => ({
       status: 'RUNNING',
       startedAt: current.startedAt ?? new Date(),
       attempts: current.attempts + 1,
@@ -123,7 +112,7 @@ export class RunLifecycle {
   async finish(runId: string, end: RunEnd): Promise<OperationRun | null> {
     return this.transition(
       runId,
-      ['QUEUED', 'RUNNING'],
+      ACTIVE_STATUSES,
       (current) => ({
         status: end.status,
         finishedAt: new Date(),
@@ -131,9 +120,7 @@ export class RunLifecycle {
         ...(end.reason ? reasonColumns(end.reason.code, scopeOf(current, end.reason.step)) : {}),
       }),
       async (tx, run, tenantName) => {
-        if (run.restoreRunId && run.type === 'RESTORE_EXECUTE') {
-          await tx.query('UPDATE "RestoreRun" SET status = $2 WHERE id = $1', [run.restoreRunId, RESTORE_OUTCOME[end.status]]);
-        }
+        await END_HOOKS[run.type]?.(tx, run);
         if (run.initiatorId && !run.parentId && end.notify !== false) {
           return this.notify(tx, run, tenantName);
         }
@@ -151,7 +138,7 @@ export class RunLifecycle {
   /** Cancels a parent's steps that have not run yet. */
   async cancelPendingSteps(parentId: string, code: ReasonCode, step?: string): Promise<void> {
     const pending = await this.prisma.operationRun.findMany({
-      where: { parentId, status: { in: ['QUEUED', 'RUNNING'] } },
+      where: { parentId, status: { in: [...ACTIVE_STATUSES] } },
       select: { id: true },
       orderBy: { step: 'asc' },
     });
@@ -159,17 +146,15 @@ export class RunLifecycle {
   }
 
   private async notify(tx: SqlTx, run: OperationRun, tenantName: string): Promise<string> {
-    const label = operation(run.type).label;
-    const ended = ENDED_WORDS[run.status as TerminalStatus];
-    const counts = run.total > 0 ? ` ${run.succeeded} of ${run.total} items succeeded` + (run.failed ? `, ${run.failed} failed` : '') + (run.skipped ? `, ${run.skipped} skipped` : '') + '.' : '';
-    const why = run.reasonMessage ? ` ${capitalize(run.reasonMessage)}.` : '';
+    const { title, body } = notificationText(run, tenantName, runUrl(this.publicAppUrl, run.id));
     const id = randomUUID();
-    await tx.query('INSERT INTO "Notification" (id, "userId", "runId", title, body) VALUES ($1, $2, $3, $4, $5)', [
+    const N = NOTIFICATION;
+    await tx.query(`INSERT INTO ${N.t} (${N.c('id')}, ${N.c('userId')}, ${N.c('runId')}, ${N.c('title')}, ${N.c('body')}) VALUES ($1, $2, $3, $4, $5)`, [
       id,
       run.initiatorId,
       run.id,
-      `${label} ${ended}`,
-      `${label} on ${tenantName} ${ended}.${counts}${why} ${runUrl(this.publicAppUrl, run.id)}`,
+      title,
+      body,
     ]);
     return id;
   }
@@ -182,15 +167,15 @@ export class RunLifecycle {
    */
   private async transition(
     runId: string,
-    from: OperationRunStatus[],
+    from: readonly OperationRunStatus[],
     change: (current: OperationRun) => Partial<OperationRun>,
     alsoInTx?: (tx: SqlTx, run: OperationRun, tenantName: string) => Promise<string | null>,
   ): Promise<OperationRun | null> {
     const result = await onConnection(this.pool, async (tx) => {
       await tx.query('BEGIN');
       const locked = await tx.query<OperationRun & { workspaceId: string; tenantName: string }>(
-        `SELECT r.*, t."workspaceId", t.name AS "tenantName" FROM "OperationRun" r JOIN "Tenant" t ON t.id = r."tenantId"
-         WHERE r.id = $1 FOR UPDATE OF r`,
+        `SELECT r.*, ${TENANT.c('workspaceId', 't')}, ${TENANT.c('name', 't')} AS "tenantName" FROM ${RUN.t} r
+         JOIN ${TENANT.t} t ON ${TENANT.c('id', 't')} = ${RUN.c('tenantId', 'r')} WHERE ${RUN.c('id', 'r')} = $1 FOR UPDATE OF r`,
         [runId],
       );
       const row = locked.rows[0];
@@ -199,11 +184,11 @@ export class RunLifecycle {
         return null;
       }
       const { workspaceId, tenantName, ...current } = row;
-      const patch = Object.entries(change(current))
+      const patch = (Object.entries(change(current)) as [Field<'OperationRun'>, unknown][])
         .filter(([, value]) => value !== undefined)
         .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
       const updated = await tx.query<OperationRun>(
-        `UPDATE "OperationRun" SET ${patch.map(([column], i) => `"${column}" = $${i + 2}`).join(', ')} WHERE id = $1 RETURNING *`,
+        `UPDATE ${RUN.t} SET ${patch.map(([column], i) => `${RUN.c(column)} = $${i + 2}`).join(', ')} WHERE ${RUN.c('id')} = $1 RETURNING *`,
         [runId, ...patch.map(([, value]) => value)],
       );
       const run = updated.rows[0];
@@ -244,3 +229,12 @@ function runColumns(input: NewRun) {
     scopeClass: input.scopeClass,
   };
 }
+
+/** The columns an admission sets (the rest keep their defaults), in the order insertRow lists them. */
+const INSERT_COLUMNS = [
+  'id', 'type', 'tenantId', 'providerConnectionId', 'restoreRunId', 'initiatorId', 'dedupeKey', 'scopeClass', 'parentId', 'step',
+] as const satisfies readonly Field<'OperationRun'>[];
+
+type InsertRow = { [K in (typeof INSERT_COLUMNS)[number]]: unknown };
+
+const insertRow = (row: InsertRow): unknown[] => INSERT_COLUMNS.map((c) => row[c]);

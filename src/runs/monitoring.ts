@@ -1,5 +1,6 @@
 // Monitoring reads: what a viewer may see of operation runs, newest first, by opaque cursor.
 import type { Viewer } from '../auth/viewer.js';
+import { visibleTenants } from '../auth/visibility.js';
 import { PublicError, isUuid } from '../errors.js';
 import type { OperationRun, Prisma, PrismaClient } from '../generated/prisma/client.js';
 import type { OperationRunStatus, OperationType } from '../generated/prisma/enums.js';
@@ -20,7 +21,11 @@ export type RunPage = {
 export const MAX_PAGE = 100;
 
 export function visibleRunsWhere(viewer: Viewer): Prisma.OperationRunWhereInput {
-  return { tenant: { workspaceId: { in: [...viewer.roles.keys()] } } };
+  return { tenant: visibleTenants(viewer) };
+}
+
+export async function isVisibleTenant(prisma: PrismaClient, viewer: Viewer, id: string): Promise<boolean> {
+  return isUuid(id) && (await prisma.tenant.count({ where: { id, ...visibleTenants(viewer) } })) > 0;
 }
 
 export async function findVisibleRun(prisma: PrismaClient, viewer: Viewer, id: string, query: object = {}): Promise<OperationRun | null> {

@@ -4,7 +4,7 @@
 // worker keeps the job, waits for the database, and the run ends with what really happened.
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo } from '../../prisma/seed.js';
+import { seedDemo } from '../../src/seed/demo.js';
 import { createServices, type Services } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { ensureDatabase, migrate } from '../../src/db/migrate.js';

@@ -11,13 +11,13 @@
 // prints: PROPERTY_SEED=<seed> PROPERTY_PATH=<path> npx vitest run test/integration/gate-properties.test.ts
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stableId } from '../../prisma/seed.js';
+import { stableId } from '../../src/seed/demo.js';
 import type { Services } from '../../src/app.js';
 import { PublicError } from '../../src/errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { CredentialState, OperationRunStatus, OperationType } from '../../src/generated/prisma/enums.js';
-import { operation } from '../../src/gate/registry.js';
-import type { ReasonCode } from '../../src/gate/reasons.js';
+import { operation } from '../../src/operations/catalogue.js';
+import type { ReasonCode } from '../../src/operations/reasons.js';
 import { SYSTEM, type Initiator, type StartRequest } from '../../src/gate/start-gate.js';
 import { startWorkers } from '../../src/jobs/worker.js';
 import type { RunEnd, Summary } from '../../src/runs/lifecycle.js';

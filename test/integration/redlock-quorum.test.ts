@@ -4,7 +4,7 @@
 // SERVICE_UNAVAILABLE with nothing half-created. Restarted masters rejoin and hold leases again.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisOptions } from '../../src/app.js';
+import { redisOptions } from '../../src/db/redis.js';
 import { ScopeLock } from '../../src/gate/scope-lock.js';
 import type { StartRequest } from '../../src/gate/start-gate.js';
 import { createLogger } from '../../src/logger.js';

@@ -2,7 +2,7 @@
 // database seed it exactly once; a tenant never has two default connections, and re-seeding
 // puts the demo defaults back even when someone moved them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedDemo, seedIfEmpty } from '../../prisma/seed.js';
+import { seedDemo, seedIfEmpty } from '../../src/seed/demo.js';
 import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createTestDatabase } from '../support/databases.js';
 import { createWorld, ids, type World } from '../support/world.js';

@@ -3,7 +3,7 @@
 // it drops only what it created.
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { print, type ExecutionResult } from 'graphql';
-import { seedDemo, stableId } from '../../prisma/seed.js';
+import { seedDemo, stableId } from '../../src/seed/demo.js';
 import { createServices, type ServiceOptions, type Services } from '../../src/app.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';

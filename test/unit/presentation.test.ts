@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { BLOCK_REASON_CODES } from '../../src/gate/block-reasons.js';
+import { BLOCK_REASON_CODES } from '../../src/operations/block-reasons.js';
 import { preflight } from '../../src/gate/preflight.js';
-import { translateReason } from '../../src/gate/reasons.js';
-import { operation } from '../../src/gate/registry.js';
+import { translateReason } from '../../src/operations/reasons.js';
+import { operation } from '../../src/operations/catalogue.js';
 
 describe('reason catalog', () => {
   it.each(BLOCK_REASON_CODES)('%s has a message and at least one next step with a stable action and a route', (code) => {

@@ -22,9 +22,9 @@ import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limite
 import type { Services } from '../../app.js';
 import { PublicError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
-import { START_MUTATIONS } from '../schema/starts.js';
+import { START_MUTATION_FIELDS } from '../../operations/catalogue.js';
 
-const START_FIELDS = new Set(Object.values(START_MUTATIONS));
+const START_FIELDS = START_MUTATION_FIELDS;
 
 /** Each user's start budget, shared by every API process on the same Redis and prefix. */
 export class StartBudget {

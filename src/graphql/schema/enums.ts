@@ -6,7 +6,7 @@ import {
   RestoreRunStatus,
   TenantStatus,
 } from '../../generated/prisma/enums.js';
-import { BLOCK_REASON_CODES } from '../../gate/block-reasons.js';
+import { BLOCK_REASON_CODES } from '../../operations/block-reasons.js';
 import { builder } from '../builder.js';
 
 export const RoleEnum = builder.enumType(Role, { name: 'Role' });

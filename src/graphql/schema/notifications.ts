@@ -1,8 +1,8 @@
 import { filter, pipe } from 'graphql-yoga';
 import { requireViewer } from '../../auth/viewer.js';
 import { PublicError, isUuid, notFound } from '../../errors.js';
-import { inboxWhere } from '../../runs/inbox.js';
-import { runUrl } from '../../runs/links.js';
+import { inboxWhere, markRead } from '../../runs/inbox.js';
+import { runUrl } from '../../operations/routes.js';
 import { builder } from '../builder.js';
 
 builder.prismaObject('Notification', {
@@ -43,12 +43,7 @@ builder.mutationField('markNotificationRead', (t) =>
     description: 'Marks one of your own notifications read (idempotent).',
     args: { id: t.arg.id({ required: true }) },
     resolve: async (query, _root, args, ctx) => {
-      const viewer = requireViewer(ctx.viewer);
-      const id = String(args.id);
-      if (!isUuid(id)) throw notFound('Notification');
-      // Only an unread notification is stamped: marking twice keeps the first readAt.
-      await ctx.services.prisma.notification.updateMany({ where: { id, ...inboxWhere(viewer), readAt: null }, data: { readAt: new Date() } });
-      const found = await ctx.services.prisma.notification.findFirst({ ...query, where: { id, ...inboxWhere(viewer) } });
+      const found = await markRead(ctx.services.prisma, requireViewer(ctx.viewer), String(args.id), query);
       if (!found) throw notFound('Notification');
       return found;
     },

@@ -1,12 +1,12 @@
 import { filter, pipe } from 'graphql-yoga';
 import { requireViewer } from '../../auth/viewer.js';
 import { isUuid, notFound } from '../../errors.js';
-import type { NextStep } from '../../gate/reasons.js';
-import { capitalize } from '../../gate/reasons.js';
-import { operation } from '../../gate/registry.js';
+import type { NextStep } from '../../operations/reasons.js';
+import { capitalize } from '../../operations/reasons.js';
+import { operation } from '../../operations/catalogue.js';
 import type { OperationRun } from '../../generated/prisma/client.js';
-import { runUrl } from '../../runs/links.js';
-import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
+import { runUrl } from '../../operations/routes.js';
+import { findVisibleRun, isVisibleTenant, listRuns, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
 
@@ -131,12 +131,9 @@ builder.subscriptionField('operationRunUpdated', (t) =>
     args: { tenantId: t.arg.id({ required: false }), runId: t.arg.id({ required: false }) },
     subscribe: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);
-      const workspaces = [...viewer.roles.keys()];
       const tenantId = args.tenantId ? String(args.tenantId) : null;
       const runId = args.runId ? String(args.runId) : null;
-      if (tenantId && !(isUuid(tenantId) && (await ctx.services.prisma.tenant.count({ where: { id: tenantId, workspaceId: { in: workspaces } } })))) {
-        throw notFound('Tenant');
-      }
+      if (tenantId && !(await isVisibleTenant(ctx.services.prisma, viewer, tenantId))) throw notFound('Tenant');
       if (runId && !(await findVisibleRun(ctx.services.prisma, viewer, runId))) throw notFound('Operation run');
       return pipe(
         ctx.services.bus.runEvents(),

@@ -3,6 +3,7 @@ import { requireViewer } from '../../auth/viewer.js';
 import type { StartResultShape } from '../../gate/presenter.js';
 import type { StartRequest } from '../../gate/start-gate.js';
 import type { OperationType } from '../../generated/prisma/enums.js';
+import { operationStartedBy } from '../../operations/catalogue.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { BlockReasonCodeEnum, DirectorySyncKindEnum, StartStatusEnum } from './enums.js';
@@ -75,22 +76,20 @@ async function start(ctx: GraphQLContext, req: StartRequest): Promise<StartResul
 
 const id = (value: string | number | null | undefined) => (value == null ? null : String(value));
 
-/** Which mutation starts each operation type (the guard test checks that every type has one). */
-export const START_MUTATIONS: Record<OperationType, string> = {
-  RESTORE_EXECUTE: 'startRestore',
-  DIRECTORY_GROUPS_SYNC: 'startDirectorySync',
-  ROLE_DEFINITIONS_SYNC: 'startDirectorySync',
-  TENANT_VERIFICATION: 'startTenantVerification',
-  PROVIDER_CONNECTION_CHECK: 'startProviderConnectionCheck',
-  ONBOARDING_BOOTSTRAP: 'startOnboardingBootstrap',
-};
+// The operation each field starts comes from the catalogue; resolved at load, so a field the
+// catalogue does not know fails at start-up (and the guard test checks every type has its field).
+const started = (field: string, kind?: string): OperationType => operationStartedBy(field, kind);
+const RESTORE = started('startRestore');
+const VERIFICATION = started('startTenantVerification');
+const CONNECTION_CHECK = started('startProviderConnectionCheck');
+const BOOTSTRAP = started('startOnboardingBootstrap');
 
 builder.mutationFields((t) => ({
   startRestore: t.field({
     type: StartResult,
     args: { restoreRunId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
     resolve: (_root, args, ctx) =>
-      start(ctx, { type: 'RESTORE_EXECUTE', restoreRunId: String(args.restoreRunId), providerConnectionId: id(args.providerConnectionId) }),
+      start(ctx, { type: RESTORE, restoreRunId: String(args.restoreRunId), providerConnectionId: id(args.providerConnectionId) }),
   }),
   startDirectorySync: t.field({
     type: StartResult,
@@ -101,7 +100,7 @@ builder.mutationFields((t) => ({
     },
     resolve: (_root, args, ctx) =>
       start(ctx, {
-        type: args.kind === 'ROLE_DEFINITIONS' ? 'ROLE_DEFINITIONS_SYNC' : 'DIRECTORY_GROUPS_SYNC',
+        type: started('startDirectorySync', args.kind),
         tenantId: String(args.tenantId),
         providerConnectionId: id(args.providerConnectionId),
       }),
@@ -110,17 +109,17 @@ builder.mutationFields((t) => ({
     type: StartResult,
     args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
     resolve: (_root, args, ctx) =>
-      start(ctx, { type: 'TENANT_VERIFICATION', tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
+      start(ctx, { type: VERIFICATION, tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
   }),
   startProviderConnectionCheck: t.field({
     type: StartResult,
     args: { providerConnectionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => start(ctx, { type: 'PROVIDER_CONNECTION_CHECK', providerConnectionId: String(args.providerConnectionId) }),
+    resolve: (_root, args, ctx) => start(ctx, { type: CONNECTION_CHECK, providerConnectionId: String(args.providerConnectionId) }),
   }),
   startOnboardingBootstrap: t.field({
     type: StartResult,
     args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
     resolve: (_root, args, ctx) =>
-      start(ctx, { type: 'ONBOARDING_BOOTSTRAP', tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
+      start(ctx, { type: BOOTSTRAP, tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
   }),
 }));

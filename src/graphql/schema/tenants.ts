@@ -1,4 +1,5 @@
 import { requireViewer } from '../../auth/viewer.js';
+import { visibleTenants, visibleWorkspaceIds } from '../../auth/visibility.js';
 import { isUuid } from '../../errors.js';
 import { builder } from '../builder.js';
 import { CredentialStateEnum, RestoreRunStatusEnum, TenantStatusEnum } from './enums.js';
@@ -49,7 +50,7 @@ builder.queryFields((t) => ({
     args: { workspaceId: t.arg.id({ required: false }) },
     resolve: (query, _root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);
-      const all = [...viewer.roles.keys()];
+      const all = visibleWorkspaceIds(viewer);
       const workspaceIds = args.workspaceId ? all.filter((id) => id === String(args.workspaceId)) : all;
       return ctx.services.prisma.tenant.findMany({ ...query, where: { workspaceId: { in: workspaceIds } }, orderBy: { name: 'asc' } });
     },
@@ -63,7 +64,7 @@ builder.queryFields((t) => ({
       const viewer = requireViewer(ctx.viewer);
       const id = String(args.id);
       if (!isUuid(id)) return null;
-      return ctx.services.prisma.tenant.findFirst({ ...query, where: { id, workspaceId: { in: [...viewer.roles.keys()] } } });
+      return ctx.services.prisma.tenant.findFirst({ ...query, where: { id, ...visibleTenants(viewer) } });
     },
   }),
 }));

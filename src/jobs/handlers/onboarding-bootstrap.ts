@@ -1,7 +1,6 @@
-import { operation } from '../../gate/registry.js';
+import { operation } from '../../operations/catalogue.js';
+import { isDone } from '../../operations/status.js';
 import type { JobContext, HandlerResult } from '../handler.js';
-
-const DONE = new Set(['SUCCEEDED', 'PARTIALLY_SUCCEEDED']);
 
 /**
  * Runs the bootstrap's steps one at a time, in order, while the parent run holds the tenant's
@@ -9,11 +8,11 @@ const DONE = new Set(['SUCCEEDED', 'PARTIALLY_SUCCEEDED']);
  * fails naming the step. Steps already done (a job resumed after a lost worker) are not re-run.
  */
 export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerResult> {
-  const steps = await ctx.prisma.operationRun.findMany({ where: { parentId: ctx.run.id }, orderBy: { step: 'asc' } });
+  const steps = await ctx.steps();
   let done = 0;
   for (const step of steps) {
-    const ended = DONE.has(step.status) ? step : await ctx.executeStep(step.id);
-    if (!DONE.has(ended.status)) {
+    const ended = isDone(step.status) ? step : await ctx.executeStep(step.id);
+    if (!isDone(ended.status)) {
       const label = operation(step.type).label;
       await ctx.cancelPendingSteps(label);
       return {

@@ -1,14 +1,9 @@
-// The OperationRegistry: one entry per provider-backed operation type (CONTRACT.md section 2).
-// Adding a type means adding an entry here and one job handler; the gate, the presenter, the
-// GraphQL mutations' capability checks and the guard tests all read from this table.
+// The operations catalogue: one entry per provider-backed operation type (CONTRACT.md section 2).
+// The gate, the presenter, monitoring, notifications, the GraphQL start mutations and the guard
+// tests all read from this table. It imports nothing from the rest of the product (a checked
+// rule, see .dependency-cruiser.cjs), so every layer can depend on it without cycles. What a
+// worker runs for each type is the jobs layer's own table (src/jobs/handlers/index.ts).
 import type { OperationType, Role, ScopeClass } from '../generated/prisma/enums.js';
-import type { OperationHandler } from '../jobs/handler.js';
-import { checkProviderConnection } from '../jobs/handlers/connection-check.js';
-import { syncDirectoryGroups } from '../jobs/handlers/directory-groups.js';
-import { runOnboardingBootstrap } from '../jobs/handlers/onboarding-bootstrap.js';
-import { executeRestore } from '../jobs/handlers/restore.js';
-import { syncRoleDefinitions } from '../jobs/handlers/role-definitions.js';
-import { verifyTenant } from '../jobs/handlers/tenant-verification.js';
 
 /** What a start names: the object whose existence and workspace decide NOT_FOUND. */
 export type TargetKind = 'tenant' | 'restoreRun' | 'providerConnection';
@@ -30,12 +25,18 @@ export type OperationDefinition = {
   dedupeKey: (t: DedupeInput) => string;
   /** Ordered child steps, for operations that run others under their own scope. */
   steps?: readonly OperationType[];
-  /** What the worker runs for an admitted run of this type. */
-  handler: OperationHandler;
+  /** The GraphQL mutation that starts it (and the `kind` argument that selects it, if shared). */
+  mutation: { field: string; kind?: string };
+  /** Whether a schedule may start it (CONTRACT.md section 8). */
+  schedulable: boolean;
+  /** Who may cancel a run of this type: any run of their workspace, or only runs they initiated. */
+  cancel: { anyRun: readonly Role[]; ownRun: readonly Role[] };
 };
 
 const ALL_WRITERS = ['OWNER', 'MANAGER', 'OPERATOR'] as const;
 const MANAGERS = ['OWNER', 'MANAGER'] as const;
+
+const CANCEL = { anyRun: MANAGERS, ownRun: ALL_WRITERS } as const;
 
 const byConnection = (type: string) => (t: DedupeInput) => `${type}:${t.tenantId}:${t.connectionId ?? 'none'}`;
 
@@ -49,7 +50,9 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'EXCLUSIVE',
     requiresValidCredentials: true,
     dedupeKey: (t) => `RESTORE_EXECUTE:${t.restoreRunId}`,
-    handler: executeRestore,
+    mutation: { field: 'startRestore' },
+    schedulable: false,
+    cancel: CANCEL,
   },
   DIRECTORY_GROUPS_SYNC: {
     type: 'DIRECTORY_GROUPS_SYNC',
@@ -60,7 +63,9 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'SHARED',
     requiresValidCredentials: true,
     dedupeKey: byConnection('DIRECTORY_GROUPS_SYNC'),
-    handler: syncDirectoryGroups,
+    mutation: { field: 'startDirectorySync', kind: 'GROUPS' },
+    schedulable: true,
+    cancel: CANCEL,
   },
   ROLE_DEFINITIONS_SYNC: {
     type: 'ROLE_DEFINITIONS_SYNC',
@@ -71,7 +76,9 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'SHARED',
     requiresValidCredentials: true,
     dedupeKey: byConnection('ROLE_DEFINITIONS_SYNC'),
-    handler: syncRoleDefinitions,
+    mutation: { field: 'startDirectorySync', kind: 'ROLE_DEFINITIONS' },
+    schedulable: true,
+    cancel: CANCEL,
   },
   TENANT_VERIFICATION: {
     type: 'TENANT_VERIFICATION',
@@ -82,7 +89,9 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'SHARED',
     requiresValidCredentials: true,
     dedupeKey: byConnection('TENANT_VERIFICATION'),
-    handler: verifyTenant,
+    mutation: { field: 'startTenantVerification' },
+    schedulable: true,
+    cancel: CANCEL,
   },
   PROVIDER_CONNECTION_CHECK: {
     type: 'PROVIDER_CONNECTION_CHECK',
@@ -93,7 +102,9 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'SHARED',
     requiresValidCredentials: false,
     dedupeKey: (t) => `PROVIDER_CONNECTION_CHECK:${t.connectionId}`,
-    handler: checkProviderConnection,
+    mutation: { field: 'startProviderConnectionCheck' },
+    schedulable: true,
+    cancel: CANCEL,
   },
   ONBOARDING_BOOTSTRAP: {
     type: 'ONBOARDING_BOOTSTRAP',
@@ -105,12 +116,24 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     requiresValidCredentials: true,
     dedupeKey: (t) => `ONBOARDING_BOOTSTRAP:${t.tenantId}`,
     steps: ['TENANT_VERIFICATION', 'DIRECTORY_GROUPS_SYNC', 'ROLE_DEFINITIONS_SYNC'],
-    handler: runOnboardingBootstrap,
+    mutation: { field: 'startOnboardingBootstrap' },
+    schedulable: false,
+    cancel: CANCEL,
   },
 };
 
 export function operation(type: OperationType): OperationDefinition {
   return OPERATIONS[type];
+}
+
+/** Every GraphQL mutation field that starts an operation. */
+export const START_MUTATION_FIELDS: ReadonlySet<string> = new Set(Object.values(OPERATIONS).map((o) => o.mutation.field));
+
+/** The operation a start mutation (and its `kind` argument, where one mutation starts several) names. */
+export function operationStartedBy(field: string, kind?: string): OperationType {
+  const found = Object.values(OPERATIONS).find((o) => o.mutation.field === field && (o.mutation.kind === undefined || o.mutation.kind === kind));
+  if (!found) throw new Error(`no operation is started by ${field}${kind ? `(kind: ${kind})` : ''}`);
+  return found.type;
 }
 
 /** Child steps are never dedupe targets for outside starts: their keys live in their own namespace. */

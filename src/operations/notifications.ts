@@ -1,0 +1,26 @@
+// The wording of a run's terminal notification, next to the reason catalogue it quotes.
+import type { OperationRun } from '../generated/prisma/client.js';
+import { operation } from './catalogue.js';
+import { capitalize } from './reasons.js';
+import type { TerminalStatus } from './status.js';
+
+const ENDED_WORDS: Record<TerminalStatus, string> = {
+  SUCCEEDED: 'succeeded',
+  PARTIALLY_SUCCEEDED: 'partially succeeded',
+  FAILED: 'failed',
+  CANCELLED: 'was cancelled',
+};
+
+type Ended = Pick<OperationRun, 'type' | 'status' | 'total' | 'succeeded' | 'failed' | 'skipped' | 'reasonMessage'>;
+
+/** "Group sync succeeded" / "Group sync on Alpine succeeded. 29 of 29 items succeeded. <link>" */
+export function notificationText(run: Ended, tenantName: string, link: string): { title: string; body: string } {
+  const label = operation(run.type).label;
+  const ended = ENDED_WORDS[run.status as TerminalStatus];
+  const counts =
+    run.total > 0
+      ? ` ${run.succeeded} of ${run.total} items succeeded${run.failed ? `, ${run.failed} failed` : ''}${run.skipped ? `, ${run.skipped} skipped` : ''}.`
+      : '';
+  const why = run.reasonMessage ? ` ${capitalize(run.reasonMessage)}.` : '';
+  return { title: `${label} ${ended}`, body: `${label} on ${tenantName} ${ended}.${counts}${why} ${link}` };
+}

@@ -1,0 +1,37 @@
+// The plain-SQL hot paths build their identifiers from Prisma's generated enums (src/db/identifiers.ts),
+// so a renamed field fails `tsc`. This checks the other half: a run row read by raw SQL (admission's
+// RETURNING *, the gate's json_agg of active runs, a lifecycle transition, the realtime event) has
+// exactly the model's fields, so nothing downstream meets a missing or an extra key.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RUN } from '../../src/db/identifiers.js';
+import { SYSTEM } from '../../src/gate/start-gate.js';
+import { createWorld, ids, type World } from '../support/world.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await createWorld();
+});
+afterAll(async () => world?.close());
+
+const modelFields = [...RUN.fields].sort();
+const keysOf = (row: object) => Object.keys(row).sort();
+
+describe('raw SQL rows match the Prisma model', () => {
+  it('admission, the active-run read, a transition and a Prisma read all carry exactly the OperationRun fields', async () => {
+    const started = await world.services.gate.start(SYSTEM, { type: 'ONBOARDING_BOOTSTRAP', tenantId: ids.tenant('Elm') });
+    if (started.status !== 'QUEUED') throw new Error(started.status);
+    expect(keysOf(started.run)).toEqual(modelFields);
+
+    const active = await world.services.store.activeRuns(ids.tenant('Elm'));
+    expect(active.map(keysOf)).toEqual([modelFields]);
+    const target = await world.services.store.tenantTarget(ids.tenant('Elm'));
+    expect(target!.activeRuns.map(keysOf)).toEqual([modelFields]);
+    expect(target!.activeRuns[0].createdAt).toEqual(started.run.createdAt);
+
+    const running = await world.services.lifecycle.markRunning(started.run.id);
+    expect(keysOf(running!)).toEqual(modelFields);
+    const viaPrisma = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: started.run.id } });
+    expect(keysOf(viaPrisma)).toEqual(modelFields);
+    expect(running).toEqual(viaPrisma);
+  });
+});
