@@ -14,6 +14,8 @@ import { StartGate, type StartGateOptions } from './gate/start-gate.js';
 import { JobDispatcher } from './jobs/dispatch.js';
 import { createLogger, type Logger } from './logger.js';
 import { RealtimeBus } from './realtime/bus.js';
+import { CancelRelay } from './realtime/cancel-relay.js';
+import { RunControl } from './runs/run-control.js';
 import { RunLifecycle } from './runs/lifecycle.js';
 
 export type Services = {
@@ -29,6 +31,8 @@ export type Services = {
   store: AdmissionStore;
   gate: StartGate;
   presenter: StartResultPresenter;
+  cancelRelay: CancelRelay;
+  runControl: RunControl;
   close(): Promise<void>;
 };
 
@@ -53,6 +57,8 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const store = new AdmissionStore(pool);
   const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
+  const cancelRelay = new CancelRelay(redis, config.REDIS_PREFIX);
+  const runControl = new RunControl(prisma, lifecycle, { requested: (id) => cancelRelay.requested(id), withdraw: (id) => dispatcher.withdraw(id) }, log);
 
   return {
     config,
@@ -67,6 +73,8 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     store,
     gate,
     presenter,
+    cancelRelay,
+    runControl,
     async close() {
       await dispatcher.close().catch(() => undefined);
       subscriber.disconnect();

@@ -15,6 +15,7 @@ import { maskError } from './graphql/plugins/errors.js';
 import { exposure, useDisableIntrospection } from './graphql/plugins/exposure.js';
 import { useStartRateLimit } from './graphql/plugins/rate-limit.js';
 import { tooManySubscriptions, useSubscriptionQuota } from './graphql/plugins/subscription-quota.js';
+import { useSubscriptionAck } from './graphql/plugins/subscription-ack.js';
 import { schema } from './graphql/schema/index.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 
@@ -56,6 +57,7 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
       ...(exposed.introspection ? [] : [useDisableIntrospection()]),
       useStartRateLimit(config.RATE_LIMIT_STARTS, config.RATE_LIMIT_WINDOW_S),
       useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER),
+      useSubscriptionAck(),
     ],
     context: async ({ request, connectionParams }) => {
       const header = typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : request?.headers.get('authorization');

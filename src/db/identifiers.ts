@@ -32,6 +32,7 @@ export function sqlNames<M extends Model>(model: M) {
 }
 
 export const RUN = sqlNames('OperationRun');
+export const USER = sqlNames('User');
 export const TENANT = sqlNames('Tenant');
 export const CONNECTION = sqlNames('ProviderConnection');
 export const RESTORE = sqlNames('RestoreRun');

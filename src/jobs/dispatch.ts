@@ -34,6 +34,12 @@ export class JobDispatcher {
     await this.queue.add(run.type, { runId: run.id, providerConnectionId: run.providerConnectionId }, { jobId: run.id });
   }
 
+  /** Removes a cancelled run's job if no worker took it yet (a job in a worker's hands stays; its run is already ended). */
+  async withdraw(runId: string): Promise<void> {
+    const job = await this.queue.getJob(runId);
+    if (job && !(await job.isActive())) await job.remove();
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
     this.connection.disconnect();

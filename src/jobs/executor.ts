@@ -1,6 +1,7 @@
 // RunExecutor: runs one admitted run against its pinned connection. It guards the connection
 // again before touching the provider, retries transient provider errors with backoff (each
-// attempt counted on the run), and reports every outcome to RunLifecycle.
+// attempt counted on the run), stops at the next safe point when the run is cancelled, and
+// reports every outcome to RunLifecycle.
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
@@ -10,7 +11,7 @@ import { operation } from '../operations/catalogue.js';
 import { isTerminal } from '../operations/status.js';
 import { HANDLERS } from './handlers/index.js';
 import { ProviderError, type PinnedConnection, type Provider } from '../providers/provider.js';
-import type { RunLifecycle } from '../runs/lifecycle.js';
+import type { RunEnd, RunLifecycle } from '../runs/lifecycle.js';
 import type { HandlerResult, JobContext } from './handler.js';
 
 export type RetryPolicy = {
@@ -19,8 +20,20 @@ export type RetryPolicy = {
   maxDelayMs: number;
   /** How long a run waits for an unreachable PostgreSQL before its job is given up (default 5 min). */
   databasePatienceMs?: number;
+  /** How often a running run re-reads its cancel request, should the Redis signal be lost (default 1 s). */
+  cancelPollMs?: number;
 };
 
+/**
+ * Named pauses in a run's path, injected by tests (like the gate's Racepoints) to hold a run at
+ * an exact point, observe it, act (e.g. cancel it) and let it go on. Unset in production.
+ */
+export type ExecutorRacepoints = {
+  /** QUEUED -> RUNNING is committed and published; the provider has not been called yet. */
+  afterMarkRunning?: (run: OperationRun) => Promise<void>;
+  /** The run's outcome is decided (handler result, failure or cancel); RunLifecycle has not written it yet. */
+  beforeFinish?: (runId: string, result: RunEnd) => Promise<void>;
+};
 
 export class RunExecutor {
   constructor(
@@ -29,10 +42,14 @@ export class RunExecutor {
     private readonly provider: Provider,
     private readonly retry: RetryPolicy,
     private readonly log: Logger,
+    private readonly racepoints: ExecutorRacepoints = {},
   ) {}
 
-  /** Executes the run to a terminal state; returns its final row (null for an unknown id). */
-  async execute(runId: string): Promise<OperationRun | null> {
+  /**
+   * Executes the run to a terminal state; returns its final row (null for an unknown id).
+   * `signal` is the job's (BullMQ aborts it on worker.cancelJob); a bootstrap's steps share it.
+   */
+  async execute(runId: string, signal?: AbortSignal): Promise<OperationRun | null> {
     const run = await this.durably(this.log, () =>
       this.prisma.operationRun.findUnique({ where: { id: runId }, include: { tenant: true, providerConnection: true, restoreRun: true } }),
     );
@@ -41,6 +58,8 @@ export class RunExecutor {
     if (isTerminal(row.status)) return row;
     const op = operation(row.type);
     const log = this.log.child({ runId, type: row.type });
+    // Cancelled while nobody ran it (a lost worker, a job handed on): end it without the provider.
+    if (row.cancelRequestedAt) return this.end(row.id, { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
 
     // The pinned connection may have been disabled or lost its credentials since admission.
     const block = connectionBlock(providerConnection, op.requiresValidCredentials);
@@ -56,32 +75,56 @@ export class RunExecutor {
       simulation: providerConnection!.simulation,
     };
 
+    const cancel = this.watchCancel(row.id, signal);
+    try {
+      return await this.attempts(row, op.type, { tenant, connection, restoreRun }, cancel.signal, log);
+    } finally {
+      cancel.stop();
+    }
+  }
+
+  private async attempts(
+    row: OperationRun,
+    type: OperationRun['type'],
+    target: Pick<JobContext, 'tenant' | 'connection' | 'restoreRun'>,
+    signal: AbortSignal,
+    log: Logger,
+  ): Promise<OperationRun> {
+    // No summary: the counts saved so far (ctx.progress) stand.
+    const cancelled = (): RunEnd => ({ status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
     for (let attempt = row.attempts + 1; ; attempt++) {
       if (attempt > this.retry.maxAttempts) {
         return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code: 'WORKER_LOST' } });
       }
+      // QUEUED -> RUNNING loses to a cancel that ended the run first: the provider is never called.
       const running = await this.durably(log, () => this.lifecycle.markRunning(row.id));
       if (!running) return this.current(row.id);
+      await this.racepoints.afterMarkRunning?.(running);
+      if (running.cancelRequestedAt || signal.aborted) return this.end(row.id, cancelled());
       const ctx: JobContext = {
         run: running,
-        tenant,
-        connection,
-        restoreRun,
+        ...target,
         provider: this.provider,
         prisma: this.prisma,
         steps: () => this.prisma.operationRun.findMany({ where: { parentId: row.id }, orderBy: { step: 'asc' } }),
-        call: { attempt },
+        progress: async (summary) => void (await this.lifecycle.progress(row.id, summary)),
+        signal,
+        call: { attempt, signal },
         log,
-        executeStep: async (stepId) => (await this.execute(stepId)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
+        executeStep: async (stepId) => (await this.execute(stepId, signal)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
         cancelPendingSteps: (step) => this.lifecycle.cancelPendingSteps(row.id, 'CANCELLED_AFTER_FAILED_STEP', step),
       };
       try {
-        return await this.end(row.id, await HANDLERS[row.type](ctx));
+        // A result the handler returned stands, even if a cancel came after its last provider call.
+        return await this.end(row.id, await HANDLERS[type](ctx));
       } catch (err) {
+        // Aborted mid-call: CANCELLED with the counts saved so far.
+        if (signal.aborted) return this.end(row.id, cancelled());
         if (err instanceof ProviderError && err.transient && attempt < this.retry.maxAttempts) {
           const delay = this.backoff(attempt, err.retryAfterMs);
           log.warn({ code: err.code, attempt, delay }, 'transient provider error; retrying');
-          await sleep(delay);
+          // A cancel during the backoff ends the run at once, not after the wait.
+          if (!(await sleep(delay, signal))) return this.end(row.id, cancelled());
           continue;
         }
         if (!(err instanceof ProviderError) && isDatabaseUnavailable(err) && attempt < this.retry.maxAttempts) {
@@ -97,16 +140,48 @@ export class RunExecutor {
     }
   }
 
-  /** A job that BullMQ gave up on (stalled too often, or crashed outside the handler). */
+  /**
+   * A job that BullMQ gave up on (stalled too often, or crashed outside the handler). A run whose
+   * cancel was requested ends CANCELLED, not FAILED: that is what the operator asked for.
+   */
   async abandon(runId: string, code: ReasonCode): Promise<void> {
-    await this.lifecycle.finish(runId, { status: 'FAILED', reason: { code } });
+    const run = await this.prisma.operationRun.findUnique({ where: { id: runId }, select: { cancelRequestedAt: true } });
+    if (run?.cancelRequestedAt) {
+      await this.lifecycle.cancelPendingSteps(runId, 'CANCELLED_BY_USER');
+      await this.lifecycle.finish(runId, { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
+      return;
+    }
     await this.lifecycle.cancelPendingSteps(runId, code);
+    await this.lifecycle.finish(runId, { status: 'FAILED', reason: { code } });
   }
 
-  private async end(runId: string, result: HandlerResult): Promise<OperationRun> {
+  private async end(runId: string, ended: RunEnd): Promise<OperationRun> {
+    // A handler that stopped at a safe point says CANCELLED; the reason is always the same.
+    const result: RunEnd = ended.status === 'CANCELLED' ? { ...ended, reason: { code: 'CANCELLED_BY_USER' } } : ended;
+    await this.racepoints.beforeFinish?.(runId, result);
+    // Steps that will not run end first, so a bootstrap's own end is the last event of its family.
+    if (result.status === 'FAILED' || result.status === 'CANCELLED') {
+      const code = result.status === 'CANCELLED' ? 'CANCELLED_BY_USER' : (result.reason?.code ?? 'INTERNAL_ERROR');
+      await this.durably(this.log, () => this.lifecycle.cancelPendingSteps(runId, code));
+    }
     await this.durably(this.log, () => this.lifecycle.finish(runId, result));
-    if (result.status === 'FAILED') await this.durably(this.log, () => this.lifecycle.cancelPendingSteps(runId, result.reason?.code ?? 'INTERNAL_ERROR'));
     return this.durably(this.log, () => this.current(runId));
+  }
+
+  /**
+   * The run's cancel signal: the job's own (aborted by worker.cancelJob when the Redis relay
+   * brings a request), or a request found by re-reading the run, should that message be lost.
+   */
+  private watchCancel(runId: string, jobSignal: AbortSignal | undefined): { signal: AbortSignal; stop(): void } {
+    const local = new AbortController();
+    const poll = setInterval(() => {
+      this.prisma.operationRun
+        .findUnique({ where: { id: runId }, select: { cancelRequestedAt: true } })
+        .then((r) => r?.cancelRequestedAt && local.abort(new Error('cancel requested')))
+        .catch(() => undefined);
+    }, this.retry.cancelPollMs ?? 1_000);
+    poll.unref();
+    return { signal: jobSignal ? AbortSignal.any([jobSignal, local.signal]) : local.signal, stop: () => clearInterval(poll) };
   }
 
   /**
@@ -138,4 +213,19 @@ export class RunExecutor {
 }
 
 const zero = () => ({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Resolves true after `ms`, or false as soon as `signal` aborts. */
+function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  if (signal?.aborted) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const onAbort = () => {
+      clearTimeout(timer);
+      resolve(false);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -22,6 +22,10 @@ export type JobContext = {
   prisma: DomainData;
   /** The run's child steps (a bootstrap's), in order. */
   steps(): Promise<OperationRun[]>;
+  /** Saves the counts so far (between items), so they survive a cancel or a lost worker. */
+  progress(summary: Summary): Promise<void>;
+  /** Aborted when the run is cancelled: provider calls stop, handlers return at the next safe point. */
+  signal: AbortSignal;
   call: CallContext;
   log: Logger;
   /** Runs one child step (a bootstrap's) through the executor; resolves with the step's final row. */

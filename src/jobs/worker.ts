@@ -1,5 +1,5 @@
 // BullMQ worker: a thin adapter from a job (id = run id) to RunExecutor, plus the reconciler.
-import { Worker } from 'bullmq';
+import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Services } from '../app.js';
 import { redisOptions } from '../db/redis.js';
@@ -7,22 +7,25 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createProvider } from '../providers/factory.js';
 import type { Provider } from '../providers/provider.js';
 import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
-import { RunExecutor } from './executor.js';
+import { RunExecutor, type ExecutorRacepoints } from './executor.js';
 import { Reconciler } from './reconciler.js';
 
 export type Workers = { worker: Worker<OperationJobData>; executor: RunExecutor; reconciler: Reconciler; close(): Promise<void> };
 
-export async function startWorkers(services: Services, options: { provider?: Provider } = {}): Promise<Workers> {
+/** `racepoints`: test-only pauses in each run's path (see ExecutorRacepoints). */
+export async function startWorkers(services: Services, options: { provider?: Provider; racepoints?: ExecutorRacepoints } = {}): Promise<Workers> {
   const { config, log } = services;
   const executor = new RunExecutor(services.prisma, services.lifecycle, options.provider ?? createProvider(config), {
     maxAttempts: config.RUN_MAX_ATTEMPTS,
     baseDelayMs: config.RETRY_BASE_MS,
     maxDelayMs: 60_000,
-  }, log.child({ component: 'executor' }));
+  }, log.child({ component: 'executor' }), options.racepoints);
   // Workers need a connection that never gives up on a command (BullMQ refuses one otherwise).
   const connection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
   connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
-  const worker = new Worker<OperationJobData>(OPERATIONS_QUEUE, async (job) => void (await executor.execute(job.data.runId)), {
+  // The processor's signal is aborted by worker.cancelJob (below, on a relayed cancel request).
+  const processor = async (job: Job<OperationJobData>, _token?: string, signal?: AbortSignal) => void (await executor.execute(job.data.runId, signal));
+  const worker = new Worker<OperationJobData>(OPERATIONS_QUEUE, processor, {
     connection,
     prefix: `${config.REDIS_PREFIX}:bull`,
     concurrency: config.WORKER_CONCURRENCY,
@@ -43,6 +46,17 @@ export async function startWorkers(services: Services, options: { provider?: Pro
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
   await worker.waitUntilReady();
 
+  // Cancel requests from any API process; only the process holding the job can abort it.
+  const cancelSubscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  cancelSubscriber.on('error', (err) => log.warn({ err: err.message }, 'cancel relay redis connection error'));
+  const stopListening = await services.cancelRelay.listen(
+    cancelSubscriber,
+    (runId) => {
+      if (worker.cancelJob(runId, 'cancel requested')) log.info({ runId }, 'cancel requested: stopping the run at its next safe point');
+    },
+    log,
+  );
+
   const reconciler = new Reconciler(services.prisma, services.dispatcher, executor, log.child({ component: 'reconciler' }), config.RECONCILE_INTERVAL_MS);
   reconciler.start();
 
@@ -52,6 +66,8 @@ export async function startWorkers(services: Services, options: { provider?: Pro
     reconciler,
     async close() {
       reconciler.stop();
+      await stopListening();
+      cancelSubscriber.disconnect();
       // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.
       await worker.close();
       connection.disconnect();

@@ -7,7 +7,7 @@ export type NextStep = { label: string; action: string; url: string | null };
 export type Reason = { code: string; message: string; nextSteps: NextStep[] };
 
 /** Where the reason happened: enough to build the SPA routes of its next steps. */
-export type ReasonScope = { tenantId: string; connectionId?: string | null; restoreRunId?: string | null; step?: string };
+export type ReasonScope = { tenantId: string; connectionId?: string | null; restoreRunId?: string | null; step?: string; actor?: string };
 
 export type ExecutionReasonCode =
   | 'PROVIDER_THROTTLED'
@@ -20,6 +20,7 @@ export type ExecutionReasonCode =
   | 'VERIFICATION_CHECKS_FAILED'
   | 'BOOTSTRAP_STEP_FAILED'
   | 'CANCELLED_AFTER_FAILED_STEP'
+  | 'CANCELLED_BY_USER'
   | 'WORKER_LOST'
   | 'DISPATCH_FAILED'
   | 'DATABASE_UNAVAILABLE'
@@ -106,6 +107,10 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
   CANCELLED_AFTER_FAILED_STEP: {
     message: (s) => `not run because the ${s.step ?? 'previous'} step failed`,
     nextSteps: (s) => [{ label: 'Open tenant', action: 'OPEN_TENANT', url: tenantRoute(s) }],
+  },
+  CANCELLED_BY_USER: {
+    message: (s) => `cancelled by ${s.actor ?? 'a member of the workspace'}`,
+    nextSteps: (s) => [{ label: 'Start it again', action: 'RETRY', url: `${tenantRoute(s)}/operations` }],
   },
   WORKER_LOST: {
     message: () => 'the worker executing the run stopped before it finished',

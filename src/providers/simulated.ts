@@ -54,31 +54,16 @@ export class SimulatedProvider implements Provider {
 
   async verifyTenant(connection: PinnedConnection, call: CallContext): Promise<VerificationReport> {
     await this.call(connection, call);
-    const slug = slugOf(connection.tenantExternalId);
-    return {
-      organizationId: connection.tenantExternalId,
-      displayName: `Tenant ${slug}`,
-      verifiedDomains: [`${slug}.onmicrosoft.com`],
-      checks: [
-        { name: 'organization-id-matches', passed: true },
-        { name: 'has-verified-domain', passed: true },
-      ],
-    };
+    return simulatedVerificationReport(connection.tenantExternalId);
   }
 
   async listGroups(connection: PinnedConnection, call: CallContext): Promise<DirectoryGroupRecord[]> {
-    const settings = await this.call(connection, call);
-    const count = settings.groupCount ?? 24 + (seed(connection.tenantExternalId) % 24);
-    return Array.from({ length: count }, (_, i) => {
-      const theme = GROUP_THEMES[i % GROUP_THEMES.length];
-      const n = String(i + 1).padStart(2, '0');
-      return { externalId: stableGuid(`${connection.tenantExternalId}:group:${i}`), displayName: `${theme} ${n}`, mail: `${theme.toLowerCase()}${n}@${slugOf(connection.tenantExternalId)}.test` };
-    });
+    return simulatedGroups(connection.tenantExternalId, await this.call(connection, call));
   }
 
   async listRoleDefinitions(connection: PinnedConnection, call: CallContext): Promise<RoleDefinitionRecord[]> {
     await this.call(connection, call);
-    return ROLE_DEFINITIONS.map((name) => ({ externalId: stableGuid(`role:${name}`), displayName: name, isBuiltIn: true }));
+    return simulatedRoleDefinitions();
   }
 
   async checkConnection(connection: PinnedConnection, call: CallContext): Promise<ConnectionCheckResult> {
@@ -109,6 +94,37 @@ export class SimulatedProvider implements Provider {
     if (settings.throttle && call.attempt <= settings.throttle) throw new ProviderError('PROVIDER_THROTTLED', 'HTTP 429 Too Many Requests', true, 0);
     if (settings.unavailable && call.attempt <= settings.unavailable) throw new ProviderError('PROVIDER_UNAVAILABLE', 'HTTP 503 Service Unavailable', true, 0);
   }
+}
+
+// The simulator's data, exported so tests expect what it lists instead of re-deriving it.
+
+/** The groups listed for a tenant: deterministic per tenant (24 to 47), `groupCount` overrides how many. */
+export function simulatedGroups(tenantExternalId: string, settings: Pick<SimulationSettings, 'groupCount'> = {}): DirectoryGroupRecord[] {
+  const count = settings.groupCount ?? 24 + (seed(tenantExternalId) % 24);
+  return Array.from({ length: count }, (_, i) => {
+    const theme = GROUP_THEMES[i % GROUP_THEMES.length];
+    const n = String(i + 1).padStart(2, '0');
+    return { externalId: stableGuid(`${tenantExternalId}:group:${i}`), displayName: `${theme} ${n}`, mail: `${theme.toLowerCase()}${n}@${slugOf(tenantExternalId)}.test` };
+  });
+}
+
+/** The built-in role definitions listed for every tenant. */
+export function simulatedRoleDefinitions(): RoleDefinitionRecord[] {
+  return ROLE_DEFINITIONS.map((name) => ({ externalId: stableGuid(`role:${name}`), displayName: name, isBuiltIn: true }));
+}
+
+/** The verification report for a tenant: every check passes. */
+export function simulatedVerificationReport(tenantExternalId: string): VerificationReport {
+  const slug = slugOf(tenantExternalId);
+  return {
+    organizationId: tenantExternalId,
+    displayName: `Tenant ${slug}`,
+    verifiedDomains: [`${slug}.onmicrosoft.com`],
+    checks: [
+      { name: 'organization-id-matches', passed: true },
+      { name: 'has-verified-domain', passed: true },
+    ],
+  };
 }
 
 function settingsOf(connection: PinnedConnection): SimulationSettings {

@@ -5,6 +5,7 @@
 import type { PubSubEventTarget } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import { isProbing, reportSubscribed } from './subscription-readiness.js';
 
 type Callback = (event: CustomEvent) => void;
 
@@ -33,12 +34,23 @@ export function createRedisSubscriberTarget(subscribeClient: Redis, log: Logger)
       const callback = callbackOf(listener as EventListenerOrEventListenerObject | null);
       if (!callback) return;
       let callbacks = callbacksForTopic.get(topic);
+      if (!callbacks || isProbing()) {
+        // While Redis is down this waits (the subscriber never gives up on a command) and ioredis
+        // re-subscribes every channel after a reconnect, so live subscriptions resume by themselves.
+        // A probed listener on a channel already subscribed sends SUBSCRIBE again (a no-op for Redis):
+        // its answer says the channel is live now, not just that it once was (before an outage).
+        const subscribed = subscribeClient.subscribe(topic).then(
+          () => undefined,
+          (err: Error) => {
+            log.warn({ err: err.message, topic }, 'redis subscribe failed');
+            return new Promise<void>(() => undefined); // never live: nothing to acknowledge
+          },
+        );
+        reportSubscribed(subscribed);
+      }
       if (!callbacks) {
         callbacks = new Set();
         callbacksForTopic.set(topic, callbacks);
-        // While Redis is down this waits (the subscriber never gives up on a command) and ioredis
-        // re-subscribes every channel after a reconnect, so live subscriptions resume by themselves.
-        subscribeClient.subscribe(topic).catch((err: Error) => log.warn({ err: err.message, topic }, 'redis subscribe failed'));
       }
       callbacks.add(callback);
     },

@@ -5,24 +5,26 @@ import { RESTORE } from '../db/identifiers.js';
 import type { SqlTx } from '../db/sql.js';
 import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationType, RestoreRunStatus } from '../generated/prisma/enums.js';
-import type { TerminalStatus } from '../operations/status.js';
 
 export type EndHook = (tx: SqlTx, run: OperationRun) => Promise<void>;
 
-const RESTORE_OUTCOME: Record<TerminalStatus, RestoreRunStatus> = {
-  SUCCEEDED: 'COMPLETED',
-  PARTIALLY_SUCCEEDED: 'PARTIALLY_COMPLETED',
-  FAILED: 'FAILED',
-  CANCELLED: 'FAILED',
-};
+/**
+ * The restore run after its execution (CONTRACT.md section 7): COMPLETED, PARTIALLY_COMPLETED or
+ * FAILED by the items' own results; an execution that ended for another reason (cancelled, the
+ * pre-execute guard, a dispatch failure, a lost worker, a connection-wide provider error) leaves
+ * it READY when no item was applied, PARTIALLY_COMPLETED when some were (the count is saved as
+ * items complete).
+ */
+export function restoreOutcome(run: Pick<OperationRun, 'status' | 'reasonCode' | 'succeeded'>): RestoreRunStatus {
+  if (run.status === 'SUCCEEDED') return 'COMPLETED';
+  if (run.status === 'PARTIALLY_SUCCEEDED') return 'PARTIALLY_COMPLETED';
+  if (run.status === 'FAILED' && run.reasonCode === 'RESTORE_ITEMS_FAILED') return 'FAILED';
+  return run.succeeded > 0 ? 'PARTIALLY_COMPLETED' : 'READY';
+}
 
 export const END_HOOKS: Partial<Record<OperationType, EndHook>> = {
-  /** The restore run leaves READY with the outcome of its execution (CONTRACT.md section 3). */
   RESTORE_EXECUTE: async (tx, run) => {
     if (!run.restoreRunId) return;
-    await tx.query(`UPDATE ${RESTORE.t} SET ${RESTORE.c('status')} = $2 WHERE ${RESTORE.c('id')} = $1`, [
-      run.restoreRunId,
-      RESTORE_OUTCOME[run.status as TerminalStatus],
-    ]);
+    await tx.query(`UPDATE ${RESTORE.t} SET ${RESTORE.c('status')} = $2 WHERE ${RESTORE.c('id')} = $1`, [run.restoreRunId, restoreOutcome(run)]);
   },
 };

@@ -2,7 +2,7 @@
 // Every transition is a conditional update (a run that already ended is never rewritten), and
 // every transition that happened is published from here, after its transaction committed.
 import { randomUUID } from 'node:crypto';
-import { type Field, NOTIFICATION, RUN, TENANT } from '../db/identifiers.js';
+import { type Field, NOTIFICATION, RUN, TENANT, USER } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
@@ -11,7 +11,7 @@ import type { OperationRunStatus, OperationType, ScopeClass } from '../generated
 import { operation } from '../operations/catalogue.js';
 import { notificationText } from '../operations/notifications.js';
 import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
-import { ACTIVE_STATUSES, type Summary, type TerminalStatus } from '../operations/status.js';
+import { ACTIVE_STATUSES, SQL_ACTIVE, type Summary, type TerminalStatus } from '../operations/status.js';
 import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from '../operations/routes.js';
@@ -42,12 +42,16 @@ function reasonColumns(code: ReasonCode, scope: ReasonScope) {
   return { reasonCode: reason.code, reasonMessage: reason.message, reasonNextSteps: reason.nextSteps };
 }
 
-const scopeOf = (run: Pick<OperationRun, 'tenantId' | 'providerConnectionId' | 'restoreRunId'>, step?: string): ReasonScope => ({
+const scopeOf = (run: Pick<OperationRun, 'tenantId' | 'providerConnectionId' | 'restoreRunId'>, step?: string, actor?: string | null): ReasonScope => ({
   tenantId: run.tenantId,
   connectionId: run.providerConnectionId,
   restoreRunId: run.restoreRunId,
   step,
+  actor: actor ?? undefined,
 });
+
+/** What a transition knows besides the run row: the tenant's name and who asked for a cancel. */
+type Locked = { workspaceId: string; tenantName: string; cancellerName: string | null };
 
 export class RunLifecycle {
   constructor(
@@ -113,20 +117,82 @@ export class RunLifecycle {
     return this.transition(
       runId,
       ACTIVE_STATUSES,
-      (current) => ({
+      (current, locked) => ({
         status: end.status,
         finishedAt: new Date(),
         ...end.summary,
-        ...(end.reason ? reasonColumns(end.reason.code, scopeOf(current, end.reason.step)) : {}),
+        ...(end.reason ? reasonColumns(end.reason.code, scopeOf(current, end.reason.step, locked.cancellerName)) : {}),
       }),
-      async (tx, run, tenantName) => {
-        await END_HOOKS[run.type]?.(tx, run);
-        if (run.initiatorId && !run.parentId && end.notify !== false) {
-          return this.notify(tx, run, tenantName);
-        }
+      (tx, run, locked) => this.ended(tx, run, locked, end.notify !== false),
+    );
+  }
+
+  /**
+   * A QUEUED run cancelled before any worker started it: QUEUED -> CANCELLED in one conditional
+   * update, so a worker taking the job at the same moment loses in the database (its QUEUED ->
+   * RUNNING finds the run ended) and never calls the provider. Null when the run had already left
+   * QUEUED: the caller then treats it as running (or finished).
+   */
+  async cancelQueued(runId: string, byUserId: string): Promise<OperationRun | null> {
+    const run = await this.transition(
+      runId,
+      ['QUEUED'],
+      (current, locked) => ({
+        status: 'CANCELLED',
+        finishedAt: new Date(),
+        cancelRequestedAt: current.cancelRequestedAt ?? new Date(),
+        cancelledById: current.cancelledById ?? byUserId,
+        ...reasonColumns('CANCELLED_BY_USER', scopeOf(current, undefined, locked.cancellerName)),
+      }),
+      async (tx, ended, locked) => {
+        await this.reachSteps(tx, ended);
+        return this.ended(tx, ended, locked, true);
+      },
+      byUserId,
+    );
+    if (run) await this.cancelPendingSteps(runId, 'CANCELLED_BY_USER');
+    return run;
+  }
+
+  /**
+   * Records a cancel request on an active run (the first requester stays) and publishes it; the
+   * run keeps its status, and so its dedupe target and scope, until its worker stops. Null when
+   * the run is no longer active.
+   */
+  async requestCancel(runId: string, byUserId: string): Promise<OperationRun | null> {
+    return this.transition(
+      runId,
+      ACTIVE_STATUSES,
+      (current) => ({
+        cancelRequestedAt: current.cancelRequestedAt ?? new Date(),
+        cancelledById: current.cancelledById ?? byUserId,
+      }),
+      async (tx, run) => {
+        await this.reachSteps(tx, run);
         return null;
       },
     );
+  }
+
+  /** A bootstrap's cancel reaches its active steps too: they carry the same request and requester. */
+  private async reachSteps(tx: SqlTx, parent: OperationRun): Promise<void> {
+    await tx.query(
+      `UPDATE ${RUN.t} SET ${RUN.c('cancelRequestedAt')} = COALESCE(${RUN.c('cancelRequestedAt')}, $2), ${RUN.c('cancelledById')} = COALESCE(${RUN.c('cancelledById')}, $3)
+       WHERE ${RUN.c('parentId')} = $1 AND ${RUN.c('status')} IN ${SQL_ACTIVE}`,
+      [parent.id, parent.cancelRequestedAt, parent.cancelledById],
+    );
+  }
+
+  /** The counts so far of a run still in progress (a restore's applied items survive a lost worker). */
+  async progress(runId: string, summary: Summary): Promise<OperationRun | null> {
+    return this.transition(runId, ['RUNNING'], () => ({ ...summary }));
+  }
+
+  /** In the transaction that ended a run: its type's end hook, then the initiator's notification. */
+  private async ended(tx: SqlTx, run: OperationRun, locked: Locked, notify: boolean): Promise<string | null> {
+    await END_HOOKS[run.type]?.(tx, run);
+    if (run.initiatorId && !run.parentId && notify) return this.notify(tx, run, locked);
+    return null;
   }
 
   /** The run row exists but its job could not be queued: it must not stay QUEUED forever. */
@@ -145,8 +211,8 @@ export class RunLifecycle {
     for (const child of pending) await this.finish(child.id, { status: 'CANCELLED', reason: { code, step } });
   }
 
-  private async notify(tx: SqlTx, run: OperationRun, tenantName: string): Promise<string> {
-    const { title, body } = notificationText(run, tenantName, runUrl(this.publicAppUrl, run.id));
+  private async notify(tx: SqlTx, run: OperationRun, locked: Locked): Promise<string> {
+    const { title, body } = notificationText(run, locked.tenantName, runUrl(this.publicAppUrl, run.id), locked.cancellerName);
     const id = randomUUID();
     const N = NOTIFICATION;
     await tx.query(`INSERT INTO ${N.t} (${N.c('id')}, ${N.c('userId')}, ${N.c('runId')}, ${N.c('title')}, ${N.c('body')}) VALUES ($1, $2, $3, $4, $5)`, [
@@ -168,23 +234,28 @@ export class RunLifecycle {
   private async transition(
     runId: string,
     from: readonly OperationRunStatus[],
-    change: (current: OperationRun) => Partial<OperationRun>,
-    alsoInTx?: (tx: SqlTx, run: OperationRun, tenantName: string) => Promise<string | null>,
+    change: (current: OperationRun, locked: Locked) => Partial<OperationRun>,
+    alsoInTx?: (tx: SqlTx, run: OperationRun, locked: Locked) => Promise<string | null>,
+    /** A canceller to name when the run has none yet (the one this transition records). */
+    canceller?: string,
   ): Promise<OperationRun | null> {
     const result = await onConnection(this.pool, async (tx) => {
       await tx.query('BEGIN');
-      const locked = await tx.query<OperationRun & { workspaceId: string; tenantName: string }>(
-        `SELECT r.*, ${TENANT.c('workspaceId', 't')}, ${TENANT.c('name', 't')} AS "tenantName" FROM ${RUN.t} r
-         JOIN ${TENANT.t} t ON ${TENANT.c('id', 't')} = ${RUN.c('tenantId', 'r')} WHERE ${RUN.c('id', 'r')} = $1 FOR UPDATE OF r`,
-        [runId],
+      const found = await tx.query<OperationRun & Locked>(
+        `SELECT r.*, ${TENANT.c('workspaceId', 't')}, ${TENANT.c('name', 't')} AS "tenantName", ${USER.c('displayName', 'u')} AS "cancellerName"
+         FROM ${RUN.t} r JOIN ${TENANT.t} t ON ${TENANT.c('id', 't')} = ${RUN.c('tenantId', 'r')}
+         LEFT JOIN ${USER.t} u ON ${USER.c('id', 'u')} = COALESCE(${RUN.c('cancelledById', 'r')}, $2::uuid)
+         WHERE ${RUN.c('id', 'r')} = $1 FOR UPDATE OF r`,
+        [runId, canceller ?? null],
       );
-      const row = locked.rows[0];
+      const row = found.rows[0];
       if (!row || !from.includes(row.status)) {
         await tx.query('ROLLBACK');
         return null;
       }
-      const { workspaceId, tenantName, ...current } = row;
-      const patch = (Object.entries(change(current)) as [Field<'OperationRun'>, unknown][])
+      const { workspaceId, tenantName, cancellerName, ...current } = row;
+      const locked: Locked = { workspaceId, tenantName, cancellerName };
+      const patch = (Object.entries(change(current, locked)) as [Field<'OperationRun'>, unknown][])
         .filter(([, value]) => value !== undefined)
         .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
       const updated = await tx.query<OperationRun>(
@@ -192,7 +263,7 @@ export class RunLifecycle {
         [runId, ...patch.map(([, value]) => value)],
       );
       const run = updated.rows[0];
-      const notificationId = alsoInTx ? await alsoInTx(tx, run, tenantName) : null;
+      const notificationId = alsoInTx ? await alsoInTx(tx, run, locked) : null;
       await tx.query('COMMIT');
       return { run, workspaceId, notificationId };
     });

@@ -55,9 +55,10 @@ describe('revoked access while subscribed', () => {
   it('a removed member stops receiving runs on every API process and loses the tenant from old notifications', async () => {
     const member = await temporaryMember();
     const control = await world.token('manager@contoso.test');
-    const memberWs = wsSubscribe(apiA.port, member.token, RUN_UPDATES);
-    const memberSse = await sseSubscribe(apiB.url, member.token, RUN_UPDATES);
-    const controlWs = wsSubscribe(apiB.port, control, RUN_UPDATES);
+    const memberWs = wsSubscribe(apiA.port, member.token, RUN_UPDATES, {}, 0, { ack: true });
+    const memberSse = await sseSubscribe(apiB.url, member.token, RUN_UPDATES, {}, { ack: true });
+    const controlWs = wsSubscribe(apiB.port, control, RUN_UPDATES, {}, 0, { ack: true });
+    await Promise.all([memberWs.live, memberSse.live, controlWs.live]);
 
     // While a member: both streams deliver, and the member's own run notifies them.
     const before = await syncAlpine(member.token);
@@ -85,9 +86,10 @@ describe('revoked access while subscribed', () => {
   it("a deleted user's streams end instead of delivering", async () => {
     const member = await temporaryMember();
     const control = await world.token('manager@contoso.test');
-    const memberWs = wsSubscribe(apiA.port, member.token, RUN_UPDATES);
-    const memberSse = await sseSubscribe(apiB.url, member.token, RUN_UPDATES);
-    const controlSse = await sseSubscribe(apiB.url, control, RUN_UPDATES);
+    const memberWs = wsSubscribe(apiA.port, member.token, RUN_UPDATES, {}, 0, { ack: true });
+    const memberSse = await sseSubscribe(apiB.url, member.token, RUN_UPDATES, {}, { ack: true });
+    const controlSse = await sseSubscribe(apiB.url, control, RUN_UPDATES, {}, { ack: true });
+    await Promise.all([memberWs.live, memberSse.live, controlSse.live]);
     const before = await syncAlpine(control);
     await waitFor(() => saw(memberWs.events, before) && saw(memberSse.events, before) && saw(controlSse.events, before), { what: 'every stream to see the first run' });
 

@@ -121,7 +121,7 @@ describe('the busy answer never waits for the scope lock', () => {
   it('answers ALREADY_RUNNING and SCOPE_BUSY on a busy tenant while someone else holds its lease; a start that needs the lease waits (control)', async () => {
     const sync = accepted(await syncOn(ALPINE, OPERATOR));
     const redis = world.services.redis;
-    // The tenant's Redlock lease (src/gate/scope-lock.ts names it), held here as another admission would hold it.
+    // The tenant's Redlock lease (key as ScopeLock names it), held here as another admission would hold it.
     const key = `${world.config.REDIS_PREFIX}:scope:tenant:${ALPINE}`;
     const holder = `contract-test-${process.pid}`;
     expect(await redis.set(key, holder, 'PX', 30_000, 'NX')).toBe('OK');

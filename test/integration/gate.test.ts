@@ -15,6 +15,7 @@ import {
   StartTenantVerification,
 } from '../support/documents.js';
 import type { StartResultFieldsFragment } from '../generated/graphql.js';
+import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
 let world: World;
@@ -51,6 +52,12 @@ const STARTS: Start[] = [
 ];
 
 const runCount = () => world.services.prisma.operationRun.count({ where: { parentId: null } });
+/** The queries of this world's database that wait on a lock held by another transaction (null while none does). */
+async function rowLockWaiters(): Promise<string[] | null> {
+  const rows = await world.services.prisma.$queryRaw<{ query: string }[]>`
+    SELECT query FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()`;
+  return rows.length ? rows.map((r) => r.query) : null;
+}
 const jobCount = async () => {
   const counts = await world.services.dispatcher.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
   return Object.values(counts).reduce((a, b) => a + b, 0);
@@ -341,17 +348,27 @@ describe('races (real concurrency, exact counts)', () => {
     const pausedAt = new Promise<void>((r) => (paused = r));
     const gateA = world.spawnServices({
       scopeLockTtlMs: 100,
-      gate: { racepoints: { beforeInsert: () => (paused(), new Promise<void>((r) => (release = r))) } },
+      gate: {
+        racepoints: {
+          beforeInsert: () => {
+            paused();
+            return new Promise<void>((r) => (release = r));
+          },
+        },
+      },
     }).gate;
     const gateB = world.spawnServices({ scopeLockTtlMs: 100 }).gate;
 
     const startA = gateA.start(owner(), { type: typeA, ...targetA });
     await pausedAt;
-    await new Promise((r) => setTimeout(r, 250)); // A's Redlock lease has expired by now
+    // A's Redlock lease expires while A is paused inside its transaction.
+    const lease = `${world.config.REDIS_PREFIX}:scope:tenant:${ALPINE}`;
+    await waitFor(async () => (await world.services.redis.exists(lease)) === 0, { what: "A's lease to expire" });
     let bDone = false;
     const startB = gateB.start(owner(), { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).finally(() => (bDone = true));
-    await new Promise((r) => setTimeout(r, 200));
-    // B took the expired lease and now waits on the tenant row that A's transaction holds.
+    // B took the expired lease and now waits on the tenant row that A's transaction holds: seen in PostgreSQL.
+    const waiting = await waitFor(() => rowLockWaiters(), { what: 'B to wait on the tenant row lock' });
+    expect(waiting).toEqual([expect.stringContaining('FOR NO KEY UPDATE')]);
     expect(bDone).toBe(false);
     release();
     const [resultA, resultB] = await Promise.all([startA, startB]);

@@ -25,8 +25,14 @@ async function npmRun(args: string[]): Promise<{ code: number | null; stdout: st
   });
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (c: Buffer) => ((stdout += c.toString()), (lastOutputAt = Date.now())));
-  child.stderr.on('data', (c: Buffer) => ((stderr += c.toString()), (lastOutputAt = Date.now())));
+  child.stdout.on('data', (c: Buffer) => {
+    stdout += c.toString();
+    lastOutputAt = Date.now();
+  });
+  child.stderr.on('data', (c: Buffer) => {
+    stderr += c.toString();
+    lastOutputAt = Date.now();
+  });
   const code = await new Promise<number | null>((resolve) => child.once('close', (c) => resolve(c)));
   return { code, stdout, stderr, exitAfterOutputMs: Date.now() - lastOutputAt };
 }

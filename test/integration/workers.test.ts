@@ -2,14 +2,22 @@
 // through the gate (GraphQL), executed by in-process BullMQ workers (startWorkers), and observed
 // by polling the database until it is terminal. Workers are started per test, after the test has
 // arranged what the worker must find (a changed default, a disabled connection, a missing job).
-import { createHash } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Prisma, type OperationRun } from '../../src/generated/prisma/client.js';
 import type { OperationRunStatus } from '../../src/generated/prisma/enums.js';
 import { Reconciler } from '../../src/jobs/reconciler.js';
+import type { ExecutorRacepoints } from '../../src/jobs/executor.js';
 import { startWorkers, type Workers } from '../../src/jobs/worker.js';
+import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
+import type { RunEvent } from '../../src/runs/events.js';
 import { ProviderError, type Provider } from '../../src/providers/provider.js';
-import { SimulatedProvider, type SimulationSettings } from '../../src/providers/simulated.js';
+import {
+  SimulatedProvider,
+  simulatedGroups,
+  simulatedRoleDefinitions,
+  simulatedVerificationReport,
+  type SimulationSettings,
+} from '../../src/providers/simulated.js';
 import type { StartResultFieldsFragment } from '../generated/graphql.js';
 import {
   Notifications,
@@ -42,24 +50,11 @@ const duneConnection = ids.connection('Dune', 'Dune Graph');
 const elmConnection = ids.connection('Elm', 'Elm Graph');
 const alpineRestore = ids.restoreRun('Alpine');
 
-/** The seeded restore run's items, in order (prisma/seed.ts). */
-const RESTORE_ITEM_NAMES = [
-  'Windows 11 baseline',
-  'iOS minimum OS',
-  'BitLocker',
-  'Defender for Endpoint',
-  'Require MFA for admins',
-  'Block legacy authentication',
-];
-const ROLE_DEFINITION_NAMES = [
-  'Conditional Access Administrator',
-  'Global Administrator',
-  'Groups Administrator',
-  'Helpdesk Administrator',
-  'Intune Administrator',
-  'Security Reader',
-  'User Administrator',
-];
+// Expected provider data comes from the simulator itself (or is fixed per test through the
+// connection's `simulation` settings), never from a copy of its formulas.
+const ROLE_DEFINITION_NAMES = simulatedRoleDefinitions()
+  .map((r) => r.displayName)
+  .sort();
 
 const TERMINAL: readonly OperationRunStatus[] = ['SUCCEEDED', 'PARTIALLY_SUCCEEDED', 'FAILED', 'CANCELLED', 'BLOCKED'];
 const ZERO = { total: 0, succeeded: 0, failed: 0, skipped: 0 };
@@ -95,9 +90,9 @@ afterEach(async () => {
   await stopWorkers();
 });
 
-async function runWorkers(provider?: Provider): Promise<Workers> {
+async function runWorkers(provider?: Provider, racepoints?: ExecutorRacepoints): Promise<Workers> {
   await stopWorkers();
-  workers = await startWorkers(world.services, provider ? { provider } : {});
+  workers = await startWorkers(world.services, { ...(provider ? { provider } : {}), ...(racepoints ? { racepoints } : {}) });
   return workers;
 }
 
@@ -171,10 +166,19 @@ async function externalTenantId(tenantId: string): Promise<string> {
   return (await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: tenantId } })).externalTenantId;
 }
 
-/** The simulated provider's deterministic group count for a tenant without a groupCount override. */
+/** The groups the simulator lists for a tenant (its own default count unless `settings` fix it). */
+async function listedGroups(tenantId: string, settings: SimulationSettings = {}) {
+  return simulatedGroups(await externalTenantId(tenantId), settings);
+}
+
 async function defaultGroupCount(tenantId: string): Promise<number> {
-  const external = await externalTenantId(tenantId);
-  return 24 + (createHash('sha1').update(external).digest().readUInt32BE(0) % 24);
+  return (await listedGroups(tenantId)).length;
+}
+
+/** The seeded restore run's item names, in order (the fixture row). */
+async function restoreItemNames(): Promise<string[]> {
+  const row = await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } });
+  return (row.items as { name: string }[]).map((item) => item.name);
 }
 
 const groupRows = (tenantId: string) =>
@@ -195,8 +199,9 @@ async function expectOneNotification(runId: string, email: string) {
 
 describe('handlers: outcome and summary counts', () => {
   it('group sync stores every listed group and removes stale ones on the next sync', async () => {
-    const expected = await defaultGroupCount(ALPINE);
-    expect(expected).toBeGreaterThanOrEqual(24);
+    const listed = await listedGroups(ALPINE);
+    const expected = listed.length;
+    expect(expected).toBeGreaterThan(5); // the second sync below shrinks the list
     const elmExpected = await defaultGroupCount(ELM);
 
     const elmRunId = acceptedRunId(await groupSync(ELM));
@@ -211,8 +216,9 @@ describe('handlers: outcome and summary counts', () => {
     expect(first.startedAt).not.toBeNull();
     expect(first.finishedAt!.getTime()).toBeGreaterThanOrEqual(first.startedAt!.getTime());
     const rows = await groupRows(ALPINE);
-    expect(rows).toHaveLength(expected);
-    expect(new Set(rows.map((g) => g.externalId)).size).toBe(expected);
+    const stored = (groups: { externalId: string; displayName: string; mail: string | null }[]) =>
+      groups.map((g) => ({ externalId: g.externalId, displayName: g.displayName, mail: g.mail })).sort((a, b) => a.externalId.localeCompare(b.externalId));
+    expect(stored(rows)).toEqual(stored(listed));
     expect((await waitTerminal(elmRunId)).status).toBe('SUCCEEDED');
     expect(await groupRows(ELM)).toHaveLength(elmExpected);
 
@@ -223,10 +229,12 @@ describe('handlers: outcome and summary counts', () => {
     expect(second.status).toBe('SUCCEEDED');
     expect(summaryOf(second)).toEqual({ total: 5, succeeded: 5, failed: 0, skipped: 0 });
     const after = await groupRows(ALPINE);
-    expect(after).toHaveLength(5);
+    expect(stored(after)).toEqual(stored(await listedGroups(ALPINE, { groupCount: 5 })));
     const before = new Set(rows.map((g) => g.externalId));
     for (const g of after) expect(before.has(g.externalId)).toBe(true);
-    expect(after.map((g) => g.displayName).sort()).toEqual(['Engineering 03', 'Finance 01', 'Marketing 05', 'Sales 02', 'Support 04']);
+    // Kept rows are the same rows (updated in place), not re-created.
+    const rowIds = new Map(rows.map((g) => [g.externalId, g.id]));
+    for (const g of after) expect(g.id).toBe(rowIds.get(g.externalId));
     // Another tenant's groups are not touched by Alpine's sync.
     expect(await groupRows(ELM)).toHaveLength(elmExpected);
 
@@ -259,16 +267,7 @@ describe('handlers: outcome and summary counts', () => {
     expect(run.status).toBe('SUCCEEDED');
     expect(summaryOf(run)).toEqual({ total: 2, succeeded: 2, failed: 0, skipped: 0 });
     const tenant = await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ALPINE } });
-    const slug = tenant.externalTenantId.slice(0, 8);
-    expect(tenant.verificationReport).toEqual({
-      organizationId: tenant.externalTenantId,
-      displayName: `Tenant ${slug}`,
-      verifiedDomains: [`${slug}.onmicrosoft.com`],
-      checks: [
-        { name: 'organization-id-matches', passed: true },
-        { name: 'has-verified-domain', passed: true },
-      ],
-    });
+    expect(tenant.verificationReport).toEqual(simulatedVerificationReport(tenant.externalTenantId));
     expect(tenant.verifiedAt).not.toBeNull();
     expect(tenant.verifiedAt!.getTime()).toBeGreaterThanOrEqual(run.startedAt!.getTime());
     expect(tenant.verifiedAt!.getTime()).toBeLessThanOrEqual(run.finishedAt!.getTime());
@@ -354,7 +353,7 @@ describe('handlers: outcome and summary counts', () => {
   });
 
   it('restore: every item failing -> FAILED, restore run FAILED; executing it again is RESTORE_RUN_NOT_READY', async () => {
-    await setSimulation(alpineConnection, { failItems: RESTORE_ITEM_NAMES });
+    await setSimulation(alpineConnection, { failItems: await restoreItemNames() });
     const runId = acceptedRunId(await restore());
     await runWorkers();
     const run = await waitTerminal(runId);
@@ -709,9 +708,80 @@ describe('notifications', () => {
     expect((await world.gql(Notifications, {}, MANAGER)).data!.notifications.map((n) => n.run.id)).toEqual([managerRunId]);
     expect((await world.gql(Notifications, {}, OWNER)).data!.notifications).toEqual([]);
 
-    // Nothing more arrives later (no duplicate from a second transition or a job event).
-    await new Promise((r) => setTimeout(r, 300));
-    expect(await world.services.prisma.notification.count()).toBe(2);
+    // Nothing more arrives later (no duplicate from a second transition or a job event): a run
+    // started now goes through the same workers and adds its one notification, and only that.
+    const markerId = acceptedRunId(await roleSync(ALPINE, OPERATOR));
+    await waitTerminal(markerId);
+    await expectOneNotification(markerId, OPERATOR);
+    expect(await world.services.prisma.notification.count()).toBe(3);
+  });
+});
+
+// ---- racepoints ----------------------------------------------------------------------------
+
+/** A racepoint that holds whoever reaches it until released, and says with what it was reached. */
+function holdPoint<T>() {
+  let reached!: (value: T) => void;
+  let release!: () => void;
+  const at = new Promise<T>((r) => (reached = r));
+  const released = new Promise<void>((r) => (release = r));
+  const point = async (value: T) => {
+    reached(value);
+    await released;
+  };
+  return { at, release, point };
+}
+
+/** This process's run events from now on (once their Redis channel is subscribed, as the subscription ack does it). */
+async function recordRunEvents() {
+  const iterator = world.services.bus.runEvents()[Symbol.asyncIterator]();
+  const seen: RunEvent[] = [];
+  const { started, live } = probeSubscriptions(() => iterator.next());
+  void (async () => {
+    for (let step = await started; !step.done; step = await iterator.next()) seen.push(step.value);
+  })();
+  await live;
+  return { statusesOf: (runId: string) => seen.filter((e) => e.run.id === runId).map((e) => e.run.status), stop: () => iterator.return?.() };
+}
+
+describe('worker racepoints', () => {
+  it('holds a run after markRunning and before finish, each observable, then lets it end', async () => {
+    const events = await recordRunEvents();
+    const afterMarkRunning = holdPoint<OperationRun>();
+    const beforeFinish = holdPoint<{ runId: string; status: string; total?: number }>();
+    try {
+      const runId = acceptedRunId(await groupSync(ALPINE));
+      await runWorkers(undefined, {
+        afterMarkRunning: afterMarkRunning.point,
+        beforeFinish: (id, result) => beforeFinish.point({ runId: id, status: result.status, total: result.summary?.total }),
+      });
+
+      // Held after QUEUED -> RUNNING: the row and the published event say RUNNING; the provider was not called.
+      expect((await afterMarkRunning.at).id).toBe(runId);
+      const running = await runRow(runId);
+      expect([running.status, running.attempts, running.startedAt !== null]).toEqual(['RUNNING', 1, true]);
+      await waitFor(() => events.statusesOf(runId).includes('RUNNING'), { what: 'the RUNNING event' });
+      expect(await groupRows(ALPINE)).toHaveLength(0);
+      afterMarkRunning.release();
+
+      // Held with its outcome decided (the handler wrote its rows) but not recorded: still RUNNING.
+      const listed = await listedGroups(ALPINE);
+      expect(await beforeFinish.at).toEqual({ runId, status: 'SUCCEEDED', total: listed.length });
+      expect((await runRow(runId)).status).toBe('RUNNING');
+      expect(await groupRows(ALPINE)).toHaveLength(listed.length);
+      expect(await notificationsFor(runId)).toHaveLength(0);
+      beforeFinish.release();
+
+      expect((await waitTerminal(runId)).status).toBe('SUCCEEDED');
+      await waitFor(() => events.statusesOf(runId).includes('SUCCEEDED'), { what: 'the SUCCEEDED event' });
+      // The whole stream: nothing was published while the run was held before finish.
+      expect(events.statusesOf(runId)).toEqual(['QUEUED', 'RUNNING', 'SUCCEEDED']);
+      await expectOneNotification(runId, OWNER);
+    } finally {
+      afterMarkRunning.release();
+      beforeFinish.release();
+      await events.stop();
+    }
   });
 });
 

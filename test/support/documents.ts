@@ -102,3 +102,15 @@ export const MarkNotificationRead = graphql(`
     markNotificationRead(id: $id) { id readAt }
   }
 `);
+
+export const CancelRun = graphql(`
+  mutation CancelRun($runId: ID!) {
+    result: cancelOperationRun(runId: $runId) {
+      __typename
+      ... on CancelOutcome {
+        message
+        run { id type status cancelRequestedAt cancelledBy { email } startedAt finishedAt summary { total succeeded failed skipped } reason { code message } }
+      }
+    }
+  }
+`);

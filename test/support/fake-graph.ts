@@ -206,17 +206,19 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
   function token(res: ServerResponse, requestedTenant: string, form: Record<string, string> | undefined): void {
     // Entra matches tenant ids case-insensitively.
     const tenant = Object.keys(graph.tenants).find((id) => id.toLowerCase() === requestedTenant.toLowerCase());
-    if (!tenant) return send(res, 400, aadError('invalid_request', 'AADSTS90002', `Tenant '${requestedTenant}' not found.`));
-    if (form?.grant_type !== 'client_credentials') return send(res, 400, aadError('unsupported_grant_type', 'AADSTS70003', 'Unsupported grant type.'));
-    if (form.client_id !== graph.clientId) return send(res, 400, aadError('unauthorized_client', 'AADSTS700016', 'Application not found in the directory.'));
+    if (!tenant) { send(res, 400, aadError('invalid_request', 'AADSTS90002', `Tenant '${requestedTenant}' not found.`)); return; }
+    if (form?.grant_type !== 'client_credentials') { send(res, 400, aadError('unsupported_grant_type', 'AADSTS70003', 'Unsupported grant type.')); return; }
+    if (form.client_id !== graph.clientId) { send(res, 400, aadError('unauthorized_client', 'AADSTS700016', 'Application not found in the directory.')); return; }
     if (graph.credentialMode === 'expired') {
-      return send(res, 401, aadError('invalid_client', 'AADSTS7000222', `The provided client secret keys for app '${form.client_id}' are expired.`));
+      send(res, 401, aadError('invalid_client', 'AADSTS7000222', `The provided client secret keys for app '${form.client_id}' are expired.`));
+      return;
     }
-    if (form.client_secret !== graph.clientSecret) return send(res, 401, aadError('invalid_client', 'AADSTS7000215', 'Invalid client secret provided.'));
+    if (form.client_secret !== graph.clientSecret) { send(res, 401, aadError('invalid_client', 'AADSTS7000215', 'Invalid client secret provided.')); return; }
     if (graph.credentialMode === 'consent-required') {
-      return send(res, 400, aadError('invalid_grant', 'AADSTS65001', 'The user or administrator has not consented to use the application.'));
+      send(res, 400, aadError('invalid_grant', 'AADSTS65001', 'The user or administrator has not consented to use the application.'));
+      return;
     }
-    if (form.scope !== 'https://graph.microsoft.com/.default') return send(res, 400, aadError('invalid_scope', 'AADSTS1002012', 'The provided value for scope is not valid.'));
+    if (form.scope !== 'https://graph.microsoft.com/.default') { send(res, 400, aadError('invalid_scope', 'AADSTS1002012', 'The provided value for scope is not valid.')); return; }
     const accessToken = `fake-access-token-${++tokenSerial}`;
     issued.set(accessToken, tenant);
     send(res, 200, { token_type: 'Bearer', expires_in: graph.tokenExpiresIn, ext_expires_in: graph.tokenExpiresIn, access_token: accessToken });

@@ -6,5 +6,6 @@ import './tenants.js';
 import './runs.js';
 import './starts.js';
 import './notifications.js';
+import './run-control.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -10,6 +10,10 @@ import { findVisibleRun, isVisibleTenant, listRuns, type RunPage } from '../../r
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
 
+// Reasons read as sentences ("The provider connection is disabled"), except the one CONTRACT.md
+// section 7 spells out: a cancelled run's reason message is "cancelled by <displayName>".
+const reasonText = (code: string, message: string | null) => (code === 'CANCELLED_BY_USER' ? (message ?? '') : capitalize(message ?? ''));
+
 export const NextStepRef = builder.objectRef<NextStep>('NextStep').implement({
   fields: (t) => ({
     label: t.exposeString('label'),
@@ -51,7 +55,7 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
       nullable: true,
       resolve: (r) =>
         r.reasonCode
-          ? { code: r.reasonCode, message: capitalize(r.reasonMessage ?? ''), nextSteps: (r.reasonNextSteps as NextStep[] | null) ?? [] }
+          ? { code: r.reasonCode, message: reasonText(r.reasonCode, r.reasonMessage), nextSteps: (r.reasonNextSteps as NextStep[] | null) ?? [] }
           : null,
     }),
     summary: t.field({ type: RunSummaryRef, resolve: (r) => r }),
@@ -62,6 +66,8 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
+    cancelRequestedAt: t.expose('cancelRequestedAt', { type: 'DateTime', nullable: true, description: 'When a cancel was first requested' }),
+    cancelledBy: t.relation('cancelledBy', { nullable: true, description: 'Who first requested the cancel' }),
   }),
 });
 

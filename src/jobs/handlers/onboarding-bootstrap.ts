@@ -11,7 +11,11 @@ export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerRe
   const steps = await ctx.steps();
   let done = 0;
   for (const step of steps) {
+    // Cancelled between steps, or during one (the step ends CANCELLED with its counts so far): the
+    // executor cancels the steps not run yet, and the tenant stays ONBOARDING.
+    if (ctx.signal.aborted) return cancelled(steps.length, done);
     const ended = isDone(step.status) ? step : await ctx.executeStep(step.id);
+    if (ended.status === 'CANCELLED' || ctx.signal.aborted) return cancelled(steps.length, done);
     if (!isDone(ended.status)) {
       const label = operation(step.type).label;
       await ctx.cancelPendingSteps(label);
@@ -26,3 +30,8 @@ export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerRe
   await ctx.prisma.tenant.updateMany({ where: { id: ctx.tenant.id, status: 'ONBOARDING' }, data: { status: 'ACTIVE' } });
   return { status: 'SUCCEEDED', summary: { total: steps.length, succeeded: done, failed: 0, skipped: 0 } };
 }
+
+const cancelled = (total: number, done: number): HandlerResult => ({
+  status: 'CANCELLED',
+  summary: { total, succeeded: done, failed: 0, skipped: 0 },
+});

@@ -13,13 +13,17 @@ export async function executeRestore(ctx: JobContext): Promise<HandlerResult> {
   const items: RestoreItem[] = Items.parse(ctx.restoreRun?.items ?? []);
   const summary = { total: items.length, succeeded: 0, failed: 0, skipped: 0 };
   for (const item of items) {
+    // A safe point: a cancelled restore stops between items and reports what it applied.
+    if (ctx.signal.aborted) return { status: 'CANCELLED', summary };
     try {
       const result = await ctx.provider.applyRestoreItem(ctx.connection, item, ctx.call);
       summary[result === 'applied' ? 'succeeded' : 'skipped']++;
+      await ctx.progress(summary);
     } catch (err) {
       if (!(err instanceof ProviderError) || err.transient || isConnectionWide(err)) throw err;
       ctx.log.warn({ item: item.name, code: err.code }, 'restore item failed');
       summary.failed++;
+      await ctx.progress(summary);
     }
   }
   if (summary.failed === 0) return { status: 'SUCCEEDED', summary };
