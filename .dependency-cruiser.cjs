@@ -19,7 +19,7 @@ module.exports = {
     {
       name: 'gate-imports-no-handler',
       severity: 'error',
-      comment: 'The gate decides starts; what a worker runs is the jobs layer\'s business.',
+      comment: "The gate decides starts; what a worker runs is the jobs layer's business.",
       from: { path: '^src/gate/' },
       to: { path: '^src/jobs/(handlers/|executor|worker|reconciler)' },
     },
@@ -57,7 +57,11 @@ module.exports = {
     exclude: { path: '^src/generated/' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
-    enhancedResolveOptions: { exportsFields: ['exports'], conditionNames: ['import', 'require', 'node', 'default'], extensions: ['.ts', '.js'] },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default'],
+      extensions: ['.ts', '.js'],
+    },
     moduleSystems: ['es6'],
   },
 };

@@ -38,8 +38,16 @@ type Stats = { requests: number; seconds: number; rps: number; p50: number; p99:
 
 function stats(latencies: number[], seconds: number, errors: number): Stats {
   const sorted = [...latencies].sort((a, b) => a - b);
-  const pick = (q: number) => (sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN);
-  return { requests: sorted.length, seconds: round(seconds), rps: round(sorted.length / seconds), p50: round(pick(0.5)), p99: round(pick(0.99)), errors };
+  const pick = (q: number) =>
+    sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : NaN;
+  return {
+    requests: sorted.length,
+    seconds: round(seconds),
+    rps: round(sorted.length / seconds),
+    p50: round(pick(0.5)),
+    p99: round(pick(0.99)),
+    errors,
+  };
 }
 const round = (n: number) => Math.round(n * 10) / 10;
 
@@ -115,7 +123,13 @@ const START = `mutation ($tenantId: ID!, $kind: DirectorySyncKind!) { startDirec
 const VERIFY = `mutation ($tenantId: ID!) { startTenantVerification(tenantId: $tenantId) { __typename ... on StartOutcome { status } } }`;
 
 async function seedBench(): Promise<string[]> {
-  const admin = new pg.Client({ connectionString: (() => { const u = new URL(config.DATABASE_URL); u.pathname = '/postgres'; return u.toString(); })() });
+  const admin = new pg.Client({
+    connectionString: (() => {
+      const u = new URL(config.DATABASE_URL);
+      u.pathname = '/postgres';
+      return u.toString();
+    })(),
+  });
   await admin.connect();
   await admin.query('DROP DATABASE IF EXISTS atlas_gate_bench WITH (FORCE)');
   await admin.end();
@@ -131,10 +145,22 @@ async function seedBench(): Promise<string[]> {
   // One more than the load phases use: the scale-out race needs a tenant nothing else holds.
   const tenantIds = Array.from({ length: TENANTS + 1 }, (_, i) => stableId(`bench-tenant:${i}`));
   await prisma.tenant.createMany({
-    data: tenantIds.map((id, i) => ({ id, workspaceId, name: `Bench ${String(i).padStart(4, '0')}`, status: 'ACTIVE' as const, externalTenantId: stableId(`bench-entra:${i}`) })),
+    data: tenantIds.map((id, i) => ({
+      id,
+      workspaceId,
+      name: `Bench ${String(i).padStart(4, '0')}`,
+      status: 'ACTIVE' as const,
+      externalTenantId: stableId(`bench-entra:${i}`),
+    })),
   });
   await prisma.providerConnection.createMany({
-    data: tenantIds.map((tenantId, i) => ({ id: stableId(`bench-connection:${i}`), tenantId, displayName: `Bench ${i} Graph`, credentialState: 'VALID' as const, isDefault: true })),
+    data: tenantIds.map((tenantId, i) => ({
+      id: stableId(`bench-connection:${i}`),
+      tenantId,
+      displayName: `Bench ${i} Graph`,
+      credentialState: 'VALID' as const,
+      isDefault: true,
+    })),
   });
   await prisma.$disconnect();
   return tenantIds;
@@ -147,16 +173,28 @@ async function fanOut(apis: AtlasProcess[], token: string, tenantId: string, sub
   const pending = new Map<string, number>(); // "runId:status" -> time the transition committed
   for (let i = 0; i < subscribers; i++) {
     const api = apis[i % apis.length];
-    const client = createClient({ url: `ws://127.0.0.1:${api.port}/graphql`, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${token}` }, retryAttempts: 0, lazy: false, onNonLazyError: () => undefined });
+    const client = createClient({
+      url: `ws://127.0.0.1:${api.port}/graphql`,
+      webSocketImpl: WebSocket,
+      connectionParams: { authorization: `Bearer ${token}` },
+      retryAttempts: 0,
+      lazy: false,
+      onNonLazyError: () => undefined,
+    });
     clients.push(client);
     client.subscribe(
-      { query: `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id status createdAt startedAt finishedAt } }`, variables: { t: tenantId } },
+      {
+        query: `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id status createdAt startedAt finishedAt } }`,
+        variables: { t: tenantId },
+      },
       {
         next: (value) => {
           const now = Date.now();
           const run = (value.data as any)?.operationRunUpdated;
           if (!run) return;
-          const at = Date.parse(run.status === 'QUEUED' ? run.createdAt : run.status === 'RUNNING' ? run.startedAt : run.finishedAt);
+          const at = Date.parse(
+            run.status === 'QUEUED' ? run.createdAt : run.status === 'RUNNING' ? run.startedAt : run.finishedAt,
+          );
           latencies.push(now - at);
           received++;
           pending.set(`${run.id}:${run.status}`, at);
@@ -170,7 +208,8 @@ async function fanOut(apis: AtlasProcess[], token: string, tenantId: string, sub
   let runs = 0;
   while (runs * 3 < transitions) {
     const res = await post(apis[0].url, token, START, { tenantId, kind: 'GROUPS' });
-    if (res.data?.startDirectorySync?.__typename !== 'StartAccepted') throw new Error(`fan-out start not accepted: ${JSON.stringify(res)}`);
+    if (res.data?.startDirectorySync?.__typename !== 'StartAccepted')
+      throw new Error(`fan-out start not accepted: ${JSON.stringify(res)}`);
     runs++;
     const expected = runs * 3 * subscribers;
     const deadline = Date.now() + 20_000;
@@ -178,11 +217,20 @@ async function fanOut(apis: AtlasProcess[], token: string, tenantId: string, sub
   }
   for (const c of clients) await c.dispose();
   const s = stats(latencies, 1, 0);
-  return { subscribers, transitions: runs * 3, delivered: received, expected: runs * 3 * subscribers, p50: s.p50, p99: s.p99 };
+  return {
+    subscribers,
+    transitions: runs * 3,
+    delivered: received,
+    expected: runs * 3 * subscribers,
+    p50: s.p50,
+    p99: s.p99,
+  };
 }
 
 async function main() {
-  console.log(`atlas-gate bench: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${PHASE_SECONDS}s per phase`);
+  console.log(
+    `atlas-gate bench: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${PHASE_SECONDS}s per phase`,
+  );
   const tenantIds = await seedBench();
   // One demo user drives the whole load: lift the per-user socket and subscription bounds for it.
   const env = { NODE_ENV: 'production', WS_MAX_CONNECTIONS_PER_USER: '2000', MAX_SUBSCRIPTIONS_PER_USER: '2000' };
@@ -199,13 +247,24 @@ async function main() {
     const benchToken = await tokens.sign(stableId('user:bench@atlas.test'));
     const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
 
-    const trivialLoad = { url: apiA.url, token: benchToken, body: () => ({ query: '{ me { id } }' }), ok: (b: string) => b.startsWith('{"data":{"me"') };
+    const trivialLoad = {
+      url: apiA.url,
+      token: benchToken,
+      body: () => ({ query: '{ me { id } }' }),
+      ok: (b: string) => b.startsWith('{"data":{"me"'),
+    };
     await drive({ ...trivialLoad, clients: 16, seconds: 2 }); // warm-up: JIT, pools, caches
     const trivial = await drive({ ...trivialLoad, clients: 64 });
     console.log('1. trivial query', trivial);
 
     // Fan-out runs before the start phases: their admitted runs queue up behind the worker.
-    const fan = await fanOut([apiA, apiB], demoOwner, stableId('tenant:Contoso MSP:Elm'), Number(process.env.BENCH_SUBSCRIBERS ?? 1_000), 9);
+    const fan = await fanOut(
+      [apiA, apiB],
+      demoOwner,
+      stableId('tenant:Contoso MSP:Elm'),
+      Number(process.env.BENCH_SUBSCRIBERS ?? 1_000),
+      9,
+    );
     console.log('4. fan-out', fan);
 
     // Distinct tenants: every start is a fresh dedupe target, so every answer is an admission.
@@ -213,7 +272,13 @@ async function main() {
     const accepted: Record<string, Stats> = {};
     const phases = [
       { clients: 1, amount: 400, query: VERIFY, field: 'startTenantVerification', variables: {} },
-      { clients: 16, amount: 1_200, query: START, field: 'startDirectorySync', variables: { kind: 'ROLE_DEFINITIONS' } },
+      {
+        clients: 16,
+        amount: 1_200,
+        query: START,
+        field: 'startDirectorySync',
+        variables: { kind: 'ROLE_DEFINITIONS' },
+      },
       { clients: 64, amount: TENANTS, query: START, field: 'startDirectorySync', variables: { kind: 'GROUPS' } },
     ];
     for (const phase of phases) {
@@ -242,11 +307,17 @@ async function main() {
     const outcomes = hot.outcomes;
     console.log('3. hot tenant', hot, outcomes);
 
-
     // Scale-out race: 200 identical starts split across both API processes, all at once.
     const raceTenant = tenantIds[TENANTS];
     const race = await Promise.all(
-      Array.from({ length: 200 }, (_, i) => post((i % 2 ? apiA : apiB).url, benchToken, `mutation ($t: ID!) { startOnboardingBootstrap(tenantId: $t) { __typename } }`, { t: raceTenant })),
+      Array.from({ length: 200 }, (_, i) =>
+        post(
+          (i % 2 ? apiA : apiB).url,
+          benchToken,
+          `mutation ($t: ID!) { startOnboardingBootstrap(tenantId: $t) { __typename } }`,
+          { t: raceTenant },
+        ),
+      ),
     );
     const raceCounts: Record<string, number> = {};
     for (const r of race) {
@@ -256,7 +327,12 @@ async function main() {
     console.log('5. scale-out race', raceCounts);
 
     const results = {
-      machine: { cores: os.cpus().length, cpu: os.cpus()[0]?.model, memoryGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version },
+      machine: {
+        cores: os.cpus().length,
+        cpu: os.cpus()[0]?.model,
+        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+      },
       date: new Date().toISOString(),
       phaseSeconds: PHASE_SECONDS,
       trivialQuery: trivial,
@@ -283,7 +359,13 @@ async function main() {
 
 function printTable(r: any) {
   const rows: [string, string, string, string, string][] = [
-    ['trivial query { me { id } }, 64 clients', `${r.trivialQuery.rps}/s`, `${r.trivialQuery.p50}`, `${r.trivialQuery.p99}`, `${r.trivialQuery.errors}`],
+    [
+      'trivial query { me { id } }, 64 clients',
+      `${r.trivialQuery.rps}/s`,
+      `${r.trivialQuery.p50}`,
+      `${r.trivialQuery.p99}`,
+      `${r.trivialQuery.errors}`,
+    ],
     ...(['c1', 'c16', 'c64'] as const).map((c): [string, string, string, string, string] => [
       `accepted starts, distinct tenants, ${c.slice(1)} clients`,
       `${r.acceptedStarts[c].rps}/s`,
@@ -291,16 +373,37 @@ function printTable(r: any) {
       `${r.acceptedStarts[c].p99}`,
       `${r.acceptedStarts[c].errors}`,
     ]),
-    ['hot tenant, 64 clients, same sync', `${r.hotTenant.rps}/s`, `${r.hotTenant.p50}`, `${r.hotTenant.p99}`, `${r.hotTenant.errors}`],
-    [`fan-out to ${r.fanOut.subscribers} subscribers (${r.fanOut.delivered}/${r.fanOut.expected} delivered)`, '-', `${r.fanOut.p50}`, `${r.fanOut.p99}`, `${r.fanOut.expected - r.fanOut.delivered}`],
-    ['scale-out race, 200 starts over 2 API processes', `admitted ${r.scaleOut.admitted}`, '-', '-', `${r.scaleOut.outcomes.error ?? 0}`],
+    [
+      'hot tenant, 64 clients, same sync',
+      `${r.hotTenant.rps}/s`,
+      `${r.hotTenant.p50}`,
+      `${r.hotTenant.p99}`,
+      `${r.hotTenant.errors}`,
+    ],
+    [
+      `fan-out to ${r.fanOut.subscribers} subscribers (${r.fanOut.delivered}/${r.fanOut.expected} delivered)`,
+      '-',
+      `${r.fanOut.p50}`,
+      `${r.fanOut.p99}`,
+      `${r.fanOut.expected - r.fanOut.delivered}`,
+    ],
+    [
+      'scale-out race, 200 starts over 2 API processes',
+      `admitted ${r.scaleOut.admitted}`,
+      '-',
+      '-',
+      `${r.scaleOut.outcomes.error ?? 0}`,
+    ],
   ];
   const widths = [58, 14, 9, 9, 7];
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ');
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' ');
   console.log('\n' + line(['measure', 'rate', 'p50 ms', 'p99 ms', 'errors']));
   console.log('-'.repeat(widths.reduce((a, b) => a + b + 1, 0)));
   for (const row of rows) console.log(line(row));
-  console.log(`\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`);
+  console.log(
+    `\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`,
+  );
 }
 
 await main();

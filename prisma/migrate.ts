@@ -5,4 +5,6 @@ import { ensureDatabase, migrate } from '../src/db/migrate.js';
 const { DATABASE_URL } = loadConfig();
 const created = await ensureDatabase(DATABASE_URL);
 const applied = await migrate(DATABASE_URL);
-console.log(`${created ? 'created database; ' : ''}applied ${applied.length} migration(s)${applied.length ? ': ' + applied.join(', ') : ''}`);
+console.log(
+  `${created ? 'created database; ' : ''}applied ${applied.length} migration(s)${applied.length ? ': ' + applied.join(', ') : ''}`,
+);

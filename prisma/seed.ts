@@ -11,8 +11,14 @@ if (applied.length) console.log(`applied ${applied.length} migration(s): ${appli
 const prisma = createPrisma(config.DATABASE_URL, 2);
 try {
   await seedDemo(prisma);
-  const counts = { users: await prisma.user.count(), tenants: await prisma.tenant.count(), connections: await prisma.providerConnection.count() };
-  console.log(`seeded demo data: workspaces Contoso MSP and Other MSP, ${DEMO_USER_COUNT} users, 7 tenants (database now has ${counts.users} users, ${counts.tenants} tenants, ${counts.connections} connections)`);
+  const counts = {
+    users: await prisma.user.count(),
+    tenants: await prisma.tenant.count(),
+    connections: await prisma.providerConnection.count(),
+  };
+  console.log(
+    `seeded demo data: workspaces Contoso MSP and Other MSP, ${DEMO_USER_COUNT} users, 7 tenants (database now has ${counts.users} users, ${counts.tenants} tenants, ${counts.connections} connections)`,
+  );
 } finally {
   await prisma.$disconnect(); // also ends its pool, so the script exits at once
 }

@@ -45,12 +45,17 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const prisma = createPrisma(pool);
   const redis = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2, lazyConnect: false });
   const subscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
-  for (const client of [redis, subscriber]) client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
+  for (const client of [redis, subscriber])
+    client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const tokens = new TokenService(config.JWT_SECRET);
   const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
   const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX, log.child({ component: 'realtime' }));
   const lifecycle = new RunLifecycle(prisma, pool, bus, config.PUBLIC_APP_URL, log);
-  const dispatcher = new JobDispatcher(new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }), config.REDIS_PREFIX, log);
+  const dispatcher = new JobDispatcher(
+    new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }),
+    config.REDIS_PREFIX,
+    log,
+  );
   // Its own client per Redlock master (REDLOCK_URLS, else REDIS_URL): a down master must fail its vote at once.
   const lockMasters = (config.REDLOCK_URLS ?? config.REDIS_URL).split(',').map((url) => redisOptions(url.trim()));
   const scopeLock = ScopeLock.connect(lockMasters, config.REDIS_PREFIX, log, options.scopeLockTtlMs);
@@ -58,7 +63,12 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
   const cancelRelay = new CancelRelay(redis, config.REDIS_PREFIX);
-  const runControl = new RunControl(prisma, lifecycle, { requested: (id) => cancelRelay.requested(id), withdraw: (id) => dispatcher.withdraw(id) }, log);
+  const runControl = new RunControl(
+    prisma,
+    lifecycle,
+    { requested: (id) => cancelRelay.requested(id), withdraw: (id) => dispatcher.withdraw(id) },
+    log,
+  );
 
   return {
     config,

@@ -28,7 +28,10 @@ const schema = z
     RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
     RETRY_BASE_MS: z.coerce.number().int().min(0).default(1_000),
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
-    REDIS_PREFIX: z.string().regex(/^[a-z0-9:_-]+$/i).default('atlas'),
+    REDIS_PREFIX: z
+      .string()
+      .regex(/^[a-z0-9:_-]+$/i)
+      .default('atlas'),
     GRAPH_AUTHORITY_URL: z.string().url().default('https://login.microsoftonline.com'),
     GRAPH_API_URL: z.string().url().default('https://graph.microsoft.com/v1.0'),
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
@@ -51,7 +54,10 @@ const schema = z
     // (3 survive one down: a lease needs a majority). Unset: REDIS_URL alone.
     REDLOCK_URLS: z
       .string()
-      .refine((v) => v.split(',').every((url) => /^rediss?:$/.test(URL.parse(url.trim())?.protocol ?? '')), 'must be comma-separated redis:// or rediss:// URLs')
+      .refine(
+        (v) => v.split(',').every((url) => /^rediss?:$/.test(URL.parse(url.trim())?.protocol ?? '')),
+        'must be comma-separated redis:// or rediss:// URLs',
+      )
       .optional(),
   })
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_JWT_SECRET, {

@@ -20,7 +20,8 @@ export class PublicError extends GraphQLError {
   }
 }
 
-export const unauthenticated = () => new PublicError('UNAUTHENTICATED', 'Authentication required: send a valid bearer token');
+export const unauthenticated = () =>
+  new PublicError('UNAUTHENTICATED', 'Authentication required: send a valid bearer token');
 export const notFound = (what: string) => new PublicError('NOT_FOUND', `${what} not found`);
 export const forbidden = (action: string) => new PublicError('FORBIDDEN', `Your role does not allow you to ${action}`);
 export const serviceUnavailable = (message: string, retryAfterSeconds = 1) =>

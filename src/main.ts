@@ -46,7 +46,8 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
 try {
   // Fail fast, naming the variable, before anything that would retry forever is built.
   if (role !== 'worker') {
-    if (await withDatabase(config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL))) log.info('created database');
+    if (await withDatabase(config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL)))
+      log.info('created database');
     const applied = await withDatabase(config.DATABASE_URL, () => migrate(config.DATABASE_URL));
     if (applied.length) log.info({ applied }, 'applied migrations');
   } else {
@@ -61,7 +62,10 @@ try {
   if (role !== 'worker') {
     const server = await startServer(services);
     const where = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}/graphql`;
-    log.info({ host: config.HOST, port: config.PORT, graphiql: exposure(config).graphiql }, `API listening on ${where}`);
+    log.info(
+      { host: config.HOST, port: config.PORT, graphiql: exposure(config).graphiql },
+      `API listening on ${where}`,
+    );
     if (exposure(config).graphiql) log.info(`GraphiQL on ${where}`);
     stops.push(() => server.close());
   }
@@ -71,7 +75,8 @@ try {
     stops.push(() => workers.close());
   }
 } catch (err) {
-  if (err instanceof StartupError) log.fatal({ variable: err.variable, tried: err.tried, reason: err.reason }, err.message);
+  if (err instanceof StartupError)
+    log.fatal({ variable: err.variable, tried: err.tried, reason: err.reason }, err.message);
   else log.fatal({ err }, 'start-up failed');
   await stopWithin(stopAll, SHUTDOWN_GRACE_MS, log);
   process.exit(1);

@@ -29,7 +29,12 @@ query Tenants {
 }
 `;
 
-export type ApiServer = { http: Server; yoga: YogaServerInstance<ServerContext, GraphQLContext>; url: string; close(): Promise<void> };
+export type ApiServer = {
+  http: Server;
+  yoga: YogaServerInstance<ServerContext, GraphQLContext>;
+  url: string;
+  close(): Promise<void>;
+};
 
 export function createYogaApp(services: Services): YogaServerInstance<ServerContext, GraphQLContext> {
   const armor = new EnvelopArmor({
@@ -46,7 +51,12 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
     graphqlEndpoint: '/graphql',
     landingPage: false,
     // SSE for GraphiQL's subscriptions: it carries the Authorization header typed into GraphiQL.
-    graphiql: exposed.graphiql && { title: 'atlas-gate', defaultQuery: DEFAULT_QUERY, subscriptionsProtocol: 'SSE', shouldPersistHeaders: true },
+    graphiql: exposed.graphiql && {
+      title: 'atlas-gate',
+      defaultQuery: DEFAULT_QUERY,
+      subscriptionsProtocol: 'SSE',
+      shouldPersistHeaders: true,
+    },
     // GraphiQL served from the package itself, not a CDN: it works on offline machines too.
     renderGraphiQL,
     cors: exposed.cors,
@@ -60,13 +70,20 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
       useSubscriptionAck(),
     ],
     context: async ({ request, connectionParams }) => {
-      const header = typeof connectionParams?.authorization === 'string' ? connectionParams.authorization : request?.headers.get('authorization');
+      const header =
+        typeof connectionParams?.authorization === 'string'
+          ? connectionParams.authorization
+          : request?.headers.get('authorization');
       return { services, viewer: await services.auth.authenticate(header) };
     },
   });
 }
 
-export async function startServer(services: Services, port = services.config.PORT, host = services.config.HOST): Promise<ApiServer> {
+export async function startServer(
+  services: Services,
+  port = services.config.PORT,
+  host = services.config.HOST,
+): Promise<ApiServer> {
   const { config, log } = services;
   const yoga = createYogaApp(services);
   const http = createServer(async (req, res) => {
@@ -87,7 +104,11 @@ export async function startServer(services: Services, port = services.config.POR
   });
 
   // ws answers a frame over maxPayload by closing the socket with 1009 Message Too Big.
-  const wss = new WebSocketServer({ server: http, path: yoga.graphqlEndpoint, maxPayload: config.WS_MAX_PAYLOAD_BYTES });
+  const wss = new WebSocketServer({
+    server: http,
+    path: yoga.graphqlEndpoint,
+    maxPayload: config.WS_MAX_PAYLOAD_BYTES,
+  });
   const sessions = new SocketSessions(
     services.auth,
     services.tokens,
@@ -95,13 +116,14 @@ export async function startServer(services: Services, port = services.config.POR
     log,
   );
   const mask = maskError(log);
-  const socketOf = (extra: unknown) => (extra as { socket: WebSocket; request: IncomingMessage });
+  const socketOf = (extra: unknown) => extra as { socket: WebSocket; request: IncomingMessage };
   const ws = useServer<Record<string, unknown>>(
     {
       // A missing, invalid or expired token closes the socket with 4403 Forbidden; the sessions
       // close it later when the token expires or the user is deleted (CONTRACT.md section 5).
       onConnect: async (ctx) => {
-        const header = typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
+        const header =
+          typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
         return (await sessions.open(socketOf(ctx.extra).socket, header)) !== null;
       },
       execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
@@ -113,7 +135,14 @@ export async function startServer(services: Services, port = services.config.POR
           const limit = config.MAX_SUBSCRIPTIONS_PER_CONNECTION;
           return [tooManySubscriptions(`this connection has ${open - 1} open (limit ${limit})`, limit)];
         }
-        const { schema: s, execute, subscribe, contextFactory, parse, validate } = yoga.getEnveloped({
+        const {
+          schema: s,
+          execute,
+          subscribe,
+          contextFactory,
+          parse,
+          validate,
+        } = yoga.getEnveloped({
           ...ctx,
           req: socketOf(ctx.extra).request,
           connectionParams: ctx.connectionParams,
@@ -127,7 +156,11 @@ export async function startServer(services: Services, port = services.config.POR
           if (errors.length) return errors.map(withoutHttp);
         } catch (err) {
           const masked = mask(err, 'Unexpected error.');
-          return [masked instanceof GraphQLError ? withoutHttp(masked) : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } })];
+          return [
+            masked instanceof GraphQLError
+              ? withoutHttp(masked)
+              : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+          ];
         }
         let contextValue: GraphQLContext;
         try {
@@ -137,7 +170,11 @@ export async function startServer(services: Services, port = services.config.POR
           // client reconnects and subscribes again instead of ending for good.
           log.warn({ err: (err as Error).message }, 'websocket closed for now: the user cannot be looked up');
           socketOf(ctx.extra).socket.close(CLOSE.TRY_AGAIN_LATER, 'Try again later');
-          return [new GraphQLError('A backing service is unavailable. Try again shortly.', { extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 } })];
+          return [
+            new GraphQLError('A backing service is unavailable. Try again shortly.', {
+              extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 },
+            }),
+          ];
         }
         return {
           schema: s,
@@ -162,7 +199,10 @@ export async function startServer(services: Services, port = services.config.POR
   });
   http.on('error', (err) => log.error({ err }, 'http server error'));
   if (config.JWT_SECRET === DEV_JWT_SECRET && !isLoopback(host)) {
-    log.warn({ host }, 'the development JWT_SECRET is in use on a non-loopback address: anyone who can reach this port can mint tokens. Set JWT_SECRET, or HOST=127.0.0.1');
+    log.warn(
+      { host },
+      'the development JWT_SECRET is in use on a non-loopback address: anyone who can reach this port can mint tokens. Set JWT_SECRET, or HOST=127.0.0.1',
+    );
   }
   const address = http.address();
   const actualPort = typeof address === 'object' && address ? address.port : port;
@@ -179,12 +219,17 @@ export async function startServer(services: Services, port = services.config.POR
   };
 }
 
-
 /** Each dependency answers within a second or counts as unreachable: a probe must not hang. */
 async function readiness(services: Services) {
   const probe = (check: Promise<unknown>) =>
-    Promise.race([check.then(() => 'ok'), new Promise((resolve) => setTimeout(resolve, 1_000, 'unreachable').unref())]).catch(() => 'unreachable');
-  const [postgres, redis] = await Promise.all([probe(services.prisma.$queryRaw`SELECT 1`), probe(services.redis.ping())]);
+    Promise.race([
+      check.then(() => 'ok'),
+      new Promise((resolve) => setTimeout(resolve, 1_000, 'unreachable').unref()),
+    ]).catch(() => 'unreachable');
+  const [postgres, redis] = await Promise.all([
+    probe(services.prisma.$queryRaw`SELECT 1`),
+    probe(services.redis.ping()),
+  ]);
   return { ok: postgres === 'ok' && redis === 'ok', postgres, redis };
 }
 
@@ -196,7 +241,13 @@ function json(res: ServerResponse, status: number, body: unknown) {
 /** Yoga's HTTP status hints mean nothing on a WebSocket, and Yoga only strips them from HTTP answers. */
 function withoutHttp(error: GraphQLError): GraphQLError {
   const { http: _http, ...extensions } = error.extensions;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
+  });
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
@@ -222,5 +273,14 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 /** 413 with a GraphQL error body; the connection closes, so the rest of the body is never read. */
 function tooLarge(res: ServerResponse, limit: number) {
   res.writeHead(413, { 'content-type': 'application/json', connection: 'close' });
-  res.end(JSON.stringify({ errors: [{ message: `Request body too large: the limit is ${limit} bytes`, extensions: { code: 'BAD_USER_INPUT', limit } }] }));
+  res.end(
+    JSON.stringify({
+      errors: [
+        {
+          message: `Request body too large: the limit is ${limit} bytes`,
+          extensions: { code: 'BAD_USER_INPUT', limit },
+        },
+      ],
+    }),
+  );
 }

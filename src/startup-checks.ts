@@ -60,7 +60,12 @@ export async function withDatabase<T>(databaseUrl: string, step: () => Promise<T
 /** `SELECT 1` on the database itself (for a process that does not create or migrate it). */
 export async function pingPostgres(databaseUrl: string, timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
   await withDatabase(databaseUrl, async () => {
-    const client = new pg.Client({ connectionString: databaseUrl, options: UTC_SESSION, connectionTimeoutMillis: timeoutMs, query_timeout: timeoutMs });
+    const client = new pg.Client({
+      connectionString: databaseUrl,
+      options: UTC_SESSION,
+      connectionTimeoutMillis: timeoutMs,
+      query_timeout: timeoutMs,
+    });
     try {
       await client.connect();
       await client.query('SELECT 1');
@@ -71,7 +76,11 @@ export async function pingPostgres(databaseUrl: string, timeoutMs = STARTUP_TIME
 }
 
 /** One PING with a bounded connect and no reconnects: ioredis would otherwise retry forever. */
-export async function pingRedis(redisUrl: string, variable = 'REDIS_URL', timeoutMs = STARTUP_TIMEOUT_MS): Promise<void> {
+export async function pingRedis(
+  redisUrl: string,
+  variable = 'REDIS_URL',
+  timeoutMs = STARTUP_TIMEOUT_MS,
+): Promise<void> {
   let lastError: unknown;
   let options: ReturnType<typeof redisOptions>;
   try {

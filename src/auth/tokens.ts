@@ -8,12 +8,20 @@ export class TokenService {
   private readonly key: Uint8Array;
   private readonly cache = new Map<string, TokenClaims>();
 
-  constructor(secret: string, private readonly maxCached = 10_000) {
+  constructor(
+    secret: string,
+    private readonly maxCached = 10_000,
+  ) {
     this.key = new TextEncoder().encode(secret);
   }
 
   async sign(userId: string, ttl = '12h'): Promise<string> {
-    return new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(userId).setIssuedAt().setExpirationTime(ttl).sign(this.key);
+    return new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(userId)
+      .setIssuedAt()
+      .setExpirationTime(ttl)
+      .sign(this.key);
   }
 
   /** The token's claims, or null when it is malformed, badly signed or expired. */

@@ -6,4 +6,6 @@ import type { Viewer } from './viewer.js';
 export const visibleWorkspaceIds = (viewer: Viewer): string[] => [...viewer.roles.keys()];
 
 /** Tenants the viewer may see. */
-export const visibleTenants = (viewer: Viewer): Prisma.TenantWhereInput => ({ workspaceId: { in: visibleWorkspaceIds(viewer) } });
+export const visibleTenants = (viewer: Viewer): Prisma.TenantWhereInput => ({
+  workspaceId: { in: visibleWorkspaceIds(viewer) },
+});

@@ -15,7 +15,8 @@ const LOCK_KEY = 72_100_417; // arbitrary, stable: "atlas-gate migrations"
 // Start-up fails fast on an unreachable server instead of waiting for the OS's TCP timeout.
 const CONNECT_TIMEOUT_MS = 5_000;
 
-const pgClient = (connectionString: string) => new pg.Client({ connectionString, options: UTC_SESSION, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+const pgClient = (connectionString: string) =>
+  new pg.Client({ connectionString, options: UTC_SESSION, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
 
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);

@@ -4,7 +4,8 @@ import type { RedisOptions } from 'ioredis';
 
 export function redisOptions(url: string): RedisOptions {
   const parsed = new URL(url);
-  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') throw new Error(`unsupported Redis URL scheme ${parsed.protocol} (use redis:// or rediss://)`);
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')
+    throw new Error(`unsupported Redis URL scheme ${parsed.protocol} (use redis:// or rediss://)`);
   const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1'); // an IPv6 literal without its brackets
   return {
     host,

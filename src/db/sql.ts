@@ -17,7 +17,10 @@ export async function onConnection<T>(pool: pg.Pool, body: (tx: SqlTx) => Promis
     client.release();
     return result;
   } catch (err) {
-    const broken = await client.query('ROLLBACK').then(() => false, () => true);
+    const broken = await client.query('ROLLBACK').then(
+      () => false,
+      () => true,
+    );
     client.release(broken);
     throw err;
   }

@@ -6,7 +6,8 @@
 const ERRNO = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH']);
 const SQLSTATE = /^(08...|57P0[1-3])$/;
 // What pg and the Prisma driver adapter say when they lost or never got a connection.
-const MESSAGE = /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection due to administrator command/i;
+const MESSAGE =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Can't reach database|Client has encountered a connection error|the database system is (starting up|shutting down)|terminating connection due to administrator command/i;
 
 export function isDatabaseUnavailable(err: unknown): boolean {
   for (let e = err, depth = 0; e && depth < 5; depth++) {

@@ -17,7 +17,12 @@ export type GateTenant = { id: string; workspaceId: string; status: TenantStatus
 export type GateConnection = { id: string; enabled: boolean; credentialState: CredentialState; isDefault: boolean };
 export type GateRestoreRun = { id: string; status: RestoreRunStatus };
 /** What a start names, resolved: its tenant, the tenant's connections and active top-level runs. */
-export type GateTarget = { tenant: GateTenant; connections: GateConnection[]; restoreRun: GateRestoreRun | null; activeRuns: OperationRun[] };
+export type GateTarget = {
+  tenant: GateTenant;
+  connections: GateConnection[];
+  restoreRun: GateRestoreRun | null;
+  activeRuns: OperationRun[];
+};
 
 const ACTIVE_RUNS = (tenant: string) =>
   `SELECT * FROM ${RUN.t} WHERE ${RUN.c('tenantId')} = ${tenant} AND ${RUN.c('parentId')} IS NULL AND ${RUN.c('status')} IN ${SQL_ACTIVE}
@@ -25,14 +30,21 @@ const ACTIVE_RUNS = (tenant: string) =>
 
 const T = TENANT;
 const C = CONNECTION;
-const connectionJson = (['id', 'enabled', 'credentialState', 'isDefault'] as const).map((f) => `'${f}', ${C.c(f, 'c')}`).join(', ');
+const connectionJson = (['id', 'enabled', 'credentialState', 'isDefault'] as const)
+  .map((f) => `'${f}', ${C.c(f, 'c')}`)
+  .join(', ');
 const TARGET_COLUMNS = `
   ${T.c('id', 't')}, ${T.c('workspaceId', 't')}, ${T.c('status', 't')},
   COALESCE((SELECT json_agg(json_build_object(${connectionJson}))
             FROM ${C.t} c WHERE ${C.c('tenantId', 'c')} = ${T.c('id', 't')}), '[]') AS connections,
   COALESCE((SELECT json_agg(a) FROM (${ACTIVE_RUNS(T.c('id', 't'))}) a), '[]') AS "activeRuns"`;
 
-type TargetRow = GateTenant & { connections: GateConnection[]; activeRuns: OperationRun[]; restoreRunId?: string; restoreRunStatus?: RestoreRunStatus };
+type TargetRow = GateTenant & {
+  connections: GateConnection[];
+  activeRuns: OperationRun[];
+  restoreRunId?: string;
+  restoreRunStatus?: RestoreRunStatus;
+};
 
 const toTarget = (row: TargetRow | undefined): GateTarget | null =>
   row
@@ -48,7 +60,10 @@ export class AdmissionStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async tenantTarget(tenantId: string): Promise<GateTarget | null> {
-    const { rows } = await this.pool.query<TargetRow>(`SELECT ${TARGET_COLUMNS} FROM ${T.t} t WHERE ${T.c('id', 't')} = $1`, [tenantId]);
+    const { rows } = await this.pool.query<TargetRow>(
+      `SELECT ${TARGET_COLUMNS} FROM ${T.t} t WHERE ${T.c('id', 't')} = $1`,
+      [tenantId],
+    );
     return toTarget(rows[0]);
   }
 
@@ -82,7 +97,10 @@ export class AdmissionStore {
    * read go in one round trip (a simple-protocol batch; in READ COMMITTED each statement takes
    * a fresh snapshot, so the read sees every run committed before the lock was granted).
    */
-  async withTenantLocked<T>(tenantId: string, admit: (tx: SqlTx, activeRuns: OperationRun[]) => Promise<T>): Promise<T> {
+  async withTenantLocked<T>(
+    tenantId: string,
+    admit: (tx: SqlTx, activeRuns: OperationRun[]) => Promise<T>,
+  ): Promise<T> {
     if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
     return onConnection(this.pool, async (tx) => {

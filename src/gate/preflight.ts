@@ -23,6 +23,7 @@ export function connectionBlock(
 ): BlockReasonCode | null {
   if (!connection) return 'PROVIDER_CONNECTION_MISSING';
   if (!connection.enabled) return 'PROVIDER_CONNECTION_DISABLED';
-  if (requiresValidCredentials && connection.credentialState !== 'VALID') return CREDENTIAL_BLOCKS[connection.credentialState];
+  if (requiresValidCredentials && connection.credentialState !== 'VALID')
+    return CREDENTIAL_BLOCKS[connection.credentialState];
   return null;
 }

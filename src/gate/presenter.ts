@@ -14,7 +14,11 @@ export type StartResultShape =
   | (Base & { __typename: 'StartScopeBusy'; blockingRun: OperationRun; runUrl: string })
   | (Base & { __typename: 'StartBlocked'; run: OperationRun; reason: { code: BlockReasonCode; message: string } });
 
-const openRun = (run: OperationRun): NextStep => ({ label: 'Open run', action: 'OPEN_OPERATION_RUN', url: runRoute(run.id) });
+const openRun = (run: OperationRun): NextStep => ({
+  label: 'Open run',
+  action: 'OPEN_OPERATION_RUN',
+  url: runRoute(run.id),
+});
 
 export class StartResultPresenter {
   constructor(private readonly publicAppUrl: string) {}
@@ -23,9 +27,23 @@ export class StartResultPresenter {
     const label = outcome.op.label;
     switch (outcome.status) {
       case 'QUEUED':
-        return { __typename: 'StartAccepted', status: 'QUEUED', message: `${label} queued`, nextSteps: [openRun(outcome.run)], run: outcome.run, runUrl: this.url(outcome.run) };
+        return {
+          __typename: 'StartAccepted',
+          status: 'QUEUED',
+          message: `${label} queued`,
+          nextSteps: [openRun(outcome.run)],
+          run: outcome.run,
+          runUrl: this.url(outcome.run),
+        };
       case 'ALREADY_RUNNING':
-        return { __typename: 'StartDeduped', status: 'ALREADY_RUNNING', message: `${label} already running`, nextSteps: [openRun(outcome.run)], run: outcome.run, runUrl: this.url(outcome.run) };
+        return {
+          __typename: 'StartDeduped',
+          status: 'ALREADY_RUNNING',
+          message: `${label} already running`,
+          nextSteps: [openRun(outcome.run)],
+          run: outcome.run,
+          runUrl: this.url(outcome.run),
+        };
       case 'SCOPE_BUSY': {
         const blocking = operation(outcome.blockingRun.type).label;
         return {

@@ -41,7 +41,9 @@ export class ScopeLock {
 
   /** A lock on its own clients, one per master (REDLOCK_URLS), closed by close(). */
   static connect(masters: readonly RedisOptions[], prefix: string, log: Logger, ttlMs?: number): ScopeLock {
-    const clients = masters.map((options) => watchMaster(new Redis({ ...options, ...LOCK_MASTER_OPTIONS }), `${options.host}:${options.port}`, log));
+    const clients = masters.map((options) =>
+      watchMaster(new Redis({ ...options, ...LOCK_MASTER_OPTIONS }), `${options.host}:${options.port}`, log),
+    );
     const lock = new ScopeLock(clients, prefix, ttlMs);
     lock.owned = clients;
     return lock;
@@ -68,7 +70,8 @@ export class ScopeLock {
   }
 }
 
-const lastAttempt = async (err: ExecutionError): Promise<ExecutionStats | undefined> => (await Promise.all(err.attempts)).at(-1);
+const lastAttempt = async (err: ExecutionError): Promise<ExecutionStats | undefined> =>
+  (await Promise.all(err.attempts)).at(-1);
 
 /**
  * Redlock reports contention and unreachable masters with the same error; the votes tell them
@@ -97,7 +100,11 @@ function firstConnection(client: Redis): Promise<void> {
 function watchMaster(client: Redis, name: string, log: Logger): Redis {
   let reachable = true;
   client.on('error', (err) => {
-    if (reachable) log.warn({ master: name, err: err.message }, 'redlock master unreachable: admissions continue while a majority answers');
+    if (reachable)
+      log.warn(
+        { master: name, err: err.message },
+        'redlock master unreachable: admissions continue while a majority answers',
+      );
     reachable = false;
   });
   client.on('ready', () => {

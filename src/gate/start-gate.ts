@@ -82,7 +82,11 @@ export class StartGate {
       restoreRunId: target.restoreRun?.id ?? null,
       initiatorId: initiator.userId,
       scopeClass: op.scope,
-      dedupeKey: op.dedupeKey({ tenantId: target.tenant.id, connectionId: target.connection?.id ?? null, restoreRunId: target.restoreRun?.id ?? null }),
+      dedupeKey: op.dedupeKey({
+        tenantId: target.tenant.id,
+        connectionId: target.connection?.id ?? null,
+        restoreRunId: target.restoreRun?.id ?? null,
+      }),
     };
 
     // 4. Preflight: a start bound to fail is recorded as BLOCKED and never queued.
@@ -117,11 +121,19 @@ export class StartGate {
     }
 
     // An explicit connection must belong to the target tenant; otherwise the tenant's default.
-    const connection = connectionId ? found.connections.find((c) => c.id === connectionId) : found.connections.find((c) => c.isDefault);
+    const connection = connectionId
+      ? found.connections.find((c) => c.id === connectionId)
+      : found.connections.find((c) => c.isDefault);
     if (connectionId && !connection) throw notFound('Provider connection');
 
     const role = initiator.roles === null ? 'SYSTEM' : initiator.roles.get(found.tenant.workspaceId);
-    return { tenant: found.tenant, restoreRun: found.restoreRun, connection: connection ?? null, activeRuns: found.activeRuns, role };
+    return {
+      tenant: found.tenant,
+      restoreRun: found.restoreRun,
+      connection: connection ?? null,
+      activeRuns: found.activeRuns,
+      role,
+    };
   }
 
   private async admit(op: OperationDefinition, req: StartRequest, run: NewRun): Promise<StartOutcome> {
@@ -133,7 +145,9 @@ export class StartGate {
       } catch (err) {
         if (!(err instanceof ScopeLockUnavailable)) throw err;
         this.log.error({ err: err.cause }, 'scope lock unavailable');
-        throw serviceUnavailable('Starts are unavailable right now: the lock service is unreachable. Try again shortly.');
+        throw serviceUnavailable(
+          'Starts are unavailable right now: the lock service is unreachable. Try again shortly.',
+        );
       }
       if (lease) {
         try {
@@ -146,7 +160,8 @@ export class StartGate {
       await sleep(Math.min(5 * 2 ** Math.min(attempt, 4), 50) + Math.random() * 10);
       const answer = conflictWith(op, run.dedupeKey, await this.store.activeRuns(run.tenantId));
       if (answer) return answer;
-      if (Date.now() > deadline) throw serviceUnavailable('This tenant is busy admitting other starts. Try again in a moment.');
+      if (Date.now() > deadline)
+        throw serviceUnavailable('This tenant is busy admitting other starts. Try again in a moment.');
     }
   }
 
@@ -179,7 +194,9 @@ export class StartGate {
     } catch (err) {
       // A timeout says nothing about whether the job got there (a slow Redis may have stored it):
       // if it is in the queue the start was accepted, and failing the run would be a lie.
-      const queued = await withTimeout(this.dispatcher.queue.getJob(run.id), this.dispatchTimeoutMs).catch(() => undefined);
+      const queued = await withTimeout(this.dispatcher.queue.getJob(run.id), this.dispatchTimeoutMs).catch(
+        () => undefined,
+      );
       if (queued) {
         this.log.warn({ err, runId: run.id }, 'dispatch answered late, but the job is queued: start accepted');
         return;
@@ -191,7 +208,8 @@ export class StartGate {
   }
 }
 
-const canSee = (initiator: Initiator, workspaceId: string) => initiator.roles === null || initiator.roles.has(workspaceId);
+const canSee = (initiator: Initiator, workspaceId: string) =>
+  initiator.roles === null || initiator.roles.has(workspaceId);
 
 /**
  * The answer the tenant's active runs give a start: the same dedupe target is ALREADY_RUNNING;
@@ -200,7 +218,8 @@ const canSee = (initiator: Initiator, workspaceId: string) => initiator.roles ==
 function conflictWith(op: OperationDefinition, dedupeKey: string, active: OperationRun[]): StartOutcome | null {
   const same = active.find((r) => r.dedupeKey === dedupeKey);
   if (same) return { status: 'ALREADY_RUNNING', op, run: same };
-  const conflict = active.find((r) => r.scopeClass === 'EXCLUSIVE') ?? (op.scope === 'EXCLUSIVE' ? active[0] : undefined);
+  const conflict =
+    active.find((r) => r.scopeClass === 'EXCLUSIVE') ?? (op.scope === 'EXCLUSIVE' ? active[0] : undefined);
   if (conflict) return { status: 'SCOPE_BUSY', op, blockingRun: conflict };
   return null;
 }

@@ -39,9 +39,12 @@ const ISO_DATE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{
 function parseDate(value: unknown): Date {
   const date = typeof value === 'string' && ISO_DATE.test(value) ? new Date(value) : null;
   if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1 || date.getUTCFullYear() > 9999) {
-    throw new GraphQLError('DateTime must be an ISO 8601 string between years 0001 and 9999, e.g. 2026-11-26T17:30:00.000Z', {
-      extensions: { code: 'BAD_USER_INPUT' },
-    });
+    throw new GraphQLError(
+      'DateTime must be an ISO 8601 string between years 0001 and 9999, e.g. 2026-11-26T17:30:00.000Z',
+      {
+        extensions: { code: 'BAD_USER_INPUT' },
+      },
+    );
   }
   return date;
 }
@@ -49,4 +52,3 @@ function parseDate(value: unknown): Date {
 builder.queryType({});
 builder.mutationType({});
 builder.subscriptionType({});
-

@@ -13,7 +13,11 @@ export type OperationJobData = { runId: string; providerConnectionId: string | n
 export class JobDispatcher {
   readonly queue: Queue<OperationJobData>;
 
-  constructor(private readonly connection: Redis, prefix: string, log: Logger) {
+  constructor(
+    private readonly connection: Redis,
+    prefix: string,
+    log: Logger,
+  ) {
     this.queue = new Queue<OperationJobData>(OPERATIONS_QUEUE, {
       connection,
       prefix: `${prefix}:bull`,
@@ -31,7 +35,11 @@ export class JobDispatcher {
 
   /** Job id = run id: dispatching the same run twice queues one job. */
   async dispatch(run: Pick<OperationRun, 'id' | 'type' | 'providerConnectionId'>): Promise<void> {
-    await this.queue.add(run.type, { runId: run.id, providerConnectionId: run.providerConnectionId }, { jobId: run.id });
+    await this.queue.add(
+      run.type,
+      { runId: run.id, providerConnectionId: run.providerConnectionId },
+      { jobId: run.id },
+    );
   }
 
   /** Removes a cancelled run's job if no worker took it yet (a job in a worker's hands stays; its run is already ended). */

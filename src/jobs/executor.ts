@@ -51,7 +51,10 @@ export class RunExecutor {
    */
   async execute(runId: string, signal?: AbortSignal): Promise<OperationRun | null> {
     const run = await this.durably(this.log, () =>
-      this.prisma.operationRun.findUnique({ where: { id: runId }, include: { tenant: true, providerConnection: true, restoreRun: true } }),
+      this.prisma.operationRun.findUnique({
+        where: { id: runId },
+        include: { tenant: true, providerConnection: true, restoreRun: true },
+      }),
     );
     if (!run) return null;
     const { tenant, providerConnection, restoreRun, ...row } = run;
@@ -111,7 +114,8 @@ export class RunExecutor {
         signal,
         call: { attempt, signal },
         log,
-        executeStep: async (stepId) => (await this.execute(stepId, signal)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
+        executeStep: async (stepId) =>
+          (await this.execute(stepId, signal)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
         cancelPendingSteps: (step) => this.lifecycle.cancelPendingSteps(row.id, 'CANCELLED_AFTER_FAILED_STEP', step),
       };
       try {
@@ -129,10 +133,18 @@ export class RunExecutor {
         }
         if (!(err instanceof ProviderError) && isDatabaseUnavailable(err) && attempt < this.retry.maxAttempts) {
           // The handler lost PostgreSQL mid-run: the next attempt starts once it answers again.
-          log.warn({ err: (err as Error).message, attempt }, 'database unreachable during the run; retrying when it is back');
+          log.warn(
+            { err: (err as Error).message, attempt },
+            'database unreachable during the run; retrying when it is back',
+          );
           continue;
         }
-        const code: ReasonCode = err instanceof ProviderError ? err.code : isDatabaseUnavailable(err) ? 'DATABASE_UNAVAILABLE' : 'INTERNAL_ERROR';
+        const code: ReasonCode =
+          err instanceof ProviderError
+            ? err.code
+            : isDatabaseUnavailable(err)
+              ? 'DATABASE_UNAVAILABLE'
+              : 'INTERNAL_ERROR';
         if (code === 'INTERNAL_ERROR') log.error({ err }, 'handler failed unexpectedly');
         else log.info({ code, attempt }, 'provider error; run failed');
         return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code } });
@@ -145,7 +157,10 @@ export class RunExecutor {
    * cancel was requested ends CANCELLED, not FAILED: that is what the operator asked for.
    */
   async abandon(runId: string, code: ReasonCode): Promise<void> {
-    const run = await this.prisma.operationRun.findUnique({ where: { id: runId }, select: { cancelRequestedAt: true } });
+    const run = await this.prisma.operationRun.findUnique({
+      where: { id: runId },
+      select: { cancelRequestedAt: true },
+    });
     if (run?.cancelRequestedAt) {
       await this.lifecycle.cancelPendingSteps(runId, 'CANCELLED_BY_USER');
       await this.lifecycle.finish(runId, { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
@@ -181,7 +196,10 @@ export class RunExecutor {
         .catch(() => undefined);
     }, this.retry.cancelPollMs ?? 1_000);
     poll.unref();
-    return { signal: jobSignal ? AbortSignal.any([jobSignal, local.signal]) : local.signal, stop: () => clearInterval(poll) };
+    return {
+      signal: jobSignal ? AbortSignal.any([jobSignal, local.signal]) : local.signal,
+      stop: () => clearInterval(poll),
+    };
   }
 
   /**

@@ -9,7 +9,10 @@ import type { CallContext, PinnedConnection, Provider } from '../providers/provi
 import type { Summary, TerminalStatus } from '../operations/status.js';
 
 /** The domain data handlers own: tenants (verification), connections (checks), directory rows. */
-export type DomainData = Pick<PrismaClient, 'tenant' | 'providerConnection' | 'directoryGroup' | 'roleDefinition' | '$transaction' | '$executeRaw'>;
+export type DomainData = Pick<
+  PrismaClient,
+  'tenant' | 'providerConnection' | 'directoryGroup' | 'roleDefinition' | '$transaction' | '$executeRaw'
+>;
 /** What the batched directory upsert needs. */
 export type DirectoryWriter = Pick<PrismaClient, '$transaction' | '$executeRaw'>;
 
@@ -38,4 +41,7 @@ export type HandlerResult = { status: TerminalStatus; summary: Summary; reason?:
 
 export type OperationHandler = (ctx: JobContext) => Promise<HandlerResult>;
 
-export const succeeded = (count: number): HandlerResult => ({ status: 'SUCCEEDED', summary: { total: count, succeeded: count, failed: 0, skipped: 0 } });
+export const succeeded = (count: number): HandlerResult => ({
+  status: 'SUCCEEDED',
+  summary: { total: count, succeeded: count, failed: 0, skipped: 0 },
+});

@@ -23,7 +23,10 @@ export class Reconciler {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.sweep().catch((err) => this.log.warn({ err }, 'reconcile sweep failed')), this.intervalMs);
+    this.timer = setInterval(
+      () => void this.sweep().catch((err) => this.log.warn({ err }, 'reconcile sweep failed')),
+      this.intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -38,7 +41,11 @@ export class Reconciler {
     this.running = true;
     try {
       const stale = await this.prisma.operationRun.findMany({
-        where: { parentId: null, status: { in: [...ACTIVE_STATUSES] }, createdAt: { lt: new Date(Date.now() - this.graceMs) } },
+        where: {
+          parentId: null,
+          status: { in: [...ACTIVE_STATUSES] },
+          createdAt: { lt: new Date(Date.now() - this.graceMs) },
+        },
         orderBy: { createdAt: 'asc' },
         take: 200,
       });

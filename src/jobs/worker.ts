@@ -10,21 +10,37 @@ import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
 import { RunExecutor, type ExecutorRacepoints } from './executor.js';
 import { Reconciler } from './reconciler.js';
 
-export type Workers = { worker: Worker<OperationJobData>; executor: RunExecutor; reconciler: Reconciler; close(): Promise<void> };
+export type Workers = {
+  worker: Worker<OperationJobData>;
+  executor: RunExecutor;
+  reconciler: Reconciler;
+  close(): Promise<void>;
+};
 
 /** `racepoints`: test-only pauses in each run's path (see ExecutorRacepoints). */
-export async function startWorkers(services: Services, options: { provider?: Provider; racepoints?: ExecutorRacepoints } = {}): Promise<Workers> {
+export async function startWorkers(
+  services: Services,
+  options: { provider?: Provider; racepoints?: ExecutorRacepoints } = {},
+): Promise<Workers> {
   const { config, log } = services;
-  const executor = new RunExecutor(services.prisma, services.lifecycle, options.provider ?? createProvider(config), {
-    maxAttempts: config.RUN_MAX_ATTEMPTS,
-    baseDelayMs: config.RETRY_BASE_MS,
-    maxDelayMs: 60_000,
-  }, log.child({ component: 'executor' }), options.racepoints);
+  const executor = new RunExecutor(
+    services.prisma,
+    services.lifecycle,
+    options.provider ?? createProvider(config),
+    {
+      maxAttempts: config.RUN_MAX_ATTEMPTS,
+      baseDelayMs: config.RETRY_BASE_MS,
+      maxDelayMs: 60_000,
+    },
+    log.child({ component: 'executor' }),
+    options.racepoints,
+  );
   // Workers need a connection that never gives up on a command (BullMQ refuses one otherwise).
   const connection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
   connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
   // The processor's signal is aborted by worker.cancelJob (below, on a relayed cancel request).
-  const processor = async (job: Job<OperationJobData>, _token?: string, signal?: AbortSignal) => void (await executor.execute(job.data.runId, signal));
+  const processor = async (job: Job<OperationJobData>, _token?: string, signal?: AbortSignal) =>
+    void (await executor.execute(job.data.runId, signal));
   const worker = new Worker<OperationJobData>(OPERATIONS_QUEUE, processor, {
     connection,
     prefix: `${config.REDIS_PREFIX}:bull`,
@@ -40,7 +56,10 @@ export async function startWorkers(services: Services, options: { provider?: Pro
     if (!job) return;
     const stalled = /stalled/i.test(err.message);
     const code = stalled ? 'WORKER_LOST' : isDatabaseUnavailable(err) ? 'DATABASE_UNAVAILABLE' : 'INTERNAL_ERROR';
-    log.error({ runId: job.data.runId, err: err.message, code }, stalled ? 'job stalled too often' : 'job failed outside its handler');
+    log.error(
+      { runId: job.data.runId, err: err.message, code },
+      stalled ? 'job stalled too often' : 'job failed outside its handler',
+    );
     void executor.abandon(job.data.runId, code).catch((e) => log.error({ err: e }, 'could not fail abandoned run'));
   });
   worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
@@ -52,12 +71,19 @@ export async function startWorkers(services: Services, options: { provider?: Pro
   const stopListening = await services.cancelRelay.listen(
     cancelSubscriber,
     (runId) => {
-      if (worker.cancelJob(runId, 'cancel requested')) log.info({ runId }, 'cancel requested: stopping the run at its next safe point');
+      if (worker.cancelJob(runId, 'cancel requested'))
+        log.info({ runId }, 'cancel requested: stopping the run at its next safe point');
     },
     log,
   );
 
-  const reconciler = new Reconciler(services.prisma, services.dispatcher, executor, log.child({ component: 'reconciler' }), config.RECONCILE_INTERVAL_MS);
+  const reconciler = new Reconciler(
+    services.prisma,
+    services.dispatcher,
+    executor,
+    log.child({ component: 'reconciler' }),
+    config.RECONCILE_INTERVAL_MS,
+  );
   reconciler.start();
 
   return {

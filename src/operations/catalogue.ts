@@ -127,15 +127,18 @@ export function operation(type: OperationType): OperationDefinition {
 }
 
 /** Every GraphQL mutation field that starts an operation. */
-export const START_MUTATION_FIELDS: ReadonlySet<string> = new Set(Object.values(OPERATIONS).map((o) => o.mutation.field));
+export const START_MUTATION_FIELDS: ReadonlySet<string> = new Set(
+  Object.values(OPERATIONS).map((o) => o.mutation.field),
+);
 
 /** The operation a start mutation (and its `kind` argument, where one mutation starts several) names. */
 export function operationStartedBy(field: string, kind?: string): OperationType {
-  const found = Object.values(OPERATIONS).find((o) => o.mutation.field === field && (o.mutation.kind === undefined || o.mutation.kind === kind));
+  const found = Object.values(OPERATIONS).find(
+    (o) => o.mutation.field === field && (o.mutation.kind === undefined || o.mutation.kind === kind),
+  );
   if (!found) throw new Error(`no operation is started by ${field}${kind ? `(kind: ${kind})` : ''}`);
   return found.type;
 }
 
 /** Child steps are never dedupe targets for outside starts: their keys live in their own namespace. */
 export const stepDedupeKey = (parentId: string, step: number) => `step:${parentId}:${step}`;
-

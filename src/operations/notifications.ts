@@ -17,12 +17,20 @@ type Ended = Pick<OperationRun, 'type' | 'status' | 'total' | 'succeeded' | 'fai
  * "Group sync succeeded" / "Group sync on Alpine succeeded. 29 of 29 items succeeded. <link>";
  * a cancelled run's title names who cancelled it: "Group sync on Alpine was cancelled by Mateo Manager".
  */
-export function notificationText(run: Ended, tenantName: string, link: string, canceller?: string | null): { title: string; body: string } {
+export function notificationText(
+  run: Ended,
+  tenantName: string,
+  link: string,
+  canceller?: string | null,
+): { title: string; body: string } {
   const label = operation(run.type).label;
   const ended = ENDED_WORDS[run.status as TerminalStatus];
   if (run.status === 'CANCELLED' && canceller) {
     const counts = run.total > 0 ? ` ${run.succeeded} of ${run.total} items were done by then.` : '';
-    return { title: `${label} on ${tenantName} was cancelled by ${canceller}`, body: `${label} on ${tenantName} was cancelled by ${canceller}.${counts} ${link}` };
+    return {
+      title: `${label} on ${tenantName} was cancelled by ${canceller}`,
+      body: `${label} on ${tenantName} was cancelled by ${canceller}.${counts} ${link}`,
+    };
   }
   const counts =
     run.total > 0

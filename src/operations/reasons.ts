@@ -7,7 +7,13 @@ export type NextStep = { label: string; action: string; url: string | null };
 export type Reason = { code: string; message: string; nextSteps: NextStep[] };
 
 /** Where the reason happened: enough to build the SPA routes of its next steps. */
-export type ReasonScope = { tenantId: string; connectionId?: string | null; restoreRunId?: string | null; step?: string; actor?: string };
+export type ReasonScope = {
+  tenantId: string;
+  connectionId?: string | null;
+  restoreRunId?: string | null;
+  step?: string;
+  actor?: string;
+};
 
 export type ExecutionReasonCode =
   | 'PROVIDER_THROTTLED'
@@ -30,105 +36,162 @@ export type ReasonCode = BlockReasonCode | ExecutionReasonCode;
 
 const tenantRoute = (s: ReasonScope) => `/tenants/${s.tenantId}`;
 const connectionRoute = (s: ReasonScope) =>
-  s.connectionId ? `${tenantRoute(s)}/provider-connections/${s.connectionId}` : `${tenantRoute(s)}/provider-connections`;
+  s.connectionId
+    ? `${tenantRoute(s)}/provider-connections/${s.connectionId}`
+    : `${tenantRoute(s)}/provider-connections`;
 
-const openConnection = (s: ReasonScope): NextStep => ({ label: 'Open provider connection', action: 'OPEN_PROVIDER_CONNECTION', url: connectionRoute(s) });
-const checkConnection = (s: ReasonScope): NextStep => ({ label: 'Run a connection check', action: 'START_CONNECTION_CHECK', url: connectionRoute(s) });
+const openConnection = (s: ReasonScope): NextStep => ({
+  label: 'Open provider connection',
+  action: 'OPEN_PROVIDER_CONNECTION',
+  url: connectionRoute(s),
+});
+const checkConnection = (s: ReasonScope): NextStep => ({
+  label: 'Run a connection check',
+  action: 'START_CONNECTION_CHECK',
+  url: connectionRoute(s),
+});
 const retry = (s: ReasonScope): NextStep => ({ label: 'Try again later', action: 'RETRY', url: tenantRoute(s) });
 
-const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSteps: (s: ReasonScope) => NextStep[] }> = {
-  PROVIDER_CONNECTION_MISSING: {
-    message: () => 'the tenant has no provider connection',
-    nextSteps: (s) => [{ label: 'Add a provider connection', action: 'ADD_PROVIDER_CONNECTION', url: `${tenantRoute(s)}/provider-connections/new` }],
-  },
-  PROVIDER_CONNECTION_DISABLED: {
-    message: () => 'the provider connection is disabled',
-    nextSteps: (s) => [
-      { label: 'Enable the connection', action: 'ENABLE_PROVIDER_CONNECTION', url: connectionRoute(s) },
-      { label: 'Choose another connection', action: 'CHOOSE_PROVIDER_CONNECTION', url: `${tenantRoute(s)}/provider-connections` },
-    ],
-  },
-  PROVIDER_CREDENTIALS_EXPIRED: {
-    message: () => "the provider connection's credentials have expired",
-    nextSteps: (s) => [{ label: 'Renew credentials', action: 'RENEW_CREDENTIALS', url: connectionRoute(s) }, checkConnection(s)],
-  },
-  PROVIDER_CREDENTIALS_MISSING: {
-    message: () => 'the provider connection has no credentials',
-    nextSteps: (s) => [{ label: 'Add credentials', action: 'ADD_CREDENTIALS', url: connectionRoute(s) }],
-  },
-  PROVIDER_CONSENT_REQUIRED: {
-    message: () => 'admin consent has not been granted for the provider connection',
-    nextSteps: (s) => [{ label: 'Grant admin consent', action: 'GRANT_ADMIN_CONSENT', url: connectionRoute(s) }, checkConnection(s)],
-  },
-  TENANT_ARCHIVED: {
-    message: () => 'the tenant is archived',
-    nextSteps: (s) => [{ label: 'Open tenant', action: 'OPEN_TENANT', url: tenantRoute(s) }],
-  },
-  RESTORE_RUN_NOT_READY: {
-    message: () => 'the restore run is not ready to execute',
-    nextSteps: (s) => [{ label: 'Open restore run', action: 'OPEN_RESTORE_RUN', url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}` }],
-  },
-  PROVIDER_THROTTLED: {
-    message: () => 'the provider kept throttling requests (HTTP 429) after several retries',
-    nextSteps: (s) => [retry(s)],
-  },
-  PROVIDER_AUTH_FAILED: {
-    message: () => 'the provider rejected the connection\'s credentials',
-    nextSteps: (s) => [{ label: 'Renew credentials', action: 'RENEW_CREDENTIALS', url: connectionRoute(s) }, checkConnection(s)],
-  },
-  PROVIDER_PERMISSION_DENIED: {
-    message: () => 'the connection lacks a permission this operation needs',
-    nextSteps: (s) => [{ label: 'Grant admin consent', action: 'GRANT_ADMIN_CONSENT', url: connectionRoute(s) }],
-  },
-  PROVIDER_UNAVAILABLE: {
-    message: () => 'the provider was unavailable after several retries',
-    nextSteps: (s) => [retry(s)],
-  },
-  PROVIDER_ERROR: {
-    message: () => 'the provider returned an unexpected error',
-    nextSteps: (s) => [retry(s), openConnection(s)],
-  },
-  RESTORE_ITEMS_FAILED: {
-    message: () => 'every restore item failed to apply',
-    nextSteps: (s) => [{ label: 'Open restore run', action: 'OPEN_RESTORE_RUN', url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}` }],
-  },
-  RESTORE_ITEMS_PARTIALLY_FAILED: {
-    message: () => 'some restore items failed to apply',
-    nextSteps: (s) => [{ label: 'Open restore run', action: 'OPEN_RESTORE_RUN', url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}` }],
-  },
-  VERIFICATION_CHECKS_FAILED: {
-    message: () => 'the tenant did not pass every verification check',
-    nextSteps: (s) => [{ label: 'Open verification report', action: 'OPEN_TENANT_VERIFICATION', url: `${tenantRoute(s)}/verification` }],
-  },
-  BOOTSTRAP_STEP_FAILED: {
-    message: (s) => `the ${s.step ?? 'bootstrap'} step failed`,
-    nextSteps: (s) => [{ label: 'Open the failed step', action: 'OPEN_OPERATION_RUN', url: `${tenantRoute(s)}/operations` }, retry(s)],
-  },
-  CANCELLED_AFTER_FAILED_STEP: {
-    message: (s) => `not run because the ${s.step ?? 'previous'} step failed`,
-    nextSteps: (s) => [{ label: 'Open tenant', action: 'OPEN_TENANT', url: tenantRoute(s) }],
-  },
-  CANCELLED_BY_USER: {
-    message: (s) => `cancelled by ${s.actor ?? 'a member of the workspace'}`,
-    nextSteps: (s) => [{ label: 'Start it again', action: 'RETRY', url: `${tenantRoute(s)}/operations` }],
-  },
-  WORKER_LOST: {
-    message: () => 'the worker executing the run stopped before it finished',
-    nextSteps: (s) => [retry(s)],
-  },
-  DISPATCH_FAILED: {
-    message: () => 'the run could not be queued because the job queue was unreachable',
-    nextSteps: (s) => [retry(s)],
-  },
-  DATABASE_UNAVAILABLE: {
-    message: () => 'the database was unreachable while the run was executing',
-    nextSteps: (s) => [retry(s)],
-  },
-  INTERNAL_ERROR: {
-    message: () => 'an unexpected error stopped the run',
-    nextSteps: (s) => [retry(s)],
-  },
-};
+const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSteps: (s: ReasonScope) => NextStep[] }> =
+  {
+    PROVIDER_CONNECTION_MISSING: {
+      message: () => 'the tenant has no provider connection',
+      nextSteps: (s) => [
+        {
+          label: 'Add a provider connection',
+          action: 'ADD_PROVIDER_CONNECTION',
+          url: `${tenantRoute(s)}/provider-connections/new`,
+        },
+      ],
+    },
+    PROVIDER_CONNECTION_DISABLED: {
+      message: () => 'the provider connection is disabled',
+      nextSteps: (s) => [
+        { label: 'Enable the connection', action: 'ENABLE_PROVIDER_CONNECTION', url: connectionRoute(s) },
+        {
+          label: 'Choose another connection',
+          action: 'CHOOSE_PROVIDER_CONNECTION',
+          url: `${tenantRoute(s)}/provider-connections`,
+        },
+      ],
+    },
+    PROVIDER_CREDENTIALS_EXPIRED: {
+      message: () => "the provider connection's credentials have expired",
+      nextSteps: (s) => [
+        { label: 'Renew credentials', action: 'RENEW_CREDENTIALS', url: connectionRoute(s) },
+        checkConnection(s),
+      ],
+    },
+    PROVIDER_CREDENTIALS_MISSING: {
+      message: () => 'the provider connection has no credentials',
+      nextSteps: (s) => [{ label: 'Add credentials', action: 'ADD_CREDENTIALS', url: connectionRoute(s) }],
+    },
+    PROVIDER_CONSENT_REQUIRED: {
+      message: () => 'admin consent has not been granted for the provider connection',
+      nextSteps: (s) => [
+        { label: 'Grant admin consent', action: 'GRANT_ADMIN_CONSENT', url: connectionRoute(s) },
+        checkConnection(s),
+      ],
+    },
+    TENANT_ARCHIVED: {
+      message: () => 'the tenant is archived',
+      nextSteps: (s) => [{ label: 'Open tenant', action: 'OPEN_TENANT', url: tenantRoute(s) }],
+    },
+    RESTORE_RUN_NOT_READY: {
+      message: () => 'the restore run is not ready to execute',
+      nextSteps: (s) => [
+        {
+          label: 'Open restore run',
+          action: 'OPEN_RESTORE_RUN',
+          url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}`,
+        },
+      ],
+    },
+    PROVIDER_THROTTLED: {
+      message: () => 'the provider kept throttling requests (HTTP 429) after several retries',
+      nextSteps: (s) => [retry(s)],
+    },
+    PROVIDER_AUTH_FAILED: {
+      message: () => "the provider rejected the connection's credentials",
+      nextSteps: (s) => [
+        { label: 'Renew credentials', action: 'RENEW_CREDENTIALS', url: connectionRoute(s) },
+        checkConnection(s),
+      ],
+    },
+    PROVIDER_PERMISSION_DENIED: {
+      message: () => 'the connection lacks a permission this operation needs',
+      nextSteps: (s) => [{ label: 'Grant admin consent', action: 'GRANT_ADMIN_CONSENT', url: connectionRoute(s) }],
+    },
+    PROVIDER_UNAVAILABLE: {
+      message: () => 'the provider was unavailable after several retries',
+      nextSteps: (s) => [retry(s)],
+    },
+    PROVIDER_ERROR: {
+      message: () => 'the provider returned an unexpected error',
+      nextSteps: (s) => [retry(s), openConnection(s)],
+    },
+    RESTORE_ITEMS_FAILED: {
+      message: () => 'every restore item failed to apply',
+      nextSteps: (s) => [
+        {
+          label: 'Open restore run',
+          action: 'OPEN_RESTORE_RUN',
+          url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}`,
+        },
+      ],
+    },
+    RESTORE_ITEMS_PARTIALLY_FAILED: {
+      message: () => 'some restore items failed to apply',
+      nextSteps: (s) => [
+        {
+          label: 'Open restore run',
+          action: 'OPEN_RESTORE_RUN',
+          url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}`,
+        },
+      ],
+    },
+    VERIFICATION_CHECKS_FAILED: {
+      message: () => 'the tenant did not pass every verification check',
+      nextSteps: (s) => [
+        {
+          label: 'Open verification report',
+          action: 'OPEN_TENANT_VERIFICATION',
+          url: `${tenantRoute(s)}/verification`,
+        },
+      ],
+    },
+    BOOTSTRAP_STEP_FAILED: {
+      message: (s) => `the ${s.step ?? 'bootstrap'} step failed`,
+      nextSteps: (s) => [
+        { label: 'Open the failed step', action: 'OPEN_OPERATION_RUN', url: `${tenantRoute(s)}/operations` },
+        retry(s),
+      ],
+    },
+    CANCELLED_AFTER_FAILED_STEP: {
+      message: (s) => `not run because the ${s.step ?? 'previous'} step failed`,
+      nextSteps: (s) => [{ label: 'Open tenant', action: 'OPEN_TENANT', url: tenantRoute(s) }],
+    },
+    CANCELLED_BY_USER: {
+      message: (s) => `cancelled by ${s.actor ?? 'a member of the workspace'}`,
+      nextSteps: (s) => [{ label: 'Start it again', action: 'RETRY', url: `${tenantRoute(s)}/operations` }],
+    },
+    WORKER_LOST: {
+      message: () => 'the worker executing the run stopped before it finished',
+      nextSteps: (s) => [retry(s)],
+    },
+    DISPATCH_FAILED: {
+      message: () => 'the run could not be queued because the job queue was unreachable',
+      nextSteps: (s) => [retry(s)],
+    },
+    DATABASE_UNAVAILABLE: {
+      message: () => 'the database was unreachable while the run was executing',
+      nextSteps: (s) => [retry(s)],
+    },
+    INTERNAL_ERROR: {
+      message: () => 'an unexpected error stopped the run',
+      nextSteps: (s) => [retry(s)],
+    },
+  };
 
 export function isReasonCode(code: string): code is ReasonCode {
   return code in CATALOG;

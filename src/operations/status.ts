@@ -6,7 +6,12 @@ import type { OperationRunStatus } from '../generated/prisma/enums.js';
 /** A run that holds its dedupe target and protected scope. */
 export const ACTIVE_STATUSES = ['QUEUED', 'RUNNING'] as const satisfies readonly OperationRunStatus[];
 /** How an admitted run ends. */
-export const END_STATUSES = ['SUCCEEDED', 'PARTIALLY_SUCCEEDED', 'FAILED', 'CANCELLED'] as const satisfies readonly OperationRunStatus[];
+export const END_STATUSES = [
+  'SUCCEEDED',
+  'PARTIALLY_SUCCEEDED',
+  'FAILED',
+  'CANCELLED',
+] as const satisfies readonly OperationRunStatus[];
 /** Every status a run never leaves: the ends of admitted runs, and BLOCKED (never admitted). */
 export const TERMINAL_STATUSES = [...END_STATUSES, 'BLOCKED'] as const satisfies readonly OperationRunStatus[];
 
@@ -16,10 +21,13 @@ export type Summary = { total: number; succeeded: number; failed: number; skippe
 export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];
 export type TerminalStatus = (typeof END_STATUSES)[number];
 
-export const isActive = (status: OperationRunStatus): status is ActiveStatus => (ACTIVE_STATUSES as readonly string[]).includes(status);
-export const isTerminal = (status: OperationRunStatus): boolean => (TERMINAL_STATUSES as readonly string[]).includes(status);
+export const isActive = (status: OperationRunStatus): status is ActiveStatus =>
+  (ACTIVE_STATUSES as readonly string[]).includes(status);
+export const isTerminal = (status: OperationRunStatus): boolean =>
+  (TERMINAL_STATUSES as readonly string[]).includes(status);
 /** Ended well enough for a bootstrap to go on to its next step. */
-export const isDone = (status: OperationRunStatus): boolean => status === 'SUCCEEDED' || status === 'PARTIALLY_SUCCEEDED';
+export const isDone = (status: OperationRunStatus): boolean =>
+  status === 'SUCCEEDED' || status === 'PARTIALLY_SUCCEEDED';
 
 /** ACTIVE_STATUSES as a SQL list literal, for the plain-SQL hot path: `status IN ${SQL_ACTIVE}`. */
 export const SQL_ACTIVE = `(${ACTIVE_STATUSES.map((s) => `'${s}'`).join(', ')})`;

@@ -72,7 +72,9 @@ export class GraphProvider implements Provider {
   async verifyTenant(connection: PinnedConnection, call: CallContext): Promise<VerificationReport> {
     const org = await this.organization(connection, call);
     const organizationId = org.id ?? '';
-    const verifiedDomains = (org.verifiedDomains ?? []).map((d) => d.name).filter((name): name is string => typeof name === 'string');
+    const verifiedDomains = (org.verifiedDomains ?? [])
+      .map((d) => d.name)
+      .filter((name): name is string => typeof name === 'string');
     const idMatches = organizationId.toLowerCase() === connection.tenantExternalId.toLowerCase();
     return {
       organizationId,
@@ -82,7 +84,11 @@ export class GraphProvider implements Provider {
         {
           name: 'organization-id-matches',
           passed: idMatches,
-          ...(idMatches ? {} : { detail: `Graph reports organization ${organizationId || '(none)'}, expected ${connection.tenantExternalId}` }),
+          ...(idMatches
+            ? {}
+            : {
+                detail: `Graph reports organization ${organizationId || '(none)'}, expected ${connection.tenantExternalId}`,
+              }),
         },
         {
           name: 'has-verified-domain',
@@ -94,7 +100,11 @@ export class GraphProvider implements Provider {
   }
 
   async listGroups(connection: PinnedConnection, call: CallContext): Promise<DirectoryGroupRecord[]> {
-    const groups = await this.listAll<GraphGroup>(connection, `${this.apiUrl}/groups?$select=id,displayName,mail&$top=999`, call);
+    const groups = await this.listAll<GraphGroup>(
+      connection,
+      `${this.apiUrl}/groups?$select=id,displayName,mail&$top=999`,
+      call,
+    );
     return groups.map((g) => ({ externalId: g.id, displayName: g.displayName ?? '', mail: g.mail ?? null }));
   }
 
@@ -108,15 +118,25 @@ export class GraphProvider implements Provider {
     try {
       // A cached token would hide a secret that expired or was revoked since it was issued.
       const token = await this.token(connection, call, { fresh: true });
-      const reply = await this.send(`${this.apiUrl}/organization`, { method: 'GET', headers: authorization(token) }, call);
+      const reply = await this.send(
+        `${this.apiUrl}/organization`,
+        { method: 'GET', headers: authorization(token) },
+        call,
+      );
       if (reply.status === 403) {
-        return { credentialState: 'CONSENT_REQUIRED', detail: 'A token was issued but reading the organization was denied (HTTP 403): admin consent is missing' };
+        return {
+          credentialState: 'CONSENT_REQUIRED',
+          detail: 'A token was issued but reading the organization was denied (HTTP 403): admin consent is missing',
+        };
       }
       if (reply.status === 401) {
         return { credentialState: 'EXPIRED', detail: 'Graph rejected a freshly issued token (HTTP 401)' };
       }
       const org = firstOrganization(ensureOk(reply, 'GET /organization'));
-      return { credentialState: 'VALID', detail: `Token acquired and organization "${org.displayName ?? org.id ?? 'unknown'}" readable` };
+      return {
+        credentialState: 'VALID',
+        detail: `Token acquired and organization "${org.displayName ?? org.id ?? 'unknown'}" readable`,
+      };
     } catch (err) {
       if (!(err instanceof ProviderError)) throw err;
       switch (err.code) {
@@ -135,11 +155,20 @@ export class GraphProvider implements Provider {
     }
   }
 
-  async applyRestoreItem(connection: PinnedConnection, item: RestoreItem, call: CallContext): Promise<'applied' | 'skipped'> {
+  async applyRestoreItem(
+    connection: PinnedConnection,
+    item: RestoreItem,
+    call: CallContext,
+  ): Promise<'applied' | 'skipped'> {
     const endpoint = RESTORE_ENDPOINTS[item.kind];
     if (!endpoint) return 'skipped';
     const body = JSON.stringify(item.payload ?? { displayName: item.name });
-    const reply = await this.api(connection, `${this.apiUrl}${endpoint}`, { method: 'POST', body, contentType: 'application/json' }, call);
+    const reply = await this.api(
+      connection,
+      `${this.apiUrl}${endpoint}`,
+      { method: 'POST', body, contentType: 'application/json' },
+      call,
+    );
     if (reply.status === 409) return 'skipped';
     ensureOk(reply, `POST ${endpoint} "${item.name}"`);
     return 'applied';
@@ -159,7 +188,10 @@ export class GraphProvider implements Provider {
         throw new ProviderError('PROVIDER_ERROR', `Graph returned a next page link outside ${this.apiOrigin}`, false);
       }
       const reply = await this.api(connection, url, { method: 'GET' }, call);
-      const page = (ensureOk(reply, `GET ${new URL(url).pathname}`) ?? {}) as { value?: T[]; '@odata.nextLink'?: string };
+      const page = (ensureOk(reply, `GET ${new URL(url).pathname}`) ?? {}) as {
+        value?: T[];
+        '@odata.nextLink'?: string;
+      };
       items.push(...(page.value ?? []));
       url = page['@odata.nextLink'];
     }
@@ -185,7 +217,11 @@ export class GraphProvider implements Provider {
   private async token(connection: PinnedConnection, call: CallContext, options: { fresh: boolean }): Promise<string> {
     const { clientId, clientSecret } = connection;
     if (!clientId || !clientSecret) {
-      throw new ProviderError('PROVIDER_CREDENTIALS_MISSING', 'The connection has no client id or client secret', false);
+      throw new ProviderError(
+        'PROVIDER_CREDENTIALS_MISSING',
+        'The connection has no client id or client secret',
+        false,
+      );
     }
     // The secret's fingerprint is in the key so a token issued for one secret is never reused
     // by a connection whose secret differs (for instance, was replaced by a wrong one).
@@ -196,15 +232,29 @@ export class GraphProvider implements Provider {
     this.tokens.delete(key);
 
     const url = `${this.authorityUrl}/${encodeURIComponent(connection.tenantExternalId)}/oauth2/v2.0/token`;
-    const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: clientId, client_secret: clientSecret, scope: GRAPH_SCOPE });
-    const reply = await this.send(url, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() }, call);
-    const body = parseJson(reply.text) as { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown } | undefined;
+    const form = new URLSearchParams({
+      grant_type: 'client_credentials',
+      client_id: clientId,
+      client_secret: clientSecret,
+      scope: GRAPH_SCOPE,
+    });
+    const reply = await this.send(
+      url,
+      { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: form.toString() },
+      call,
+    );
+    const body = parseJson(reply.text) as
+      | { access_token?: unknown; expires_in?: unknown; error?: unknown; error_description?: unknown }
+      | undefined;
     if (reply.status < 200 || reply.status >= 300) throw tokenError(reply.status, body);
     if (typeof body?.access_token !== 'string') {
       throw new ProviderError('PROVIDER_ERROR', 'The token endpoint answered without an access token', false);
     }
     const lifetimeMs = (Number(body.expires_in) || 3600) * 1000;
-    this.tokens.set(key, { accessToken: body.access_token, expiresAt: Date.now() + lifetimeMs - Math.min(TOKEN_EXPIRY_MARGIN_MS, lifetimeMs / 2) });
+    this.tokens.set(key, {
+      accessToken: body.access_token,
+      expiresAt: Date.now() + lifetimeMs - Math.min(TOKEN_EXPIRY_MARGIN_MS, lifetimeMs / 2),
+    });
     return body.access_token;
   }
 
@@ -212,7 +262,11 @@ export class GraphProvider implements Provider {
    * One HTTP exchange with the retry loop for throttling, gateway errors and network failures.
    * Any other status is returned for the caller to interpret.
    */
-  private async send(url: string, init: { method: string; headers: Record<string, string>; body?: string }, call: CallContext): Promise<Reply> {
+  private async send(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body?: string },
+    call: CallContext,
+  ): Promise<Reply> {
     const what = `${init.method} ${new URL(url).pathname}`;
     for (let retry = 0; ; retry++) {
       call.signal?.throwIfAborted();
@@ -232,7 +286,12 @@ export class GraphProvider implements Provider {
         failure = { code: 'PROVIDER_UNAVAILABLE', message: `Graph ${what} failed: ${networkCause(err)}` };
       }
       if (retry >= this.maxRetries) {
-        throw new ProviderError(failure.code, `${failure.message} (gave up after ${retry + 1} attempts)`, true, failure.retryAfterMs);
+        throw new ProviderError(
+          failure.code,
+          `${failure.message} (gave up after ${retry + 1} attempts)`,
+          true,
+          failure.retryAfterMs,
+        );
       }
       const backoffMs = BACKOFF_BASE_MS * 2 ** retry;
       await untilAborted(this.sleep(Math.min(failure.retryAfterMs ?? backoffMs, this.maxRetryAfterMs)), call.signal);
@@ -251,7 +310,10 @@ function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): 
   });
 }
 
-const authorization = (token: string): Record<string, string> => ({ authorization: `Bearer ${token}`, accept: 'application/json' });
+const authorization = (token: string): Record<string, string> => ({
+  authorization: `Bearer ${token}`,
+  accept: 'application/json',
+});
 
 function firstOrganization(body: unknown): GraphOrganization {
   const org = (body as { value?: GraphOrganization[] } | undefined)?.value?.[0];
@@ -278,7 +340,8 @@ function tokenError(status: number, body: { error?: unknown; error_description?:
   const description = typeof body?.error_description === 'string' ? body.error_description : '';
   // Entra's descriptions name the app and a trace id, never the secret; the first line is enough.
   const summary = `token request failed with HTTP ${status}${error ? ` ${error}` : ''}${description ? `: ${truncate(description.split(/\r?\n/)[0])}` : ''}`;
-  if (description.includes('AADSTS7000222')) return new ProviderError('PROVIDER_CREDENTIALS_EXPIRED', `The client secret has expired; ${summary}`, false);
+  if (description.includes('AADSTS7000222'))
+    return new ProviderError('PROVIDER_CREDENTIALS_EXPIRED', `The client secret has expired; ${summary}`, false);
   if (description.includes('AADSTS65001') || error === 'consent_required' || description.includes('consent_required')) {
     return new ProviderError('PROVIDER_CONSENT_REQUIRED', `Admin consent has not been granted; ${summary}`, false);
   }

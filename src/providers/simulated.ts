@@ -38,7 +38,20 @@ export const SimulationSettings = z
   .strip();
 export type SimulationSettings = z.infer<typeof SimulationSettings>;
 
-const GROUP_THEMES = ['Finance', 'Sales', 'Engineering', 'Support', 'Marketing', 'Legal', 'HR', 'Operations', 'Security', 'Executives', 'Contractors', 'Interns'];
+const GROUP_THEMES = [
+  'Finance',
+  'Sales',
+  'Engineering',
+  'Support',
+  'Marketing',
+  'Legal',
+  'HR',
+  'Operations',
+  'Security',
+  'Executives',
+  'Contractors',
+  'Interns',
+];
 const ROLE_DEFINITIONS = [
   'Global Administrator',
   'User Administrator',
@@ -72,12 +85,21 @@ export class SimulatedProvider implements Provider {
     this.transientFaults(settings, call);
     if (settings.authFailure) return { credentialState: 'EXPIRED', detail: 'The provider rejected the client secret' };
     const credentialState = settings.credentialState ?? 'VALID';
-    return { credentialState, detail: credentialState === 'VALID' ? 'Token acquired and directory readable' : `Credentials are ${credentialState}` };
+    return {
+      credentialState,
+      detail:
+        credentialState === 'VALID' ? 'Token acquired and directory readable' : `Credentials are ${credentialState}`,
+    };
   }
 
-  async applyRestoreItem(connection: PinnedConnection, item: RestoreItem, call: CallContext): Promise<'applied' | 'skipped'> {
+  async applyRestoreItem(
+    connection: PinnedConnection,
+    item: RestoreItem,
+    call: CallContext,
+  ): Promise<'applied' | 'skipped'> {
     const settings = await this.call(connection, call, 4);
-    if (settings.failItems?.includes(item.name)) throw new ProviderError('PROVIDER_ERROR', `The provider rejected "${item.name}"`, false);
+    if (settings.failItems?.includes(item.name))
+      throw new ProviderError('PROVIDER_ERROR', `The provider rejected "${item.name}"`, false);
     return 'applied';
   }
 
@@ -86,31 +108,45 @@ export class SimulatedProvider implements Provider {
     const settings = settingsOf(connection);
     await sleep(Math.round((settings.latencyMs ?? this.latencyMs) / latencyDivisor), call.signal);
     this.transientFaults(settings, call);
-    if (settings.authFailure) throw new ProviderError('PROVIDER_AUTH_FAILED', 'The provider rejected the client secret', false);
+    if (settings.authFailure)
+      throw new ProviderError('PROVIDER_AUTH_FAILED', 'The provider rejected the client secret', false);
     return settings;
   }
 
   private transientFaults(settings: SimulationSettings, call: CallContext): void {
-    if (settings.throttle && call.attempt <= settings.throttle) throw new ProviderError('PROVIDER_THROTTLED', 'HTTP 429 Too Many Requests', true, 0);
-    if (settings.unavailable && call.attempt <= settings.unavailable) throw new ProviderError('PROVIDER_UNAVAILABLE', 'HTTP 503 Service Unavailable', true, 0);
+    if (settings.throttle && call.attempt <= settings.throttle)
+      throw new ProviderError('PROVIDER_THROTTLED', 'HTTP 429 Too Many Requests', true, 0);
+    if (settings.unavailable && call.attempt <= settings.unavailable)
+      throw new ProviderError('PROVIDER_UNAVAILABLE', 'HTTP 503 Service Unavailable', true, 0);
   }
 }
 
 // The simulator's data, exported so tests expect what it lists instead of re-deriving it.
 
 /** The groups listed for a tenant: deterministic per tenant (24 to 47), `groupCount` overrides how many. */
-export function simulatedGroups(tenantExternalId: string, settings: Pick<SimulationSettings, 'groupCount'> = {}): DirectoryGroupRecord[] {
+export function simulatedGroups(
+  tenantExternalId: string,
+  settings: Pick<SimulationSettings, 'groupCount'> = {},
+): DirectoryGroupRecord[] {
   const count = settings.groupCount ?? 24 + (seed(tenantExternalId) % 24);
   return Array.from({ length: count }, (_, i) => {
     const theme = GROUP_THEMES[i % GROUP_THEMES.length];
     const n = String(i + 1).padStart(2, '0');
-    return { externalId: stableGuid(`${tenantExternalId}:group:${i}`), displayName: `${theme} ${n}`, mail: `${theme.toLowerCase()}${n}@${slugOf(tenantExternalId)}.test` };
+    return {
+      externalId: stableGuid(`${tenantExternalId}:group:${i}`),
+      displayName: `${theme} ${n}`,
+      mail: `${theme.toLowerCase()}${n}@${slugOf(tenantExternalId)}.test`,
+    };
   });
 }
 
 /** The built-in role definitions listed for every tenant. */
 export function simulatedRoleDefinitions(): RoleDefinitionRecord[] {
-  return ROLE_DEFINITIONS.map((name) => ({ externalId: stableGuid(`role:${name}`), displayName: name, isBuiltIn: true }));
+  return ROLE_DEFINITIONS.map((name) => ({
+    externalId: stableGuid(`role:${name}`),
+    displayName: name,
+    isBuiltIn: true,
+  }));
 }
 
 /** The verification report for a tenant: every check passes. */
@@ -144,9 +180,13 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal?.addEventListener('abort', () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    }, { once: true });
+    signal?.addEventListener(
+      'abort',
+      () => {
+        clearTimeout(timer);
+        reject(signal.reason);
+      },
+      { once: true },
+    );
   });
 }

@@ -30,7 +30,9 @@ export class CancelRelay {
     await subscriber.subscribe(this.channel);
     return async () => {
       subscriber.off('message', onMessage);
-      await subscriber.unsubscribe(this.channel).catch((err: Error) => log.warn({ err: err.message }, 'cancel relay unsubscribe failed'));
+      await subscriber
+        .unsubscribe(this.channel)
+        .catch((err: Error) => log.warn({ err: err.message }, 'cancel relay unsubscribe failed'));
     };
   }
 }

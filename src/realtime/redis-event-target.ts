@@ -9,7 +9,10 @@ import { isProbing, reportSubscribed } from './subscription-readiness.js';
 
 type Callback = (event: CustomEvent) => void;
 
-export function createRedisSubscriberTarget(subscribeClient: Redis, log: Logger): PubSubEventTarget<Record<string, [unknown]>> {
+export function createRedisSubscriberTarget(
+  subscribeClient: Redis,
+  log: Logger,
+): PubSubEventTarget<Record<string, [unknown]>> {
   const callbacksForTopic = new Map<string, Set<Callback>>();
 
   subscribeClient.on('message', (channel: string, message: string) => {
@@ -27,7 +30,9 @@ export function createRedisSubscriberTarget(subscribeClient: Redis, log: Logger)
   });
 
   const callbackOf = (listener: EventListenerOrEventListenerObject | null): Callback | null =>
-    listener === null ? null : ((typeof listener === 'function' ? listener : listener.handleEvent.bind(listener)) as Callback);
+    listener === null
+      ? null
+      : ((typeof listener === 'function' ? listener : listener.handleEvent.bind(listener)) as Callback);
 
   return {
     addEventListener(topic, listener) {
@@ -61,7 +66,9 @@ export function createRedisSubscriberTarget(subscribeClient: Redis, log: Logger)
       callbacks.delete(callback);
       if (callbacks.size > 0) return;
       callbacksForTopic.delete(topic);
-      subscribeClient.unsubscribe(topic).catch((err: Error) => log.warn({ err: err.message, topic }, 'redis unsubscribe failed'));
+      subscribeClient
+        .unsubscribe(topic)
+        .catch((err: Error) => log.warn({ err: err.message, topic }, 'redis unsubscribe failed'));
     },
     dispatchEvent() {
       throw new Error('RealtimeBus publishes directly; the event target only subscribes');

@@ -42,7 +42,10 @@ export class SocketSessions {
     }
     const held = this.perUser.get(viewer.userId) ?? 0;
     if (held >= this.options.maxPerUser) {
-      this.log.info({ userId: viewer.userId, limit: this.options.maxPerUser }, 'websocket refused: too many connections for this user');
+      this.log.info(
+        { userId: viewer.userId, limit: this.options.maxPerUser },
+        'websocket refused: too many connections for this user',
+      );
       socket.close(CLOSE.TOO_MANY_CONNECTIONS, 'Too many connections for this user');
       return null;
     }
@@ -66,7 +69,8 @@ export class SocketSessions {
     let expiry: NodeJS.Timeout | undefined;
     void this.tokens.verify(bearerToken(authorization) ?? '').then((claims) => {
       const left = claims ? claims.expiresAt - Date.now() : 0;
-      if (left <= MAX_TIMER_MS && socket.readyState === socket.OPEN) expiry = setTimeout(() => revoke('Token expired'), Math.max(0, left)).unref();
+      if (left <= MAX_TIMER_MS && socket.readyState === socket.OPEN)
+        expiry = setTimeout(() => revoke('Token expired'), Math.max(0, left)).unref();
     });
     const recheck = setInterval(() => {
       this.auth.authenticate(authorization).then(

@@ -25,6 +25,9 @@ export function restoreOutcome(run: Pick<OperationRun, 'status' | 'reasonCode' |
 export const END_HOOKS: Partial<Record<OperationType, EndHook>> = {
   RESTORE_EXECUTE: async (tx, run) => {
     if (!run.restoreRunId) return;
-    await tx.query(`UPDATE ${RESTORE.t} SET ${RESTORE.c('status')} = $2 WHERE ${RESTORE.c('id')} = $1`, [run.restoreRunId, restoreOutcome(run)]);
+    await tx.query(`UPDATE ${RESTORE.t} SET ${RESTORE.c('status')} = $2 WHERE ${RESTORE.c('id')} = $1`, [
+      run.restoreRunId,
+      restoreOutcome(run),
+    ]);
   },
 };

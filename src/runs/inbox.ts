@@ -10,8 +10,16 @@ export function inboxWhere(viewer: Viewer): Prisma.NotificationWhereInput {
 }
 
 /** Marks one of the viewer's own notifications read; the first readAt stands. Null when it is not theirs (or gone). */
-export async function markRead(prisma: PrismaClient, viewer: Viewer, id: string, query: object = {}): Promise<Notification | null> {
+export async function markRead(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  id: string,
+  query: object = {},
+): Promise<Notification | null> {
   if (!isUuid(id)) return null;
-  await prisma.notification.updateMany({ where: { id, ...inboxWhere(viewer), readAt: null }, data: { readAt: new Date() } });
+  await prisma.notification.updateMany({
+    where: { id, ...inboxWhere(viewer), readAt: null },
+    data: { readAt: new Date() },
+  });
   return prisma.notification.findFirst({ ...query, where: { id, ...inboxWhere(viewer) } });
 }

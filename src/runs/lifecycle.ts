@@ -42,7 +42,11 @@ function reasonColumns(code: ReasonCode, scope: ReasonScope) {
   return { reasonCode: reason.code, reasonMessage: reason.message, reasonNextSteps: reason.nextSteps };
 }
 
-const scopeOf = (run: Pick<OperationRun, 'tenantId' | 'providerConnectionId' | 'restoreRunId'>, step?: string, actor?: string | null): ReasonScope => ({
+const scopeOf = (
+  run: Pick<OperationRun, 'tenantId' | 'providerConnectionId' | 'restoreRunId'>,
+  step?: string,
+  actor?: string | null,
+): ReasonScope => ({
   tenantId: run.tenantId,
   connectionId: run.providerConnectionId,
   restoreRunId: run.restoreRunId,
@@ -70,7 +74,11 @@ export class RunLifecycle {
         ...runColumns(input),
         status: 'BLOCKED',
         finishedAt: now,
-        ...reasonColumns(code, { tenantId: input.tenantId, connectionId: input.providerConnectionId, restoreRunId: input.restoreRunId }),
+        ...reasonColumns(code, {
+          tenantId: input.tenantId,
+          connectionId: input.providerConnectionId,
+          restoreRunId: input.restoreRunId,
+        }),
       },
     });
     await this.publish(input.workspaceId, run);
@@ -81,16 +89,31 @@ export class RunLifecycle {
    * Inside the gate's admission transaction (plain SQL: the hot path, see AdmissionStore): the
    * QUEUED run and, for a multi-step operation, its steps, in one statement.
    */
-  async createQueued(tx: SqlTx, input: NewRun, stepKey: (parentId: string, step: number) => string): Promise<OperationRun> {
+  async createQueued(
+    tx: SqlTx,
+    input: NewRun,
+    stepKey: (parentId: string, step: number) => string,
+  ): Promise<OperationRun> {
     const id = randomUUID();
     const rows = [
       insertRow({ ...input, id, parentId: null, step: null }),
       ...(operation(input.type).steps ?? []).map((type, i) =>
-        insertRow({ ...input, id: randomUUID(), type, restoreRunId: null, dedupeKey: stepKey(id, i + 1), scopeClass: operation(type).scope, parentId: id, step: i + 1 }),
+        insertRow({
+          ...input,
+          id: randomUUID(),
+          type,
+          restoreRunId: null,
+          dedupeKey: stepKey(id, i + 1),
+          scopeClass: operation(type).scope,
+          parentId: id,
+          step: i + 1,
+        }),
       ),
     ];
     const status: OperationRunStatus = 'QUEUED';
-    const values = rows.map((_, r) => `(${INSERT_COLUMNS.map((_, c) => `$${r * INSERT_COLUMNS.length + c + 1}`).join(', ')}, '${status}')`);
+    const values = rows.map(
+      (_, r) => `(${INSERT_COLUMNS.map((_, c) => `$${r * INSERT_COLUMNS.length + c + 1}`).join(', ')}, '${status}')`,
+    );
     const { rows: created } = await tx.query<OperationRun>(
       `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')} RETURNING *`,
       rows.flat(),
@@ -212,16 +235,18 @@ export class RunLifecycle {
   }
 
   private async notify(tx: SqlTx, run: OperationRun, locked: Locked): Promise<string> {
-    const { title, body } = notificationText(run, locked.tenantName, runUrl(this.publicAppUrl, run.id), locked.cancellerName);
+    const { title, body } = notificationText(
+      run,
+      locked.tenantName,
+      runUrl(this.publicAppUrl, run.id),
+      locked.cancellerName,
+    );
     const id = randomUUID();
     const N = NOTIFICATION;
-    await tx.query(`INSERT INTO ${N.t} (${N.c('id')}, ${N.c('userId')}, ${N.c('runId')}, ${N.c('title')}, ${N.c('body')}) VALUES ($1, $2, $3, $4, $5)`, [
-      id,
-      run.initiatorId,
-      run.id,
-      title,
-      body,
-    ]);
+    await tx.query(
+      `INSERT INTO ${N.t} (${N.c('id')}, ${N.c('userId')}, ${N.c('runId')}, ${N.c('title')}, ${N.c('body')}) VALUES ($1, $2, $3, $4, $5)`,
+      [id, run.initiatorId, run.id, title, body],
+    );
     return id;
   }
 
@@ -270,7 +295,13 @@ export class RunLifecycle {
     if (!result) return null;
     await this.publish(result.workspaceId, result.run);
     if (result.notificationId && result.run.initiatorId) {
-      await this.safely(() => this.events.notificationCreated({ userId: result.run.initiatorId!, workspaceId: result.workspaceId, notificationId: result.notificationId! }));
+      await this.safely(() =>
+        this.events.notificationCreated({
+          userId: result.run.initiatorId!,
+          workspaceId: result.workspaceId,
+          notificationId: result.notificationId!,
+        }),
+      );
     }
     return result.run;
   }
@@ -303,7 +334,16 @@ function runColumns(input: NewRun) {
 
 /** The columns an admission sets (the rest keep their defaults), in the order insertRow lists them. */
 const INSERT_COLUMNS = [
-  'id', 'type', 'tenantId', 'providerConnectionId', 'restoreRunId', 'initiatorId', 'dedupeKey', 'scopeClass', 'parentId', 'step',
+  'id',
+  'type',
+  'tenantId',
+  'providerConnectionId',
+  'restoreRunId',
+  'initiatorId',
+  'dedupeKey',
+  'scopeClass',
+  'parentId',
+  'step',
 ] as const satisfies readonly Field<'OperationRun'>[];
 
 type InsertRow = { [K in (typeof INSERT_COLUMNS)[number]]: unknown };

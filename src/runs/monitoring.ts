@@ -28,18 +28,28 @@ export async function isVisibleTenant(prisma: PrismaClient, viewer: Viewer, id: 
   return isUuid(id) && (await prisma.tenant.count({ where: { id, ...visibleTenants(viewer) } })) > 0;
 }
 
-export async function findVisibleRun(prisma: PrismaClient, viewer: Viewer, id: string, query: object = {}): Promise<OperationRun | null> {
+export async function findVisibleRun(
+  prisma: PrismaClient,
+  viewer: Viewer,
+  id: string,
+  query: object = {},
+): Promise<OperationRun | null> {
   if (!isUuid(id)) return null;
   return prisma.operationRun.findFirst({ ...query, where: { id, ...visibleRunsWhere(viewer) } });
 }
 
 // Newest first; a bootstrap and its steps share createdAt (one insert), so among equal times the
 // parent (step null) comes first, then its steps by number, then id: a total, stable order.
-const RUN_ORDER: Prisma.OperationRunOrderByWithRelationInput[] = [{ createdAt: 'desc' }, { step: { sort: 'asc', nulls: 'first' } }, { id: 'desc' }];
+const RUN_ORDER: Prisma.OperationRunOrderByWithRelationInput[] = [
+  { createdAt: 'desc' },
+  { step: { sort: 'asc', nulls: 'first' } },
+  { id: 'desc' },
+];
 
 // createdAt|id|step. Cursors written before the step was added (createdAt|id) read as step null,
 // which is exact for listings without steps.
-const encodeCursor = (run: OperationRun) => Buffer.from(`${run.createdAt.toISOString()}|${run.id}|${run.step ?? ''}`).toString('base64url');
+const encodeCursor = (run: OperationRun) =>
+  Buffer.from(`${run.createdAt.toISOString()}|${run.id}|${run.step ?? ''}`).toString('base64url');
 
 function cursorStep(cursor: string): number | null {
   const step = Buffer.from(cursor, 'base64url').toString().split('|')[2] ?? '';
@@ -51,7 +61,9 @@ function cursorStep(cursor: string): number | null {
 /** The rows after (c.createdAt, c.step, c.id) in RUN_ORDER. */
 function afterCursor(c: { createdAt: Date; id: string }, step: number | null): Prisma.OperationRunWhereInput {
   const sameTimeAfter: Prisma.OperationRunWhereInput[] =
-    step === null ? [{ step: { not: null } }, { step: null, id: { lt: c.id } }] : [{ step: { gt: step } }, { step, id: { lt: c.id } }];
+    step === null
+      ? [{ step: { not: null } }, { step: null, id: { lt: c.id } }]
+      : [{ step: { gt: step } }, { step, id: { lt: c.id } }];
   return { OR: [{ createdAt: { lt: c.createdAt } }, { createdAt: c.createdAt, OR: sameTimeAfter }] };
 }
 
@@ -62,7 +74,12 @@ const CURSOR_DATE = /^(?!0000)\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 function decodeCursor(cursor: string): { createdAt: Date; id: string } {
   const [iso, id] = Buffer.from(cursor, 'base64url').toString().split('|');
   const createdAt = new Date(iso ?? '');
-  const valid = id && isUuid(id) && CURSOR_DATE.test(iso ?? '') && !Number.isNaN(createdAt.getTime()) && createdAt.toISOString() === iso;
+  const valid =
+    id &&
+    isUuid(id) &&
+    CURSOR_DATE.test(iso ?? '') &&
+    !Number.isNaN(createdAt.getTime()) &&
+    createdAt.toISOString() === iso;
   if (!valid) throw new PublicError('BAD_USER_INPUT', 'Invalid cursor');
   return { createdAt, id };
 }
@@ -102,4 +119,7 @@ export async function listRuns(
   };
 }
 
-const emptyPage = (): RunPage => ({ edges: [], pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null } });
+const emptyPage = (): RunPage => ({
+  edges: [],
+  pageInfo: { hasNextPage: false, hasPreviousPage: false, startCursor: null, endCursor: null },
+});

@@ -35,32 +35,50 @@ export class RunControl {
   async cancel(viewer: Viewer, runId: string): Promise<CancelOutcome> {
     const visible = await findVisibleRun(this.prisma, viewer, runId);
     if (!visible) throw notFound('Operation run');
-    const run = visible.parentId ? await this.prisma.operationRun.findUniqueOrThrow({ where: { id: visible.parentId } }) : visible;
-    const { workspaceId } = await this.prisma.tenant.findUniqueOrThrow({ where: { id: run.tenantId }, select: { workspaceId: true } });
+    const run = visible.parentId
+      ? await this.prisma.operationRun.findUniqueOrThrow({ where: { id: visible.parentId } })
+      : visible;
+    const { workspaceId } = await this.prisma.tenant.findUniqueOrThrow({
+      where: { id: run.tenantId },
+      select: { workspaceId: true },
+    });
 
     const role = viewer.roles.get(workspaceId);
     const may = operation(run.type).cancel;
-    const allowed = role !== undefined && (may.anyRun.includes(role) || (may.ownRun.includes(role) && run.initiatorId === viewer.userId));
+    const allowed =
+      role !== undefined &&
+      (may.anyRun.includes(role) || (may.ownRun.includes(role) && run.initiatorId === viewer.userId));
     if (!allowed) throw forbidden('cancel this run');
 
     if (isTerminal(run.status)) return { status: 'FINISHED', run };
     if (run.status === 'QUEUED') {
       const cancelled = await this.lifecycle.cancelQueued(run.id, viewer.userId);
       if (cancelled) {
-        await this.signals.withdraw(run.id).catch((err) => this.log.warn({ err, runId: run.id }, 'job not withdrawn; its worker will find the run cancelled'));
+        await this.signals
+          .withdraw(run.id)
+          .catch((err) =>
+            this.log.warn({ err, runId: run.id }, 'job not withdrawn; its worker will find the run cancelled'),
+          );
         return { status: 'CANCELLED', run: cancelled };
       }
       // A worker took it at this very moment: it is RUNNING now (or already over).
     }
     const requested = await this.lifecycle.requestCancel(run.id, viewer.userId);
-    if (!requested) return { status: 'FINISHED', run: await this.prisma.operationRun.findUniqueOrThrow({ where: { id: run.id } }) };
+    if (!requested)
+      return { status: 'FINISHED', run: await this.prisma.operationRun.findUniqueOrThrow({ where: { id: run.id } }) };
     // The request is recorded: a worker that misses the signal still sees it at its next check.
-    await this.signals.requested(run.id).catch((err) => this.log.warn({ err, runId: run.id }, 'cancel signal not sent; the worker polls for it'));
+    await this.signals
+      .requested(run.id)
+      .catch((err) => this.log.warn({ err, runId: run.id }, 'cancel signal not sent; the worker polls for it'));
     return { status: 'REQUESTED', run: requested };
   }
 }
 
-export type CancelResultShape = { __typename: 'RunCancelled' | 'CancelRequested' | 'RunAlreadyFinished'; message: string; run: OperationRun };
+export type CancelResultShape = {
+  __typename: 'RunCancelled' | 'CancelRequested' | 'RunAlreadyFinished';
+  message: string;
+  run: OperationRun;
+};
 
 /** The public CancelResult: "<Operation> cancelled", "... cancellation requested", "... already finished". */
 export function presentCancel(outcome: CancelOutcome): CancelResultShape {

@@ -80,7 +80,11 @@ async function seedInto(tx: Tx): Promise<void> {
   for (const u of USERS) {
     const userId = stableId(`user:${u.email}`);
     const workspaceId = stableId(`workspace:${u.workspace}`);
-    await tx.user.upsert({ where: { id: userId }, create: { id: userId, email: u.email, displayName: u.displayName }, update: { email: u.email, displayName: u.displayName } });
+    await tx.user.upsert({
+      where: { id: userId },
+      create: { id: userId, email: u.email, displayName: u.displayName },
+      update: { email: u.email, displayName: u.displayName },
+    });
     await tx.membership.upsert({
       where: { userId_workspaceId: { userId, workspaceId } },
       create: { userId, workspaceId, role: u.role },
@@ -90,13 +94,22 @@ async function seedInto(tx: Tx): Promise<void> {
   for (const [workspace, tenants] of Object.entries(TENANTS)) {
     for (const t of tenants) {
       const tenantId = stableId(`tenant:${workspace}:${t.name}`);
-      const data = { name: t.name, status: t.status, externalTenantId: stableId(`entra:${t.name}`), workspaceId: stableId(`workspace:${workspace}`) };
+      const data = {
+        name: t.name,
+        status: t.status,
+        externalTenantId: stableId(`entra:${t.name}`),
+        workspaceId: stableId(`workspace:${workspace}`),
+      };
       await tx.tenant.upsert({ where: { id: tenantId }, create: { id: tenantId, ...data }, update: data });
       // One default per tenant (a unique index): first demote any other default, e.g. one a
       // test or an operator added, so upserting the seeded default cannot collide with it.
       const seededDefault = t.connections.find((c) => c.isDefault ?? true);
       await tx.providerConnection.updateMany({
-        where: { tenantId, isDefault: true, ...(seededDefault ? { id: { not: stableId(`connection:${t.name}:${seededDefault.name}`) } } : {}) },
+        where: {
+          tenantId,
+          isDefault: true,
+          ...(seededDefault ? { id: { not: stableId(`connection:${t.name}:${seededDefault.name}`) } } : {}),
+        },
         data: { isDefault: false },
       });
       for (const c of t.connections) {

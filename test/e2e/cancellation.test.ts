@@ -37,7 +37,10 @@ describe('cancelling a run that executes in another process', () => {
     const inbox = wsSubscribe(api.port, operator, MY_NOTIFICATIONS, {}, 0, { ack: true });
     await Promise.all([monitor.live, inbox.live]);
     const row = () => world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: runId } });
-    await waitFor(async () => (await row()).status === 'RUNNING', { timeoutMs: 20_000, what: 'the worker process to start the run' });
+    await waitFor(async () => (await row()).status === 'RUNNING', {
+      timeoutMs: 20_000,
+      what: 'the worker process to start the run',
+    });
     // The provider call is in flight for 15 s from here.
 
     const answer = await httpGql(api.url, manager, CANCEL, { id: runId });
@@ -47,22 +50,32 @@ describe('cancelling a run that executes in another process', () => {
       run: { id: runId, status: 'RUNNING', cancelledBy: { displayName: 'Mateo Manager' } },
     });
 
-    const ended = await waitFor(async () => {
-      const r = await row();
-      return r.status === 'CANCELLED' ? r : null;
-    }, { timeoutMs: 10_000, what: 'the run to end CANCELLED' });
+    const ended = await waitFor(
+      async () => {
+        const r = await row();
+        return r.status === 'CANCELLED' ? r : null;
+      },
+      { timeoutMs: 10_000, what: 'the run to end CANCELLED' },
+    );
     expect(ended.finishedAt!.getTime() - ended.cancelRequestedAt!.getTime()).toBeLessThan(2_000);
     expect(ended.finishedAt!.getTime() - ended.startedAt!.getTime()).toBeLessThan(15_000);
     expect([ended.reasonCode, ended.reasonMessage]).toEqual(['CANCELLED_BY_USER', 'cancelled by Mateo Manager']);
     expect(await world.services.prisma.directoryGroup.count({ where: { tenantId: ids.tenant('Alpine') } })).toBe(0);
 
-    await waitFor(() => runUpdates(monitor.events).some((r) => r.status === 'CANCELLED'), { what: 'the monitor to see CANCELLED' });
+    await waitFor(() => runUpdates(monitor.events).some((r) => r.status === 'CANCELLED'), {
+      what: 'the monitor to see CANCELLED',
+    });
     const seen = runUpdates(monitor.events).filter((r) => r.id === runId);
     // The cancel request is an event of its own (still RUNNING, now with cancelRequestedAt), then the end.
     expect(seen.some((r) => r.status === 'RUNNING' && r.cancelRequestedAt)).toBe(true);
-    expect(seen.at(-1)).toMatchObject({ status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER', message: 'cancelled by Mateo Manager' } });
+    expect(seen.at(-1)).toMatchObject({
+      status: 'CANCELLED',
+      reason: { code: 'CANCELLED_BY_USER', message: 'cancelled by Mateo Manager' },
+    });
     await waitFor(() => inbox.events.some((e) => e.data), { what: "the initiator's notification" });
-    expect(inbox.events.filter((e) => e.data).map((e) => e.data.myNotifications)).toEqual([{ title: 'Group sync on Alpine was cancelled by Mateo Manager', run: { id: runId } }]);
+    expect(inbox.events.filter((e) => e.data).map((e) => e.data.myNotifications)).toEqual([
+      { title: 'Group sync on Alpine was cancelled by Mateo Manager', run: { id: runId } },
+    ]);
     expect(worker.output.join('')).toContain('cancel requested: stopping the run');
     await Promise.all([monitor.client.dispose(), inbox.client.dispose()]);
   }, 60_000);

@@ -39,19 +39,29 @@ afterAll(async () => {
   await world?.close();
 });
 
-const gql = async (query: string, variables: Record<string, unknown> = {}, as = OWNER) => httpGql(api.url, await world.token(as), query, variables);
+const gql = async (query: string, variables: Record<string, unknown> = {}, as = OWNER) =>
+  httpGql(api.url, await world.token(as), query, variables);
 const START = `__typename ... on StartOutcome { status message } ... on StartAccepted { run { id } } ... on StartDeduped { run { id status } } ... on StartScopeBusy { blockingRun { id } }`;
-const runStatus = async (id: string) => (await gql('query($id: ID!) { operationRun(id: $id) { status } }', { id })).data.operationRun.status as string;
-const terminal = (id: string) => waitFor(async () => !['QUEUED', 'RUNNING'].includes(await runStatus(id)), { timeoutMs: 20_000, what: `run ${id} to end` });
+const runStatus = async (id: string) =>
+  (await gql('query($id: ID!) { operationRun(id: $id) { status } }', { id })).data.operationRun.status as string;
+const terminal = (id: string) =>
+  waitFor(async () => !['QUEUED', 'RUNNING'].includes(await runStatus(id)), {
+    timeoutMs: 20_000,
+    what: `run ${id} to end`,
+  });
 
 describe('operationRunUpdated(runId:)', () => {
   it("delivers each step's transitions of a bootstrap, in order, ending with the bootstrap SUCCEEDED", async () => {
     const { queue } = world.services.dispatcher;
     const channel = world.services.bus.runsTopic;
-    const listeners = async () => Number(((await world.services.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
+    const listeners = async () =>
+      Number(((await world.services.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
     // The API process listens on the run channel only while someone subscribes: the count going
     // from 0 to 1 is the signal that this subscription is live.
-    expect(await listeners(), 'the API listens on the run channel before any subscription: wait on another readiness signal').toBe(0);
+    expect(
+      await listeners(),
+      'the API listens on the run channel before any subscription: wait on another readiness signal',
+    ).toBe(0);
 
     // Jobs wait in the paused queue until the subscription is live, so no transition is missed.
     await queue.pause();
@@ -59,10 +69,19 @@ describe('operationRunUpdated(runId:)', () => {
     let alpineSync: string;
     const token = await world.token(OWNER);
     try {
-      runId = (await gql(`mutation($t: ID!) { result: startOnboardingBootstrap(tenantId: $t) { ${START} } }`, { t: ELM })).data.result.run.id;
+      runId = (
+        await gql(`mutation($t: ID!) { result: startOnboardingBootstrap(tenantId: $t) { ${START} } }`, { t: ELM })
+      ).data.result.run.id;
       // Another run at the same time, on another tenant: the subscription must leave it out.
-      alpineSync = (await gql(`mutation($t: ID!) { result: startDirectorySync(tenantId: $t) { ${START} } }`, { t: ALPINE })).data.result.run.id;
-      const sub = wsSubscribe(api.port, token, 'subscription($r: ID) { operationRunUpdated(runId: $r) { id type status step parent { id } } }', { r: runId });
+      alpineSync = (
+        await gql(`mutation($t: ID!) { result: startDirectorySync(tenantId: $t) { ${START} } }`, { t: ALPINE })
+      ).data.result.run.id;
+      const sub = wsSubscribe(
+        api.port,
+        token,
+        'subscription($r: ID) { operationRunUpdated(runId: $r) { id type status step parent { id } } }',
+        { r: runId },
+      );
       subscriptions.push(sub);
       await waitFor(async () => (await listeners()) === 1, { what: 'the subscription to listen on Redis' });
     } finally {
@@ -70,7 +89,10 @@ describe('operationRunUpdated(runId:)', () => {
     }
 
     const updates = () => runUpdates(subscriptions[0].events);
-    await waitFor(() => updates().some((u) => u.id === runId && u.status === 'SUCCEEDED'), { timeoutMs: 20_000, what: 'the bootstrap to succeed' });
+    await waitFor(() => updates().some((u) => u.id === runId && u.status === 'SUCCEEDED'), {
+      timeoutMs: 20_000,
+      what: 'the bootstrap to succeed',
+    });
     await terminal(alpineSync);
     expect(subscriptions[0].errors).toEqual([]);
     expect(updates().map((u) => `${u.step ? `step ${u.step} ${u.type}` : 'bootstrap'}: ${u.status}`)).toEqual([
@@ -93,15 +115,25 @@ describe('a second restore while one runs', () => {
     // Restore items are light calls (a quarter of the latency): slow Alpine's connection down so the
     // six items keep the restore RUNNING for about two seconds.
     const alpineGraph = { id: ids.connection('Alpine', 'Alpine Graph') };
-    await world.services.prisma.providerConnection.update({ where: alpineGraph, data: { simulation: { latencyMs: 1_200 } } });
+    await world.services.prisma.providerConnection.update({
+      where: alpineGraph,
+      data: { simulation: { latencyMs: 1_200 } },
+    });
     const first = (await gql(startRestore, { r: ids.restoreRun('Alpine') })).data.result;
     expect(first.__typename).toBe('StartAccepted');
     await waitFor(async () => (await runStatus(first.run.id)) === 'RUNNING', { what: 'the restore to run' });
 
     const again = (await gql(startRestore, { r: ids.restoreRun('Alpine') }, 'manager@contoso.test')).data.result;
-    expect(again).toEqual({ __typename: 'StartDeduped', status: 'ALREADY_RUNNING', message: 'Restore already running', run: { id: first.run.id, status: 'RUNNING' } });
+    expect(again).toEqual({
+      __typename: 'StartDeduped',
+      status: 'ALREADY_RUNNING',
+      message: 'Restore already running',
+      run: { id: first.run.id, status: 'RUNNING' },
+    });
 
-    const second = await world.services.prisma.restoreRun.create({ data: { tenantId: ALPINE, name: 'Alpine second restore', status: 'READY', items: [] } });
+    const second = await world.services.prisma.restoreRun.create({
+      data: { tenantId: ALPINE, name: 'Alpine second restore', status: 'READY', items: [] },
+    });
     const busy = (await gql(startRestore, { r: second.id })).data.result;
     expect(busy).toEqual({
       __typename: 'StartScopeBusy',
@@ -142,7 +174,9 @@ describe('JWT_SECRET in production', () => {
     expect(() => loadConfig({ NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
     expect(() => loadConfig({ NODE_ENV: 'production', JWT_SECRET: DEV_JWT_SECRET })).toThrow(/JWT_SECRET/);
     // Control: a real secret is accepted.
-    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-production-secret-0123456789' }).JWT_SECRET).toBe('a-real-production-secret-0123456789');
+    expect(loadConfig({ NODE_ENV: 'production', JWT_SECRET: 'a-real-production-secret-0123456789' }).JWT_SECRET).toBe(
+      'a-real-production-secret-0123456789',
+    );
   });
 
   it('a process started that way exits 1 with one JSON fatal line naming JWT_SECRET, before serving', async () => {
@@ -186,8 +220,13 @@ describe('on a private PostgreSQL cluster', () => {
 
     // What `npm start` runs (src/main.ts), as the API alone, with its own Redis prefix.
     fresh = await spawnAtlas('api', { ...world.config, DATABASE_URL: cluster.url(database), REDIS_PREFIX: prefix });
-    const migrations = readdirSync(path.join(ROOT, 'prisma/migrations'), { withFileTypes: true }).filter((d) => d.isDirectory()).map((d) => d.name);
-    const applied = await sql<{ name: string }>(database, 'SELECT migration_name AS name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1');
+    const migrations = readdirSync(path.join(ROOT, 'prisma/migrations'), { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => d.name);
+    const applied = await sql<{ name: string }>(
+      database,
+      'SELECT migration_name AS name FROM "_prisma_migrations" WHERE finished_at IS NOT NULL ORDER BY 1',
+    );
     expect(applied.map((r) => r.name)).toEqual(migrations.sort());
     // Seeded: the contract's demo tenants, readable with a token for a seeded user.
     const tenants = await httpGql(fresh.url, await world.token(OWNER), '{ tenants { name status } }');

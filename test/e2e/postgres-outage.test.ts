@@ -27,7 +27,10 @@ beforeAll(async () => {
   const url = pg.url('atlas_gate');
   await ensureDatabase(url);
   await migrate(url);
-  const config = loadConfig({ ...process.env, NODE_ENV: 'test' }, { DATABASE_URL: url, REDIS_PREFIX: uniqueName('atlas-test'), SIM_LATENCY_MS: 1500 });
+  const config = loadConfig(
+    { ...process.env, NODE_ENV: 'test' },
+    { DATABASE_URL: url, REDIS_PREFIX: uniqueName('atlas-test'), SIM_LATENCY_MS: 1500 },
+  );
   const log = pino({ level: 'info' }, { write: (line: string) => void logLines.push(line) });
   services = createServices(config, { log });
   await seedDemo(services.prisma);
@@ -53,7 +56,10 @@ describe('a PostgreSQL outage under a running worker', () => {
 
     await pg.stop();
     // The provider call ends and the handler's write finds no database: the worker says so and waits.
-    await waitFor(() => logLines.some((l) => l.includes('database unreachable')), { timeoutMs: 15_000, what: 'the worker to notice the outage' });
+    await waitFor(() => logLines.some((l) => l.includes('database unreachable')), {
+      timeoutMs: 15_000,
+      what: 'the worker to notice the outage',
+    });
     await pg.start();
 
     const ended = await waitFor(
@@ -71,6 +77,8 @@ describe('a PostgreSQL outage under a running worker', () => {
     // Nothing holds the tenant any more: the next start is admitted, not ALREADY_RUNNING.
     const next = await services.gate.start(SYSTEM, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE });
     expect(next.status).toBe('QUEUED');
-    await waitFor(async () => next.status === 'QUEUED' && (await run(next.run.id)).status === 'SUCCEEDED', { what: 'the next sync' });
+    await waitFor(async () => next.status === 'QUEUED' && (await run(next.run.id)).status === 'SUCCEEDED', {
+      what: 'the next sync',
+    });
   });
 });

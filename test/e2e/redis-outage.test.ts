@@ -47,8 +47,12 @@ describe('a Redis outage under running API and worker processes', () => {
     const sync = await httpGql(api.url, await token('owner@contoso.test'), START_SYNC, { tenantId: ALPINE });
     expect(sync.data.startDirectorySync.__typename).toBe('StartAccepted');
     const syncId = sync.data.startDirectorySync.run.id;
-    await waitFor(() => runUpdates(monitor.events).some((r) => r.id === syncId && r.status === 'RUNNING'), { what: 'RUNNING over graphql-ws' });
-    const check = await httpGql(api.url, await token('owner@contoso.test'), START_CHECK, { c: ids.connection('Elm', 'Elm Graph') });
+    await waitFor(() => runUpdates(monitor.events).some((r) => r.id === syncId && r.status === 'RUNNING'), {
+      what: 'RUNNING over graphql-ws',
+    });
+    const check = await httpGql(api.url, await token('owner@contoso.test'), START_CHECK, {
+      c: ids.connection('Elm', 'Elm Graph'),
+    });
     expect(check.data.startProviderConnectionCheck.__typename).toBe('StartAccepted');
     const queuedId = check.data.startProviderConnectionCheck.run.id;
     expect((await row(queuedId)).status).toBe('QUEUED');
@@ -56,16 +60,23 @@ describe('a Redis outage under running API and worker processes', () => {
     await redis.stop();
 
     // During: an admission needs the lock store, so it is SERVICE_UNAVAILABLE and creates nothing.
-    const refused = await httpGql(api.url, await token('owner@contoso.test'), START_SYNC, { tenantId: ids.tenant('Birch'), c: ids.connection('Birch', 'Birch Graph (secondary)') });
+    const refused = await httpGql(api.url, await token('owner@contoso.test'), START_SYNC, {
+      tenantId: ids.tenant('Birch'),
+      c: ids.connection('Birch', 'Birch Graph (secondary)'),
+    });
     expect(refused.errors?.[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
     expect(await world.services.prisma.operationRun.count({ where: { tenantId: ids.tenant('Birch') } })).toBe(0);
     // A blocked start needs only PostgreSQL: it is recorded and answered; its event is lost, not fatal.
-    const blocked = await httpGql(api.url, await token('owner@contoso.test'), START_SYNC, { tenantId: ids.tenant('Cedar') });
+    const blocked = await httpGql(api.url, await token('owner@contoso.test'), START_SYNC, {
+      tenantId: ids.tenant('Cedar'),
+    });
     expect(blocked.data.startDirectorySync.__typename).toBe('StartBlocked');
     expect((await row(blocked.data.startDirectorySync.run.id)).status).toBe('BLOCKED');
 
     // The worker finishes the sync it had in hand (PostgreSQL is up) and publishes into the void.
-    await waitFor(async () => (await row(syncId)).status === 'SUCCEEDED', { what: 'the in-flight sync to finish during the outage' });
+    await waitFor(async () => (await row(syncId)).status === 'SUCCEEDED', {
+      what: 'the in-flight sync to finish during the outage',
+    });
     // The crash came about a second after the first lost publish: three readiness probes, each
     // answered 503 by a live API, span longer than that, and both processes are still there.
     for (let i = 0; i < 3; i++) {
@@ -75,7 +86,9 @@ describe('a Redis outage under running API and worker processes', () => {
       await new Promise((r) => setTimeout(r, 500));
     }
     expect([alive(api), alive(worker)]).toEqual([true, true]);
-    expect(api.output.join('') + worker.output.join('')).not.toMatch(/Unhandled error event|unhandledRejection|uncaughtException|^Error: /im);
+    expect(api.output.join('') + worker.output.join('')).not.toMatch(
+      /Unhandled error event|unhandledRejection|uncaughtException|^Error: /im,
+    );
 
     await redis.start();
 
@@ -90,7 +103,9 @@ describe('a Redis outage under running API and worker processes', () => {
       { timeoutMs: 30_000, what: 'the queued run to be re-dispatched and finish' },
     );
     expect(recovered.status).toBe('SUCCEEDED');
-    expect(await world.services.prisma.operationRun.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(0);
+    expect(await world.services.prisma.operationRun.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(
+      0,
+    );
 
     // The graphql-ws subscription opened before the outage delivers again (its socket never
     // closed: the API stayed up, and the subscriber re-subscribed its Redis channel).

@@ -18,7 +18,11 @@ let worker: AtlasProcess;
 beforeAll(async () => {
   world = await createWorld({ SIM_LATENCY_MS: 100 });
   const env = { VIEWER_CACHE_MS: String(CACHE_MS) };
-  [apiA, apiB, worker] = await Promise.all([spawnAtlas('api', world.config, env), spawnAtlas('api', world.config, env), spawnAtlas('worker', world.config, env)]);
+  [apiA, apiB, worker] = await Promise.all([
+    spawnAtlas('api', world.config, env),
+    spawnAtlas('api', world.config, env),
+    spawnAtlas('worker', world.config, env),
+  ]);
 }, 90_000);
 
 afterAll(async () => {
@@ -36,7 +40,12 @@ const NOTIFICATIONS = `{ notifications { id title run { id tenant { name } } } }
 async function temporaryMember(): Promise<{ id: string; token: string }> {
   const id = randomUUID();
   await world.services.prisma.user.create({
-    data: { id, email: `temp-${id}@contoso.test`, displayName: 'Temp Member', memberships: { create: { workspaceId: CONTOSO, role: 'OPERATOR' } } },
+    data: {
+      id,
+      email: `temp-${id}@contoso.test`,
+      displayName: 'Temp Member',
+      memberships: { create: { workspaceId: CONTOSO, role: 'OPERATOR' } },
+    },
   });
   return { id, token: await world.services.tokens.sign(id) };
 }
@@ -45,11 +54,15 @@ async function syncAlpine(token: string): Promise<string> {
   const res = await httpGql(apiA.url, token, START_SYNC, { t: ALPINE });
   expect(res.data.startDirectorySync.__typename).toBe('StartAccepted');
   const id = res.data.startDirectorySync.run.id;
-  await waitFor(async () => (await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id } })).status === 'SUCCEEDED', { what: 'the sync to end' });
+  await waitFor(
+    async () => (await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id } })).status === 'SUCCEEDED',
+    { what: 'the sync to end' },
+  );
   return id;
 }
 
-const saw = (events: any[], runId: string) => runUpdates(events).some((r) => r.id === runId && r.status === 'SUCCEEDED');
+const saw = (events: any[], runId: string) =>
+  runUpdates(events).some((r) => r.id === runId && r.status === 'SUCCEEDED');
 
 describe('revoked access while subscribed', () => {
   it('a removed member stops receiving runs on every API process and loses the tenant from old notifications', async () => {
@@ -62,8 +75,13 @@ describe('revoked access while subscribed', () => {
 
     // While a member: both streams deliver, and the member's own run notifies them.
     const before = await syncAlpine(member.token);
-    await waitFor(() => saw(memberWs.events, before) && saw(memberSse.events, before) && saw(controlWs.events, before), { what: 'every stream to see the first run' });
-    const notes = await waitFor(async () => (await httpGql(apiA.url, member.token, NOTIFICATIONS)).data.notifications.at(0));
+    await waitFor(
+      () => saw(memberWs.events, before) && saw(memberSse.events, before) && saw(controlWs.events, before),
+      { what: 'every stream to see the first run' },
+    );
+    const notes = await waitFor(async () =>
+      (await httpGql(apiA.url, member.token, NOTIFICATIONS)).data.notifications.at(0),
+    );
     expect(notes.run).toEqual({ id: before, tenant: { name: 'Alpine' } });
 
     await world.services.prisma.membership.deleteMany({ where: { userId: member.id } });
@@ -91,7 +109,10 @@ describe('revoked access while subscribed', () => {
     const controlSse = await sseSubscribe(apiB.url, control, RUN_UPDATES, {}, { ack: true });
     await Promise.all([memberWs.live, memberSse.live, controlSse.live]);
     const before = await syncAlpine(control);
-    await waitFor(() => saw(memberWs.events, before) && saw(memberSse.events, before) && saw(controlSse.events, before), { what: 'every stream to see the first run' });
+    await waitFor(
+      () => saw(memberWs.events, before) && saw(memberSse.events, before) && saw(controlSse.events, before),
+      { what: 'every stream to see the first run' },
+    );
 
     await world.services.prisma.user.delete({ where: { id: member.id } });
     await new Promise((r) => setTimeout(r, CACHE_MS + 100));
@@ -103,9 +124,12 @@ describe('revoked access while subscribed', () => {
     // The SSE stream ends with UNAUTHENTICATED; the socket is closed with 4403 (or the subscription errors).
     await memberSse.ended;
     expect(memberSse.events.at(-1)?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    await waitFor(() => memberWs.closed.code === 4403 || memberWs.errors.length > 0 || memberWs.events.some((e) => e.errors), {
-      what: 'the deleted user’s socket to be closed or its subscription to end',
-    });
+    await waitFor(
+      () => memberWs.closed.code === 4403 || memberWs.errors.length > 0 || memberWs.events.some((e) => e.errors),
+      {
+        what: 'the deleted user’s socket to be closed or its subscription to end',
+      },
+    );
 
     controlSse.close();
     await memberWs.client.dispose();

@@ -22,7 +22,12 @@ afterAll(async () => {
   await world?.close();
 });
 
-type Socket = { closes: { code: number; reason: string }[]; connected: () => boolean; pongs: () => number; ping: () => void };
+type Socket = {
+  closes: { code: number; reason: string }[];
+  connected: () => boolean;
+  pongs: () => number;
+  ping: () => void;
+};
 
 function connect(token: string): Socket {
   const closes: Socket['closes'] = [];
@@ -41,7 +46,8 @@ function connect(token: string): Socket {
       opened: (s) => void (socket = s as WebSocket),
       connected: () => void (connected = true),
       pong: () => void pongs++,
-      closed: (e) => void closes.push({ code: (e as { code: number }).code, reason: String((e as { reason: unknown }).reason) }),
+      closed: (e) =>
+        void closes.push({ code: (e as { code: number }).code, reason: String((e as { reason: unknown }).reason) }),
     },
   });
   clients.push(client);
@@ -75,7 +81,11 @@ describe('a graphql-ws socket and its access', () => {
   it('is closed with 4403 when its user is deleted', async () => {
     const { prisma } = world.services;
     const user = await prisma.user.create({
-      data: { email: 'leaver@contoso.test', displayName: 'Leaver', memberships: { create: { workspaceId: ids.workspace('Contoso MSP'), role: 'READONLY' } } },
+      data: {
+        email: 'leaver@contoso.test',
+        displayName: 'Leaver',
+        memberships: { create: { workspaceId: ids.workspace('Contoso MSP'), role: 'READONLY' } },
+      },
     });
     const leaving = connect(await world.services.tokens.sign(user.id));
     const control = connect(await world.token('reader@contoso.test'));

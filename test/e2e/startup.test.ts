@@ -66,17 +66,30 @@ describe('start-up with an unusable backing service', () => {
   });
 
   it('a DATABASE_URL whose port refuses: exits 1, names DATABASE_URL without the password', async () => {
-    const exit = await runAtlasUntilExit(world.config, { DATABASE_URL: `postgresql://postgres:${PASSWORD}@127.0.0.1:1/atlas_gate` });
+    const exit = await runAtlasUntilExit(world.config, {
+      DATABASE_URL: `postgresql://postgres:${PASSWORD}@127.0.0.1:1/atlas_gate`,
+    });
     expectFailedFast(exit);
     const fatal = fatalLine(exit);
-    expect(fatal).toMatchObject({ variable: 'DATABASE_URL', tried: 'postgresql://postgres:***@127.0.0.1:1/atlas_gate' });
+    expect(fatal).toMatchObject({
+      variable: 'DATABASE_URL',
+      tried: 'postgresql://postgres:***@127.0.0.1:1/atlas_gate',
+    });
     expect(String(fatal.reason)).toContain('ECONNREFUSED');
   });
 
   it('a DATABASE_URL whose host does not resolve: the worker role fails the same way', async () => {
-    const exit = await runAtlasUntilExit(world.config, { DATABASE_URL: 'postgresql://postgres@no-such-host.invalid:5432/atlas_gate' }, 30_000, ['--role=worker']);
+    const exit = await runAtlasUntilExit(
+      world.config,
+      { DATABASE_URL: 'postgresql://postgres@no-such-host.invalid:5432/atlas_gate' },
+      30_000,
+      ['--role=worker'],
+    );
     expectFailedFast(exit);
-    expect(fatalLine(exit)).toMatchObject({ variable: 'DATABASE_URL', tried: 'postgresql://postgres@no-such-host.invalid:5432/atlas_gate' });
+    expect(fatalLine(exit)).toMatchObject({
+      variable: 'DATABASE_URL',
+      tried: 'postgresql://postgres@no-such-host.invalid:5432/atlas_gate',
+    });
   });
 
   it('an invalid variable: one JSON fatal line naming it, exit 1', async () => {
@@ -112,21 +125,33 @@ describe('time zones', () => {
       const gql = async (query: string, variables: Record<string, unknown> = {}) => {
         const res = await fetch(`${api.url}/graphql`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', authorization: `Bearer ${await world.token('owner@contoso.test')}` },
+          headers: {
+            'content-type': 'application/json',
+            authorization: `Bearer ${await world.token('owner@contoso.test')}`,
+          },
           body: JSON.stringify({ query, variables }),
         });
         return ((await res.json()) as { data: any }).data;
       };
 
       const before = Date.now();
-      const started = await gql('mutation($t: ID!) { startDirectorySync(tenantId: $t, kind: GROUPS) { __typename ... on StartAccepted { run { id createdAt } } } }', { t: ids.tenant('Alpine') });
+      const started = await gql(
+        'mutation($t: ID!) { startDirectorySync(tenantId: $t, kind: GROUPS) { __typename ... on StartAccepted { run { id createdAt } } } }',
+        { t: ids.tenant('Alpine') },
+      );
       const after = Date.now();
       expect(started.startDirectorySync.__typename).toBe('StartAccepted');
       const { id, createdAt: answered } = started.startDirectorySync.run;
 
       // Through Prisma (the monitoring reads) and through plain SQL in a Tokyo session: one instant.
-      const read = await gql('query($id: ID!) { operationRun(id: $id) { createdAt } operationRuns(first: 1) { edges { node { id createdAt } } } }', { id });
-      const stored = await sql.query<{ ms: string }>(`SELECT (extract(epoch FROM "createdAt") * 1000)::bigint::text AS ms FROM "OperationRun" WHERE id = $1`, [id]);
+      const read = await gql(
+        'query($id: ID!) { operationRun(id: $id) { createdAt } operationRuns(first: 1) { edges { node { id createdAt } } } }',
+        { id },
+      );
+      const stored = await sql.query<{ ms: string }>(
+        `SELECT (extract(epoch FROM "createdAt") * 1000)::bigint::text AS ms FROM "OperationRun" WHERE id = $1`,
+        [id],
+      );
       expect(read.operationRun.createdAt).toBe(answered);
       expect(read.operationRuns.edges[0].node).toEqual({ id, createdAt: answered });
       expect(new Date(answered).getTime()).toBe(Number(stored.rows[0].ms));

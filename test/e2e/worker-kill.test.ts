@@ -110,7 +110,8 @@ describe('a worker process killed mid-run', () => {
     expect(ended.providerConnectionId).toBe(alpineConnection);
     // startedAt is the first attempt's: the run started once, it was resumed.
     expect(ended.startedAt!.getTime()).toBe(running.startedAt!.getTime());
-    const externalTenantId = (await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ALPINE } })).externalTenantId;
+    const externalTenantId = (await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ALPINE } }))
+      .externalTenantId;
     const groups = 24 + (createHash('sha1').update(externalTenantId).digest().readUInt32BE(0) % 24);
     expect({ total: ended.total, succeeded: ended.succeeded, failed: ended.failed, skipped: ended.skipped }).toEqual({
       total: groups,
@@ -133,22 +134,37 @@ describe('a worker process killed mid-run', () => {
   // README: a killed worker's run is picked up again within about 1.25 x WORKER_LOCK_MS (the lease
   // lapses, then the stalled check, every quarter lease, hands the job on). Before, the check ran
   // once per lease period and recovery took up to twice the lease.
-  it('hands a killed worker\'s job to a waiting worker within 1.25 x WORKER_LOCK_MS', async () => {
+  it("hands a killed worker's job to a waiting worker within 1.25 x WORKER_LOCK_MS", async () => {
     for (const { child } of spawned) await killAndWait(child);
     const lockMs = 4_000;
     // A long provider call: the run is still in the first worker's hands when the second one is ready.
     const env = { WORKER_LOCK_MS: String(lockMs), LOG_LEVEL: 'info', SIM_LATENCY_MS: '30000' };
     const first = spawnWorker(env);
-    const res = await world.gql(StartDirectorySync, { tenantId: ids.tenant('Birch'), providerConnectionId: ids.connection('Birch', 'Birch Graph (secondary)') }, 'owner@contoso.test');
+    const res = await world.gql(
+      StartDirectorySync,
+      { tenantId: ids.tenant('Birch'), providerConnectionId: ids.connection('Birch', 'Birch Graph (secondary)') },
+      'owner@contoso.test',
+    );
     const result = res.data!.result;
     if (result.__typename !== 'StartAccepted') throw new Error(result.__typename);
-    await waitFor(async () => (await runRow(result.run.id)).status === 'RUNNING', { timeoutMs: 20_000, intervalMs: 50, what: 'the first worker to start the run' });
+    await waitFor(async () => (await runRow(result.run.id)).status === 'RUNNING', {
+      timeoutMs: 20_000,
+      intervalMs: 50,
+      what: 'the first worker to start the run',
+    });
     const second = spawnWorker(env);
-    await waitFor(() => second.output.join('').includes('workers started'), { timeoutMs: 20_000, what: 'the second worker to be ready' });
+    await waitFor(() => second.output.join('').includes('workers started'), {
+      timeoutMs: 20_000,
+      what: 'the second worker to be ready',
+    });
 
     await killAndWait(first.child, 'SIGKILL');
     const killedAt = Date.now();
-    await waitFor(async () => (await runRow(result.run.id)).attempts === 2, { timeoutMs: 3 * lockMs, intervalMs: 20, what: 'the second worker to take the run' });
+    await waitFor(async () => (await runRow(result.run.id)).attempts === 2, {
+      timeoutMs: 3 * lockMs,
+      intervalMs: 20,
+      what: 'the second worker to take the run',
+    });
     // Generous slack for polling and a loaded machine; the old behaviour averaged about 1.5 x.
     expect(Date.now() - killedAt).toBeLessThan(lockMs * 1.25 + 1_000);
   }, 60_000);

@@ -42,30 +42,46 @@ const ELM = ids.tenant('Elm');
 const FIR = ids.tenant('Fir');
 
 type Answer = { result?: StartResultFieldsFragment; code?: string };
-function answer(res: { data?: { result: StartResultFieldsFragment } | null; errors?: readonly { extensions?: Record<string, unknown> }[] }): Answer {
+function answer(res: {
+  data?: { result: StartResultFieldsFragment } | null;
+  errors?: readonly { extensions?: Record<string, unknown> }[];
+}): Answer {
   if (res.errors?.length) return { code: String(res.errors[0].extensions?.code) };
   return { result: res.data!.result };
 }
 function accepted(a: Answer): { id: string } {
-  if (a.result?.__typename !== 'StartAccepted') throw new Error(`expected StartAccepted, got ${a.result?.__typename ?? a.code}`);
+  if (a.result?.__typename !== 'StartAccepted')
+    throw new Error(`expected StartAccepted, got ${a.result?.__typename ?? a.code}`);
   return a.result.run;
 }
 
-const syncOn = async (tenantId: string, as: string, providerConnectionId?: string) => answer(await world.gql(StartDirectorySync, { tenantId, kind: 'GROUPS', providerConnectionId }, as));
+const syncOn = async (tenantId: string, as: string, providerConnectionId?: string) =>
+  answer(await world.gql(StartDirectorySync, { tenantId, kind: 'GROUPS', providerConnectionId }, as));
 const bootstrapOn = async (tenantId: string, as: string) => answer(await world.gql(StartBootstrap, { tenantId }, as));
 const runRows = () => world.services.prisma.operationRun.count();
 
 describe('FORBIDDEN is decided before preflight', () => {
   it('a reader starting anything on archived Fir gets FORBIDDEN and nothing is recorded; an owner gets TENANT_ARCHIVED, recorded (control)', async () => {
     // Fir has no restore run in the seed: give it a READY one, so every start type has a target on Fir.
-    const firRestore = await world.services.prisma.restoreRun.create({ data: { tenantId: FIR, name: 'Fir baseline', status: 'READY', items: [] } });
+    const firRestore = await world.services.prisma.restoreRun.create({
+      data: { tenantId: FIR, name: 'Fir baseline', status: 'READY', items: [] },
+    });
     const firConnection = ids.connection('Fir', 'Fir Graph');
     const starts: [string, (as: string) => Promise<Answer>][] = [
       ['startRestore', async (as) => answer(await world.gql(StartRestore, { restoreRunId: firRestore.id }, as))],
       ['startDirectorySync(GROUPS)', (as) => syncOn(FIR, as)],
-      ['startDirectorySync(ROLE_DEFINITIONS)', async (as) => answer(await world.gql(StartDirectorySync, { tenantId: FIR, kind: 'ROLE_DEFINITIONS' }, as))],
-      ['startTenantVerification', async (as) => answer(await world.gql(StartTenantVerification, { tenantId: FIR }, as))],
-      ['startProviderConnectionCheck', async (as) => answer(await world.gql(StartConnectionCheck, { providerConnectionId: firConnection }, as))],
+      [
+        'startDirectorySync(ROLE_DEFINITIONS)',
+        async (as) => answer(await world.gql(StartDirectorySync, { tenantId: FIR, kind: 'ROLE_DEFINITIONS' }, as)),
+      ],
+      [
+        'startTenantVerification',
+        async (as) => answer(await world.gql(StartTenantVerification, { tenantId: FIR }, as)),
+      ],
+      [
+        'startProviderConnectionCheck',
+        async (as) => answer(await world.gql(StartConnectionCheck, { providerConnectionId: firConnection }, as)),
+      ],
       ['startOnboardingBootstrap', (as) => bootstrapOn(FIR, as)],
     ];
 
@@ -78,9 +94,14 @@ describe('FORBIDDEN is decided before preflight', () => {
     // Control: past the capability check, the same starts reach preflight, which records them.
     for (const [name, start] of starts) {
       const { result } = await start(OWNER);
-      expect([result?.__typename, result?.__typename === 'StartBlocked' && result.reason.code], `owner ${name}`).toEqual(['StartBlocked', 'TENANT_ARCHIVED']);
+      expect(
+        [result?.__typename, result?.__typename === 'StartBlocked' && result.reason.code],
+        `owner ${name}`,
+      ).toEqual(['StartBlocked', 'TENANT_ARCHIVED']);
     }
-    expect(await world.services.prisma.operationRun.count({ where: { status: 'BLOCKED', tenantId: FIR } })).toBe(starts.length);
+    expect(await world.services.prisma.operationRun.count({ where: { status: 'BLOCKED', tenantId: FIR } })).toBe(
+      starts.length,
+    );
     await world.services.prisma.restoreRun.delete({ where: { id: firRestore.id } }); // not a demo fixture: reset() keeps it
   });
 });
@@ -104,8 +125,16 @@ describe('the bootstrap on the exclusive side of SCOPE_BUSY', () => {
     // Each of these has exactly the type and dedupe target (Elm + Elm Graph) of one of the bootstrap's steps.
     const outside = [
       await syncOn(ELM, OPERATOR, elmConnection),
-      answer(await world.gql(StartDirectorySync, { tenantId: ELM, kind: 'ROLE_DEFINITIONS', providerConnectionId: elmConnection }, OPERATOR)),
-      answer(await world.gql(StartTenantVerification, { tenantId: ELM, providerConnectionId: elmConnection }, OPERATOR)),
+      answer(
+        await world.gql(
+          StartDirectorySync,
+          { tenantId: ELM, kind: 'ROLE_DEFINITIONS', providerConnectionId: elmConnection },
+          OPERATOR,
+        ),
+      ),
+      answer(
+        await world.gql(StartTenantVerification, { tenantId: ELM, providerConnectionId: elmConnection }, OPERATOR),
+      ),
     ];
     for (const { result } of outside) {
       expect(result?.__typename).toBe('StartScopeBusy');
@@ -130,8 +159,14 @@ describe('the busy answer never waits for the scope lock', () => {
       const deduped = (await syncOn(ALPINE, MANAGER)).result!;
       const busy = answer(await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine') }, MANAGER)).result!;
       const elapsed = Date.now() - started;
-      expect([deduped.__typename, deduped.__typename === 'StartDeduped' && deduped.run.id]).toEqual(['StartDeduped', sync.id]);
-      expect([busy.__typename, busy.__typename === 'StartScopeBusy' && busy.blockingRun.id]).toEqual(['StartScopeBusy', sync.id]);
+      expect([deduped.__typename, deduped.__typename === 'StartDeduped' && deduped.run.id]).toEqual([
+        'StartDeduped',
+        sync.id,
+      ]);
+      expect([busy.__typename, busy.__typename === 'StartScopeBusy' && busy.blockingRun.id]).toEqual([
+        'StartScopeBusy',
+        sync.id,
+      ]);
       // Answered while the lease was still ours, well inside the gate's 3 s lock wait.
       expect(await redis.get(key)).toBe(holder);
       expect(elapsed).toBeLessThan(1_500);
@@ -144,7 +179,12 @@ describe('the busy answer never waits for the scope lock', () => {
       expect(await world.services.prisma.operationRun.count()).toBe(1);
     } finally {
       // Only our own lease: compare and delete.
-      await redis.eval("if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0", 1, key, holder);
+      await redis.eval(
+        "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0",
+        1,
+        key,
+        holder,
+      );
     }
     accepted(answer(await world.gql(StartTenantVerification, { tenantId: ALPINE }, MANAGER)));
   });
@@ -164,7 +204,9 @@ describe('READONLY reads everything in its workspace', () => {
     expect(asReader.data!.tenants).toEqual(asOwner.data!.tenants);
     expect(asReader.data!.tenants.map((t) => t.name)).toEqual(['Alpine', 'Birch', 'Cedar', 'Dune', 'Elm', 'Fir']);
     expect(asReader.data!.tenants.flatMap((t) => t.providerConnections)).toHaveLength(6);
-    expect(asReader.data!.tenants.find((t) => t.name === 'Alpine')!.restoreRuns).toEqual([{ id: ids.restoreRun('Alpine'), status: 'READY' }]);
+    expect(asReader.data!.tenants.find((t) => t.name === 'Alpine')!.restoreRuns).toEqual([
+      { id: ids.restoreRun('Alpine'), status: 'READY' },
+    ]);
 
     const list = { filter: { includeSteps: true }, first: 50 };
     const readerRuns = await world.gql(OperationRuns, list, READER);
@@ -196,7 +238,9 @@ describe('the demo seed is idempotent', () => {
   /** Every table of the database, with its rows' ids (all our tables have an `id`, the migrations table too). */
   async function snapshot(): Promise<Record<string, string[]>> {
     const prisma = world.services.prisma;
-    const tables = await prisma.$queryRaw<{ name: string }[]>`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
+    const tables = await prisma.$queryRaw<
+      { name: string }[]
+    >`SELECT tablename AS name FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename`;
     const out: Record<string, string[]> = {};
     for (const { name } of tables) {
       const rows = await prisma.$queryRawUnsafe<{ id: string }[]>(`SELECT id::text AS id FROM "${name}" ORDER BY id`);
@@ -208,7 +252,14 @@ describe('the demo seed is idempotent', () => {
   it('a second seedDemo run leaves the row count (and the rows) of every table unchanged', async () => {
     const before = await snapshot();
     // The snapshot covers the seeded tables (a positive control for the comparison below).
-    expect(Object.fromEntries(['Workspace', 'User', 'Membership', 'Tenant', 'ProviderConnection', 'RestoreRun'].map((t) => [t, before[t]?.length]))).toEqual({
+    expect(
+      Object.fromEntries(
+        ['Workspace', 'User', 'Membership', 'Tenant', 'ProviderConnection', 'RestoreRun'].map((t) => [
+          t,
+          before[t]?.length,
+        ]),
+      ),
+    ).toEqual({
       Workspace: 2,
       User: 5,
       Membership: 5,
@@ -218,7 +269,9 @@ describe('the demo seed is idempotent', () => {
     });
     await seedDemo(world.services.prisma);
     const after = await snapshot();
-    expect(Object.fromEntries(Object.entries(after).map(([t, r]) => [t, r.length]))).toEqual(Object.fromEntries(Object.entries(before).map(([t, r]) => [t, r.length])));
+    expect(Object.fromEntries(Object.entries(after).map(([t, r]) => [t, r.length]))).toEqual(
+      Object.fromEntries(Object.entries(before).map(([t, r]) => [t, r.length])),
+    );
     expect(after).toEqual(before);
   });
 });
@@ -229,11 +282,18 @@ describe('PROVIDER_MODE=graph end to end', () => {
     const connectionId = ids.connection('Alpine', 'Alpine Graph');
     // Register Alpine's app with the fake Graph: its tenant and client id, and a secret (the seed has none).
     const tenant = await prisma.tenant.findUniqueOrThrow({ where: { id: ALPINE } });
-    const connection = await prisma.providerConnection.update({ where: { id: connectionId }, data: { clientSecret: FAKE_CLIENT_SECRET } });
+    const connection = await prisma.providerConnection.update({
+      where: { id: connectionId },
+      data: { clientSecret: FAKE_CLIENT_SECRET },
+    });
     graph.tenants = { [tenant.externalTenantId]: { displayName: 'Alpine', verifiedDomains: ['alpine.test'] } };
     graph.clientId = connection.clientId!;
 
-    const worker = await spawnAtlas('worker', world.config, { PROVIDER_MODE: 'graph', GRAPH_AUTHORITY_URL: graph.authorityUrl, GRAPH_API_URL: graph.apiUrl });
+    const worker = await spawnAtlas('worker', world.config, {
+      PROVIDER_MODE: 'graph',
+      GRAPH_AUTHORITY_URL: graph.authorityUrl,
+      GRAPH_API_URL: graph.apiUrl,
+    });
     try {
       const run = accepted(await syncOn(ALPINE, OPERATOR));
       const ended = await waitFor(
@@ -247,9 +307,16 @@ describe('PROVIDER_MODE=graph end to end', () => {
       expect(ended.summary).toEqual({ total: 7, succeeded: 7, failed: 0, skipped: 0 });
 
       // The fake's seven groups (test/support/fake-graph.ts: "Group 01"..., mail null for every third).
-      const stored = await prisma.directoryGroup.findMany({ where: { tenantId: ALPINE }, orderBy: { externalId: 'asc' } });
+      const stored = await prisma.directoryGroup.findMany({
+        where: { tenantId: ALPINE },
+        orderBy: { externalId: 'asc' },
+      });
       expect(stored.map((g) => [g.externalId, g.displayName, g.mail])).toEqual(
-        Array.from({ length: 7 }, (_, i) => [fakeGroupId(i), `Group 0${i + 1}`, i % 3 === 2 ? null : `group${i + 1}@contoso.test`]),
+        Array.from({ length: 7 }, (_, i) => [
+          fakeGroupId(i),
+          `Group 0${i + 1}`,
+          i % 3 === 2 ? null : `group${i + 1}@contoso.test`,
+        ]),
       );
       // The fake saw the client-credentials token request for Alpine and three pages of groups.
       expect(graph.tokenRequests().map((r) => [r.path, (r.body as Record<string, string>).client_id])).toEqual([

@@ -19,8 +19,19 @@ beforeEach(() => void (logs.length = 0));
 
 const REAL_SECRET = 'a-real-production-secret-of-some-length';
 const exposure = { GRAPHIQL: undefined, INTROSPECTION: undefined, CORS_ORIGINS: undefined };
-const production = (overrides: Partial<Config> = {}): Config => ({ ...world.config, ...exposure, NODE_ENV: 'production', JWT_SECRET: REAL_SECRET, ...overrides });
-const development = (overrides: Partial<Config> = {}): Config => ({ ...world.config, ...exposure, NODE_ENV: 'development', ...overrides });
+const production = (overrides: Partial<Config> = {}): Config => ({
+  ...world.config,
+  ...exposure,
+  NODE_ENV: 'production',
+  JWT_SECRET: REAL_SECRET,
+  ...overrides,
+});
+const development = (overrides: Partial<Config> = {}): Config => ({
+  ...world.config,
+  ...exposure,
+  NODE_ENV: 'development',
+  ...overrides,
+});
 const app = (config: Config) => createYogaApp({ ...world.services, config });
 
 async function introspect(config: Config) {
@@ -38,9 +49,16 @@ const graphiql = async (config: Config) => {
 const preflight = async (config: Config, origin: string) => {
   const res = await app(config).fetch('http://atlas.test/graphql', {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization, content-type' },
+    headers: {
+      origin,
+      'access-control-request-method': 'POST',
+      'access-control-request-headers': 'authorization, content-type',
+    },
   });
-  return { allowOrigin: res.headers.get('access-control-allow-origin'), credentials: res.headers.get('access-control-allow-credentials') };
+  return {
+    allowOrigin: res.headers.get('access-control-allow-origin'),
+    credentials: res.headers.get('access-control-allow-credentials'),
+  };
 };
 
 describe('configuration', () => {
@@ -75,8 +93,14 @@ describe('in production', () => {
 
   it('allows only configured origins, without credentials', async () => {
     const config = production({ CORS_ORIGINS: 'https://console.example, https://ops.example' });
-    expect(await preflight(config, 'https://console.example')).toEqual({ allowOrigin: 'https://console.example', credentials: null });
-    expect(await preflight(config, 'https://ops.example')).toEqual({ allowOrigin: 'https://ops.example', credentials: null });
+    expect(await preflight(config, 'https://console.example')).toEqual({
+      allowOrigin: 'https://console.example',
+      credentials: null,
+    });
+    expect(await preflight(config, 'https://ops.example')).toEqual({
+      allowOrigin: 'https://ops.example',
+      credentials: null,
+    });
     const foreign = await preflight(config, 'https://evil.example');
     expect(foreign.allowOrigin).not.toBe('https://evil.example');
     expect(foreign.credentials).toBeNull();

@@ -23,7 +23,9 @@ describe('queries scoped to the caller', () => {
       ['Birch Graph (primary)', false, true],
       ['Birch Graph (secondary)', true, false],
     ]);
-    expect(res.data!.tenants.find((t) => t.name === 'Alpine')!.restoreRuns).toEqual([{ id: world.ids.restoreRun('Alpine'), status: 'READY' }]);
+    expect(res.data!.tenants.find((t) => t.name === 'Alpine')!.restoreRuns).toEqual([
+      { id: world.ids.restoreRun('Alpine'), status: 'READY' },
+    ]);
     expect(res.data!.tenants.find((t) => t.name === 'Cedar')!.providerConnections).toEqual([]);
   });
 
@@ -45,7 +47,10 @@ describe('queries scoped to the caller', () => {
 
   it('loads tenants with their connections without a query per tenant', async () => {
     const queries: string[] = [];
-    const prisma = new PrismaClient({ adapter: new PrismaPg({ connectionString: world.databaseUrl }), log: [{ emit: 'event', level: 'query' }] });
+    const prisma = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: world.databaseUrl }),
+      log: [{ emit: 'event', level: 'query' }],
+    });
     prisma.$on('query', (e) => queries.push(e.query));
     try {
       const yoga = createYogaApp({ ...world.services, prisma });
@@ -70,8 +75,15 @@ describe('queries scoped to the caller', () => {
 describe('authentication and masked errors', () => {
   const post = async (headers: Record<string, string>, query = '{ me { email } }') => {
     const yoga = createYogaApp(world.services);
-    const res = await yoga.fetch('http://atlas.test/graphql', { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify({ query }) });
-    return res.json() as Promise<{ data?: unknown; errors?: { message: string; extensions: Record<string, unknown> }[] }>;
+    const res = await yoga.fetch('http://atlas.test/graphql', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ query }),
+    });
+    return res.json() as Promise<{
+      data?: unknown;
+      errors?: { message: string; extensions: Record<string, unknown> }[];
+    }>;
   };
 
   it.each([
@@ -85,7 +97,11 @@ describe('authentication and masked errors', () => {
 
   it('rejects a token signed with another secret, an expired token and an unknown user', async () => {
     const sign = (secret: string, sub: string, exp: number) =>
-      new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(sub).setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+      new SignJWT({})
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(sub)
+        .setExpirationTime(exp)
+        .sign(new TextEncoder().encode(secret));
     const now = Math.floor(Date.now() / 1000);
     const owner = world.ids.user('owner@contoso.test');
     for (const token of [
@@ -109,7 +125,9 @@ describe('authentication and masked errors', () => {
   });
 
   it('masks an unexpected error as INTERNAL_SERVER_ERROR with a generic message', async () => {
-    const broken = new PrismaClient({ adapter: new PrismaPg({ connectionString: world.databaseUrl.replace(/\/[^/]+$/, '/atlas_gate_no_such_db') }) });
+    const broken = new PrismaClient({
+      adapter: new PrismaPg({ connectionString: world.databaseUrl.replace(/\/[^/]+$/, '/atlas_gate_no_such_db') }),
+    });
     try {
       const yoga = createYogaApp({ ...world.services, prisma: broken });
       const token = await world.token('owner@contoso.test');

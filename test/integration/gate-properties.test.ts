@@ -22,7 +22,13 @@ import { SYSTEM, type Initiator, type StartRequest } from '../../src/gate/start-
 import { startWorkers } from '../../src/jobs/worker.js';
 import type { RunEnd, Summary } from '../../src/runs/lifecycle.js';
 import type { StartResultFieldsFragment } from '../generated/graphql.js';
-import { StartBootstrap, StartConnectionCheck, StartDirectorySync, StartRestore, StartTenantVerification } from '../support/documents.js';
+import {
+  StartBootstrap,
+  StartConnectionCheck,
+  StartDirectorySync,
+  StartRestore,
+  StartTenantVerification,
+} from '../support/documents.js';
 import { gateInvariantViolations } from '../support/gate-invariants.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
@@ -30,7 +36,10 @@ import { createWorld, ids, type World } from '../support/world.js';
 /** Scenarios per run of this file, and actions per scenario (a burst counts as one). */
 const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 30);
 const MAX_ACTIONS = 20;
-const SEED = process.env.PROPERTY_SEED !== undefined ? Number(process.env.PROPERTY_SEED) : (Date.now() ^ (Math.random() * 0x100000000)) | 0;
+const SEED =
+  process.env.PROPERTY_SEED !== undefined
+    ? Number(process.env.PROPERTY_SEED)
+    : (Date.now() ^ (Math.random() * 0x100000000)) | 0;
 const PATH = process.env.PROPERTY_PATH;
 /** After the first failure, shrinking stops once this much time has passed (each attempt replays a scenario). */
 const SHRINK_BUDGET_MS = Number(process.env.PROPERTY_SHRINK_MS ?? 90_000);
@@ -53,7 +62,8 @@ const ALL_CONNECTIONS = TENANTS.flatMap((tenant) => CONNECTIONS[tenant].map((id)
 const TENANTS_WITH_CONNECTIONS = TENANTS.filter((t) => CONNECTIONS[t].length > 0);
 
 /** Alpine's restore run is seeded; the test gives every other tenant one too (reset to READY per scenario). */
-const restoreRunOf = (tenant: TenantName) => (tenant === 'Alpine' ? ids.restoreRun('Alpine') : stableId(`restore:${tenant}:property-test`));
+const restoreRunOf = (tenant: TenantName) =>
+  tenant === 'Alpine' ? ids.restoreRun('Alpine') : stableId(`restore:${tenant}:property-test`);
 const RESTORE_ITEMS = [
   { kind: 'compliancePolicy', name: 'Windows 11 baseline' },
   { kind: 'configurationProfile', name: 'BitLocker' },
@@ -162,10 +172,15 @@ const atomArb: fc.Arbitrary<Atom> = fc.oneof(
 const VIAS = ['gate', 'gate2', 'graphql'] as const;
 const burstArb: fc.Arbitrary<Burst> = fc.oneof(
   // The same click n times, spread over both gate "processes" and GraphQL.
-  fc.tuple(startArb, fc.integer({ min: 2, max: 8 })).map(([start, n]): Burst => ({
-    kind: 'burst',
-    atoms: Array.from({ length: n }, (_, i) => ({ ...start, via: VIAS[(VIAS.indexOf(start.via) + i) % VIAS.length] })),
-  })),
+  fc.tuple(startArb, fc.integer({ min: 2, max: 8 })).map(
+    ([start, n]): Burst => ({
+      kind: 'burst',
+      atoms: Array.from({ length: n }, (_, i) => ({
+        ...start,
+        via: VIAS[(VIAS.indexOf(start.via) + i) % VIAS.length],
+      })),
+    }),
+  ),
   fc.array(atomArb, { minLength: 2, maxLength: 6 }).map((atoms): Burst => ({ kind: 'burst', atoms })),
 );
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
@@ -231,7 +246,12 @@ async function resetWorld(): Promise<void> {
   await world.reset();
   for (const tenant of TENANTS.filter((t) => t !== 'Alpine')) {
     const id = restoreRunOf(tenant);
-    const row = { tenantId: ids.tenant(tenant), name: `${tenant} property-test restore`, status: 'READY' as const, items: RESTORE_ITEMS };
+    const row = {
+      tenantId: ids.tenant(tenant),
+      name: `${tenant} property-test restore`,
+      status: 'READY' as const,
+      items: RESTORE_ITEMS,
+    };
     await prisma.restoreRun.upsert({ where: { id }, create: { id, ...row }, update: row });
   }
 }
@@ -276,9 +296,17 @@ async function startThroughGate(services: Services, start: Start): Promise<Answe
   }
 }
 
-const TYPENAMES = { StartAccepted: 'QUEUED', StartDeduped: 'ALREADY_RUNNING', StartScopeBusy: 'SCOPE_BUSY', StartBlocked: 'BLOCKED' } as const;
+const TYPENAMES = {
+  StartAccepted: 'QUEUED',
+  StartDeduped: 'ALREADY_RUNNING',
+  StartScopeBusy: 'SCOPE_BUSY',
+  StartBlocked: 'BLOCKED',
+} as const;
 
-type StartResponse = { data?: { result: StartResultFieldsFragment } | null; errors?: readonly { extensions?: Record<string, unknown> }[] };
+type StartResponse = {
+  data?: { result: StartResultFieldsFragment } | null;
+  errors?: readonly { extensions?: Record<string, unknown> }[];
+};
 
 function sendStart(start: Start, as: string): Promise<StartResponse> {
   const req = requestOf(start);
@@ -314,7 +342,13 @@ function startOf(start: Start): Promise<Answer> {
   return startThroughGate(start.via === 'gate2' ? second : world.services, start);
 }
 
-type RunRow = { id: string; type: OperationType; status: OperationRunStatus; dedupeKey: string; parentId: string | null };
+type RunRow = {
+  id: string;
+  type: OperationType;
+  status: OperationRunStatus;
+  dedupeKey: string;
+  parentId: string | null;
+};
 
 /** Active top-level runs in a stable order (dedupe keys are unique among them), so a pick names the same run on replay. */
 async function activeTopLevel(): Promise<RunRow[]> {
@@ -358,14 +392,24 @@ async function advanceBootstrap(parent: RunRow, to: Advance['to']): Promise<void
       return;
     }
     // The pre-execute guard: the pinned connection became unusable; the steps never start.
-    await lifecycle.finish(parent.id, { status: 'FAILED', summary: ZERO, reason: { code: 'PROVIDER_CONNECTION_DISABLED' } });
+    await lifecycle.finish(parent.id, {
+      status: 'FAILED',
+      summary: ZERO,
+      reason: { code: 'PROVIDER_CONNECTION_DISABLED' },
+    });
     await lifecycle.cancelPendingSteps(parent.id, 'PROVIDER_CONNECTION_DISABLED');
     return;
   }
-  const steps = await world.services.prisma.operationRun.findMany({ where: { parentId: parent.id }, orderBy: { step: 'asc' } });
+  const steps = await world.services.prisma.operationRun.findMany({
+    where: { parentId: parent.id },
+    orderBy: { step: 'asc' },
+  });
   const next = steps.find((s) => !STEP_DONE.includes(s.status));
   if (!next) {
-    await lifecycle.finish(parent.id, { status: 'SUCCEEDED', summary: { total: steps.length, succeeded: steps.length, failed: 0, skipped: 0 } });
+    await lifecycle.finish(parent.id, {
+      status: 'SUCCEEDED',
+      summary: { total: steps.length, succeeded: steps.length, failed: 0, skipped: 0 },
+    });
   } else if (next.status === 'QUEUED') {
     await lifecycle.markRunning(next.id);
   } else if (next.status === 'RUNNING') {
@@ -395,7 +439,10 @@ async function switchDefault(action: SwitchDefault): Promise<void> {
   const to = action.connection === null ? null : own[action.connection % own.length];
   // Unset the old default before setting the new one: at most one default per tenant at any time.
   await prisma.$transaction([
-    prisma.providerConnection.updateMany({ where: { tenantId: ids.tenant(action.tenant), isDefault: true }, data: { isDefault: false } }),
+    prisma.providerConnection.updateMany({
+      where: { tenantId: ids.tenant(action.tenant), isDefault: true },
+      data: { isDefault: false },
+    }),
     ...(to ? [prisma.providerConnection.update({ where: { id: to }, data: { isDefault: true } })] : []),
   ]);
 }
@@ -420,7 +467,10 @@ async function applyAtoms(atoms: Atom[]): Promise<Applied> {
       const run = active.length ? active[atom.pick % active.length] : undefined;
       if (run && !driven.has(run.id)) {
         driven.add(run.id);
-        count(stats.transitions, `${run.type === 'ONBOARDING_BOOTSTRAP' ? 'bootstrap ' : ''}${run.status} -> ${atom.to}`);
+        count(
+          stats.transitions,
+          `${run.type === 'ONBOARDING_BOOTSTRAP' ? 'bootstrap ' : ''}${run.status} -> ${atom.to}`,
+        );
         await advanceRun(run, atom.to);
       }
       return [];
@@ -444,7 +494,10 @@ async function apply(action: Action): Promise<Applied> {
       await switchDefault(action);
       return [];
     case 'fault':
-      await prisma.providerConnection.update({ where: { id: ALL_CONNECTIONS[action.connection].id }, data: { simulation: FAULTS[action.fault] } });
+      await prisma.providerConnection.update({
+        where: { id: ALL_CONNECTIONS[action.connection].id },
+        data: { simulation: FAULTS[action.fault] },
+      });
       return [];
     case 'readyRestore':
       await prisma.restoreRun.update({ where: { id: restoreRunOf(action.tenant) }, data: { status: 'READY' } });
@@ -498,7 +551,9 @@ class Ledger {
       if (answer.status === 'QUEUED') {
         expect(answered.QUEUED.has(answer.runId), `${where}: two starts admitted the same run`).toBe(false);
         answered.QUEUED.add(answer.runId);
-        expect(byId.get(answer.runId)!.initiatorId, where).toBe(start.who === 'system' ? null : ids.user(USERS[start.who]));
+        expect(byId.get(answer.runId)!.initiatorId, where).toBe(
+          start.who === 'system' ? null : ids.user(USERS[start.who]),
+        );
         this.admitted.set(answer.runId, { connectionId: byId.get(answer.runId)!.providerConnectionId });
         // Exactly one job per admission, there by the time the start answered (job id = run id).
         const job = await world.services.dispatcher.queue.getJob(answer.runId);
@@ -507,7 +562,10 @@ class Ledger {
         answered.BLOCKED.add(answer.runId);
         this.blocked.add(answer.runId);
         expect(byId.get(answer.runId)!.status, `${where}: the blocked run`).toBe('BLOCKED');
-        expect(await world.services.dispatcher.queue.getJob(answer.runId), `${where}: a blocked run has no job`).toBeFalsy();
+        expect(
+          await world.services.dispatcher.queue.getJob(answer.runId),
+          `${where}: a blocked run has no job`,
+        ).toBeFalsy();
       }
     }
 
@@ -516,11 +574,17 @@ class Ledger {
     // blocked start no QUEUED row.
     const created = rows.filter((r) => !this.known.has(r.id));
     expect(
-      created.filter((r) => r.parentId === null).map((r) => r.id).sort(),
+      created
+        .filter((r) => r.parentId === null)
+        .map((r) => r.id)
+        .sort(),
       `${context}: top-level runs created = the QUEUED and BLOCKED answers`,
     ).toEqual([...answered.QUEUED, ...answered.BLOCKED].sort());
     for (const step of created.filter((r) => r.parentId !== null)) {
-      expect(answered.QUEUED.has(step.parentId!), `${context}: step ${step.id} belongs to a run admitted just now`).toBe(true);
+      expect(
+        answered.QUEUED.has(step.parentId!),
+        `${context}: step ${step.id} belongs to a run admitted just now`,
+      ).toBe(true);
     }
     this.known = new Set(rows.map((r) => r.id));
 
@@ -548,7 +612,10 @@ async function drainAndCheck(ledger: Ledger): Promise<void> {
     const pending = async () =>
       (await prisma.operationRun.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })) +
       Object.values(await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized')).reduce((a, b) => a + b, 0);
-    await waitFor(async () => (await pending()) === 0, { timeoutMs: 20_000, what: 'every admitted run (and step) to end and every job to be processed' });
+    await waitFor(async () => (await pending()) === 0, {
+      timeoutMs: 20_000,
+      what: 'every admitted run (and step) to end and every job to be processed',
+    });
   } finally {
     await workers.close();
   }
@@ -558,7 +625,9 @@ async function drainAndCheck(ledger: Ledger): Promise<void> {
   for (const [runId, { connectionId }] of ledger.admitted) {
     expect(ACTIVE.includes(byId.get(runId)!.status), `admitted run ${runId} ended`).toBe(false);
     // Connection edits and default switches never re-pin an admitted run (CONTRACT.md section 9).
-    expect(byId.get(runId)!.providerConnectionId, `admitted run ${runId} kept its pinned connection`).toBe(connectionId);
+    expect(byId.get(runId)!.providerConnectionId, `admitted run ${runId} kept its pinned connection`).toBe(
+      connectionId,
+    );
     expect((await queue.getJob(runId))?.data.runId, `admitted run ${runId} kept its job`).toBe(runId);
   }
   for (const runId of ledger.blocked) {
@@ -566,9 +635,20 @@ async function drainAndCheck(ledger: Ledger): Promise<void> {
     expect(await queue.getJob(runId), `blocked run ${runId} never got a job`).toBeFalsy();
   }
   // One job per admission, none for steps or blocked starts, and every one of them processed.
-  const counts = await queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'waiting-children', 'completed', 'failed');
+  const counts = await queue.getJobCounts(
+    'waiting',
+    'active',
+    'delayed',
+    'prioritized',
+    'waiting-children',
+    'completed',
+    'failed',
+  );
   expect(counts.completed, JSON.stringify(counts)).toBe(ledger.admitted.size);
-  expect(Object.values(counts).reduce((a, b) => a + b, 0), JSON.stringify(counts)).toBe(ledger.admitted.size);
+  expect(
+    Object.values(counts).reduce((a, b) => a + b, 0),
+    JSON.stringify(counts),
+  ).toBe(ledger.admitted.size);
 }
 
 async function runScenario(actions: Action[]): Promise<void> {
@@ -591,18 +671,32 @@ describe('start gate invariants over random interleavings', () => {
     await resetWorld();
     const prisma = world.services.prisma;
     const owner = initiators.get('owner')!;
-    const sync = await world.services.gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ids.tenant('Alpine') });
-    const system = await world.services.gate.start(SYSTEM, { type: 'TENANT_VERIFICATION', tenantId: ids.tenant('Elm') });
+    const sync = await world.services.gate.start(owner, {
+      type: 'DIRECTORY_GROUPS_SYNC',
+      tenantId: ids.tenant('Alpine'),
+    });
+    const system = await world.services.gate.start(SYSTEM, {
+      type: 'TENANT_VERIFICATION',
+      tenantId: ids.tenant('Elm'),
+    });
     expect([sync.status, system.status]).toEqual(['QUEUED', 'QUEUED']);
     expect(await gateInvariantViolations(prisma)).toEqual([]);
 
     // An exclusive run inserted beside the active sync, and a notification for a system run.
     await prisma.operationRun.create({
-      data: { type: 'RESTORE_EXECUTE', status: 'QUEUED', tenantId: ids.tenant('Alpine'), dedupeKey: 'behind-the-gate', scopeClass: 'EXCLUSIVE' },
+      data: {
+        type: 'RESTORE_EXECUTE',
+        status: 'QUEUED',
+        tenantId: ids.tenant('Alpine'),
+        dedupeKey: 'behind-the-gate',
+        scopeClass: 'EXCLUSIVE',
+      },
     });
     if (system.status !== 'QUEUED') throw new Error('unreachable');
     await world.services.lifecycle.finish(system.run.id, { status: 'SUCCEEDED' });
-    await prisma.notification.create({ data: { userId: ids.user(USERS.owner), runId: system.run.id, title: 'Tenant verification succeeded', body: '' } });
+    await prisma.notification.create({
+      data: { userId: ids.user(USERS.owner), runId: system.run.id, title: 'Tenant verification succeeded', body: '' },
+    });
     expect((await gateInvariantViolations(prisma)).map((v) => v.invariant)).toEqual([
       'never an exclusive run beside another active run on a tenant',
       'no notification for an active, blocked, undispatched or system run, a bootstrap step, or anyone but the initiator',
@@ -612,7 +706,9 @@ describe('start gate invariants over random interleavings', () => {
   it(
     `hold for ${NUM_RUNS} random scenarios of up to ${MAX_ACTIONS} actions, and after real workers drain them`,
     async () => {
-      console.info(`gate properties: seed ${SEED}${PATH ? `, path ${PATH}` : ''}, ${NUM_RUNS} runs (PROPERTY_SEED=${SEED} reproduces this sequence)`);
+      console.info(
+        `gate properties: seed ${SEED}${PATH ? `, path ${PATH}` : ''}, ${NUM_RUNS} runs (PROPERTY_SEED=${SEED} reproduces this sequence)`,
+      );
       let firstFailureAt: number | null = null;
       await fc.assert(
         fc.asyncProperty(scenarioArb, async (actions) => {

@@ -30,25 +30,53 @@ const ELM = ids.tenant('Elm');
 const alpineConnection = ids.connection('Alpine', 'Alpine Graph');
 const birchSecondary = ids.connection('Birch', 'Birch Graph (secondary)');
 
-type Start = { name: string; label: string; run: (as?: string, tenant?: string) => Promise<{ result?: StartResultFieldsFragment; code?: string }> };
+type Start = {
+  name: string;
+  label: string;
+  run: (as?: string, tenant?: string) => Promise<{ result?: StartResultFieldsFragment; code?: string }>;
+};
 
-function unwrap(res: { data?: { result: StartResultFieldsFragment } | null; errors?: readonly { extensions?: Record<string, unknown> }[] }) {
+function unwrap(res: {
+  data?: { result: StartResultFieldsFragment } | null;
+  errors?: readonly { extensions?: Record<string, unknown> }[];
+}) {
   if (res.errors?.length) return { code: String(res.errors[0].extensions?.code) };
   return { result: res.data!.result };
 }
 
 /** Every start mutation, on a target that admits it in the seeded state. */
 const STARTS: Start[] = [
-  { name: 'startRestore', label: 'Restore', run: async (as) => unwrap(await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine') }, as)) },
-  { name: 'startDirectorySync(GROUPS)', label: 'Group sync', run: async (as, t = ALPINE) => unwrap(await world.gql(StartDirectorySync, { tenantId: t, kind: 'GROUPS' }, as)) },
+  {
+    name: 'startRestore',
+    label: 'Restore',
+    run: async (as) => unwrap(await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine') }, as)),
+  },
+  {
+    name: 'startDirectorySync(GROUPS)',
+    label: 'Group sync',
+    run: async (as, t = ALPINE) => unwrap(await world.gql(StartDirectorySync, { tenantId: t, kind: 'GROUPS' }, as)),
+  },
   {
     name: 'startDirectorySync(ROLE_DEFINITIONS)',
     label: 'Role definitions sync',
-    run: async (as, t = ALPINE) => unwrap(await world.gql(StartDirectorySync, { tenantId: t, kind: 'ROLE_DEFINITIONS' }, as)),
+    run: async (as, t = ALPINE) =>
+      unwrap(await world.gql(StartDirectorySync, { tenantId: t, kind: 'ROLE_DEFINITIONS' }, as)),
   },
-  { name: 'startTenantVerification', label: 'Tenant verification', run: async (as, t = ALPINE) => unwrap(await world.gql(StartTenantVerification, { tenantId: t }, as)) },
-  { name: 'startProviderConnectionCheck', label: 'Connection check', run: async (as) => unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: alpineConnection }, as)) },
-  { name: 'startOnboardingBootstrap', label: 'Onboarding bootstrap', run: async (as) => unwrap(await world.gql(StartBootstrap, { tenantId: ELM }, as)) },
+  {
+    name: 'startTenantVerification',
+    label: 'Tenant verification',
+    run: async (as, t = ALPINE) => unwrap(await world.gql(StartTenantVerification, { tenantId: t }, as)),
+  },
+  {
+    name: 'startProviderConnectionCheck',
+    label: 'Connection check',
+    run: async (as) => unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: alpineConnection }, as)),
+  },
+  {
+    name: 'startOnboardingBootstrap',
+    label: 'Onboarding bootstrap',
+    run: async (as) => unwrap(await world.gql(StartBootstrap, { tenantId: ELM }, as)),
+  },
 ];
 
 const runCount = () => world.services.prisma.operationRun.count({ where: { parentId: null } });
@@ -59,7 +87,14 @@ async function rowLockWaiters(): Promise<string[] | null> {
   return rows.length ? rows.map((r) => r.query) : null;
 }
 const jobCount = async () => {
-  const counts = await world.services.dispatcher.queue.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed');
+  const counts = await world.services.dispatcher.queue.getJobCounts(
+    'waiting',
+    'active',
+    'delayed',
+    'prioritized',
+    'completed',
+    'failed',
+  );
   return Object.values(counts).reduce((a, b) => a + b, 0);
 };
 
@@ -71,7 +106,9 @@ describe('accepted and deduped, for every operation type', () => {
     expect(first.status).toBe('QUEUED');
     expect(first.message).toBe(`${start.label} queued`);
     expect(first.runUrl).toBe(`https://atlas.example/operations/runs/${first.run.id}`);
-    expect(first.nextSteps).toEqual([{ label: 'Open run', action: 'OPEN_OPERATION_RUN', url: `/operations/runs/${first.run.id}` }]);
+    expect(first.nextSteps).toEqual([
+      { label: 'Open run', action: 'OPEN_OPERATION_RUN', url: `/operations/runs/${first.run.id}` },
+    ]);
     expect(first.run.status).toBe('QUEUED');
     expect(first.run.initiator?.email).toBe('owner@contoso.test');
     const job = await world.services.dispatcher.queue.getJob(first.run.id);
@@ -121,7 +158,11 @@ describe('scope busy', () => {
       expect(res.message).toBe(`${start.label} not started: Restore is in progress on this tenant`);
       expect(res.blockingRun.id).toBe(restore.run.id);
       expect(res.runUrl).toBe(restore.runUrl);
-      expect(res.nextSteps[0]).toEqual({ label: 'Open restore run', action: 'OPEN_OPERATION_RUN', url: `/operations/runs/${restore.run.id}` });
+      expect(res.nextSteps[0]).toEqual({
+        label: 'Open restore run',
+        action: 'OPEN_OPERATION_RUN',
+        url: `/operations/runs/${restore.run.id}`,
+      });
     }
     expect(await runCount()).toBe(1);
     expect(await jobCount()).toBe(1);
@@ -148,7 +189,9 @@ describe('scope busy', () => {
       expect(res.blockingRun.type).toBe('ONBOARDING_BOOTSTRAP');
       expect(res.message).toBe(`${start.label} not started: Onboarding bootstrap is in progress on this tenant`);
     }
-    const check = unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Elm', 'Elm Graph') })).result!;
+    const check = unwrap(
+      await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Elm', 'Elm Graph') }),
+    ).result!;
     expect(check.__typename).toBe('StartScopeBusy');
   });
 });
@@ -166,24 +209,34 @@ describe('blocked starts', () => {
     ['Fir', 'TENANT_ARCHIVED', 'the tenant is archived', 'OPEN_TENANT'],
     ['Cedar', 'PROVIDER_CONNECTION_MISSING', 'the tenant has no provider connection', 'ADD_PROVIDER_CONNECTION'],
     ['Birch', 'PROVIDER_CONNECTION_DISABLED', 'the provider connection is disabled', 'ENABLE_PROVIDER_CONNECTION'],
-    ['Dune', 'PROVIDER_CONSENT_REQUIRED', 'admin consent has not been granted for the provider connection', 'GRANT_ADMIN_CONSENT'],
-  ])('%s: %s for every tenant-scoped start, recorded as BLOCKED, never queued', async (tenant, code, reason, action) => {
-    for (const start of STARTS.filter((s) => ['Group sync', 'Role definitions sync', 'Tenant verification'].includes(s.label))) {
-      const r = await blocked(await start.run('owner@contoso.test', ids.tenant(tenant)));
-      expect(r.status).toBe('BLOCKED');
-      expect(r.message).toBe(`${start.label} blocked: ${reason}`);
-      expect(r.reason).toEqual({ code, message: reason.charAt(0).toUpperCase() + reason.slice(1) });
-      expect(r.nextSteps.length).toBeGreaterThan(0);
-      expect(r.nextSteps[0].action).toBe(action);
-      expect(r.run.status).toBe('BLOCKED');
-      expect(r.run.reason?.code).toBe(code);
-    }
-    const bootstrap = await blocked(unwrap(await world.gql(StartBootstrap, { tenantId: ids.tenant(tenant) })));
-    expect(bootstrap.reason.code).toBe(code);
-    expect(await runCount()).toBe(4);
-    expect(await world.services.prisma.operationRun.count({ where: { status: { not: 'BLOCKED' } } })).toBe(0);
-    expect(await jobCount()).toBe(0);
-  });
+    [
+      'Dune',
+      'PROVIDER_CONSENT_REQUIRED',
+      'admin consent has not been granted for the provider connection',
+      'GRANT_ADMIN_CONSENT',
+    ],
+  ])(
+    '%s: %s for every tenant-scoped start, recorded as BLOCKED, never queued',
+    async (tenant, code, reason, action) => {
+      for (const start of STARTS.filter((s) =>
+        ['Group sync', 'Role definitions sync', 'Tenant verification'].includes(s.label),
+      )) {
+        const r = await blocked(await start.run('owner@contoso.test', ids.tenant(tenant)));
+        expect(r.status).toBe('BLOCKED');
+        expect(r.message).toBe(`${start.label} blocked: ${reason}`);
+        expect(r.reason).toEqual({ code, message: reason.charAt(0).toUpperCase() + reason.slice(1) });
+        expect(r.nextSteps.length).toBeGreaterThan(0);
+        expect(r.nextSteps[0].action).toBe(action);
+        expect(r.run.status).toBe('BLOCKED');
+        expect(r.run.reason?.code).toBe(code);
+      }
+      const bootstrap = await blocked(unwrap(await world.gql(StartBootstrap, { tenantId: ids.tenant(tenant) })));
+      expect(bootstrap.reason.code).toBe(code);
+      expect(await runCount()).toBe(4);
+      expect(await world.services.prisma.operationRun.count({ where: { status: { not: 'BLOCKED' } } })).toBe(0);
+      expect(await jobCount()).toBe(0);
+    },
+  );
 
   it('records the resolved connection on a BLOCKED run, and none when it was missing', async () => {
     const disabled = await blocked(await STARTS[1].run('owner@contoso.test', ids.tenant('Birch')));
@@ -196,7 +249,10 @@ describe('blocked starts', () => {
     ['EXPIRED', 'PROVIDER_CREDENTIALS_EXPIRED', 'RENEW_CREDENTIALS'],
     ['MISSING', 'PROVIDER_CREDENTIALS_MISSING', 'ADD_CREDENTIALS'],
   ] as const)('credentials %s block with %s', async (state, code, action) => {
-    await world.services.prisma.providerConnection.update({ where: { id: alpineConnection }, data: { credentialState: state } });
+    await world.services.prisma.providerConnection.update({
+      where: { id: alpineConnection },
+      data: { credentialState: state },
+    });
     const r = await blocked(await STARTS[1].run());
     expect(r.reason.code).toBe(code);
     expect(r.nextSteps[0].action).toBe(action);
@@ -205,26 +261,52 @@ describe('blocked starts', () => {
   });
 
   it('a connection check is not blocked by credentials, only by a disabled connection or archived tenant', async () => {
-    const dune = unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Dune', 'Dune Graph') })).result!;
+    const dune = unwrap(
+      await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Dune', 'Dune Graph') }),
+    ).result!;
     expect(dune.__typename).toBe('StartAccepted');
-    const birch = await blocked(unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Birch', 'Birch Graph (primary)') })));
-    expect([birch.reason.code, birch.message]).toEqual(['PROVIDER_CONNECTION_DISABLED', 'Connection check blocked: the provider connection is disabled']);
-    const fir = await blocked(unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Fir', 'Fir Graph') })));
+    const birch = await blocked(
+      unwrap(
+        await world.gql(StartConnectionCheck, {
+          providerConnectionId: ids.connection('Birch', 'Birch Graph (primary)'),
+        }),
+      ),
+    );
+    expect([birch.reason.code, birch.message]).toEqual([
+      'PROVIDER_CONNECTION_DISABLED',
+      'Connection check blocked: the provider connection is disabled',
+    ]);
+    const fir = await blocked(
+      unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: ids.connection('Fir', 'Fir Graph') })),
+    );
     expect(fir.reason.code).toBe('TENANT_ARCHIVED');
   });
 
   it('a restore run that is not READY is RESTORE_RUN_NOT_READY; archived wins over it', async () => {
-    await world.services.prisma.restoreRun.update({ where: { id: ids.restoreRun('Alpine') }, data: { status: 'COMPLETED' } });
+    await world.services.prisma.restoreRun.update({
+      where: { id: ids.restoreRun('Alpine') },
+      data: { status: 'COMPLETED' },
+    });
     const r = await blocked(await STARTS[0].run());
-    expect([r.reason.code, r.message]).toEqual(['RESTORE_RUN_NOT_READY', 'Restore blocked: the restore run is not ready to execute']);
-    expect(r.nextSteps[0]).toEqual({ action: 'OPEN_RESTORE_RUN', label: 'Open restore run', url: `/tenants/${ALPINE}/restore-runs/${ids.restoreRun('Alpine')}` });
+    expect([r.reason.code, r.message]).toEqual([
+      'RESTORE_RUN_NOT_READY',
+      'Restore blocked: the restore run is not ready to execute',
+    ]);
+    expect(r.nextSteps[0]).toEqual({
+      action: 'OPEN_RESTORE_RUN',
+      label: 'Open restore run',
+      url: `/tenants/${ALPINE}/restore-runs/${ids.restoreRun('Alpine')}`,
+    });
     await world.services.prisma.tenant.update({ where: { id: ALPINE }, data: { status: 'ARCHIVED' } });
     expect((await blocked(await STARTS[0].run())).reason.code).toBe('TENANT_ARCHIVED');
   });
 
   it('blocking wins over dedupe: preflight comes before the active-run check', async () => {
     expect((await STARTS[1].run()).result!.__typename).toBe('StartAccepted');
-    await world.services.prisma.providerConnection.update({ where: { id: alpineConnection }, data: { enabled: false } });
+    await world.services.prisma.providerConnection.update({
+      where: { id: alpineConnection },
+      data: { enabled: false },
+    });
     expect((await blocked(await STARTS[1].run())).reason.code).toBe('PROVIDER_CONNECTION_DISABLED');
   });
 });
@@ -254,7 +336,8 @@ describe('authorization', () => {
   });
 
   it('an anonymous caller is UNAUTHENTICATED', async () => {
-    for (const start of STARTS) expect((await start.run(null as unknown as string)).code, start.name).toBe('UNAUTHENTICATED');
+    for (const start of STARTS)
+      expect((await start.run(null as unknown as string)).code, start.name).toBe('UNAUTHENTICATED');
   });
 
   it('NOT_FOUND for unknown and malformed ids, the same as for another workspace', async () => {
@@ -262,12 +345,20 @@ describe('authorization', () => {
     expect((await STARTS[1].run('owner@contoso.test', unknown)).code).toBe('NOT_FOUND');
     expect((await STARTS[1].run('owner@contoso.test', 'not-an-id')).code).toBe('NOT_FOUND');
     expect(unwrap(await world.gql(StartRestore, { restoreRunId: unknown })).code).toBe('NOT_FOUND');
-    expect(unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: "x' OR 1=1 --" })).code).toBe('NOT_FOUND');
+    expect(unwrap(await world.gql(StartConnectionCheck, { providerConnectionId: "x' OR 1=1 --" })).code).toBe(
+      'NOT_FOUND',
+    );
     expect((await STARTS[1].run('owner@contoso.test', ids.tenant('Zephyr'))).code).toBe('NOT_FOUND');
   });
 
-  it('NOT_FOUND comes before FORBIDDEN: a reader naming another tenant\'s connection', async () => {
-    const res = unwrap(await world.gql(StartDirectorySync, { tenantId: ALPINE, providerConnectionId: birchSecondary }, 'reader@contoso.test'));
+  it("NOT_FOUND comes before FORBIDDEN: a reader naming another tenant's connection", async () => {
+    const res = unwrap(
+      await world.gql(
+        StartDirectorySync,
+        { tenantId: ALPINE, providerConnectionId: birchSecondary },
+        'reader@contoso.test',
+      ),
+    );
     expect(res.code).toBe('NOT_FOUND');
   });
 });
@@ -275,17 +366,25 @@ describe('authorization', () => {
 describe('explicit provider connection', () => {
   it("another tenant's connection is NOT_FOUND", async () => {
     for (const doc of [StartDirectorySync, StartTenantVerification, StartBootstrap] as const) {
-      const res = unwrap(await world.gql(doc as typeof StartTenantVerification, { tenantId: ALPINE, providerConnectionId: birchSecondary }));
+      const res = unwrap(
+        await world.gql(doc as typeof StartTenantVerification, {
+          tenantId: ALPINE,
+          providerConnectionId: birchSecondary,
+        }),
+      );
       expect(res.code).toBe('NOT_FOUND');
     }
-    const restore = unwrap(await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine'), providerConnectionId: birchSecondary }));
+    const restore = unwrap(
+      await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine'), providerConnectionId: birchSecondary }),
+    );
     expect(restore.code).toBe('NOT_FOUND');
     expect(await runCount()).toBe(0);
   });
 
   it('a valid non-default connection is pinned on the run and in the job, and stays pinned when the default changes', async () => {
     const birch = ids.tenant('Birch');
-    const res = unwrap(await world.gql(StartDirectorySync, { tenantId: birch, providerConnectionId: birchSecondary })).result!;
+    const res = unwrap(await world.gql(StartDirectorySync, { tenantId: birch, providerConnectionId: birchSecondary }))
+      .result!;
     if (res.__typename !== 'StartAccepted') throw new Error(res.__typename);
     expect(res.run.providerConnection?.id).toBe(birchSecondary);
     expect((await world.services.dispatcher.queue.getJob(res.run.id))?.data.providerConnectionId).toBe(birchSecondary);
@@ -303,7 +402,10 @@ describe('explicit provider connection', () => {
 });
 
 describe('races (real concurrency, exact counts)', () => {
-  const owner = (): Initiator => ({ userId: ids.user('owner@contoso.test'), roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]) });
+  const owner = (): Initiator => ({
+    userId: ids.user('owner@contoso.test'),
+    roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
+  });
 
   it('100 identical concurrent starts over GraphQL admit exactly one', async () => {
     const results = await Promise.all(Array.from({ length: 100 }, () => STARTS[1].run()));
@@ -311,7 +413,9 @@ describe('races (real concurrency, exact counts)', () => {
     expect(kinds.filter((k) => k === 'StartAccepted')).toHaveLength(1);
     expect(kinds.filter((k) => k === 'StartDeduped')).toHaveLength(99);
     const accepted = results.find((r) => r.result?.__typename === 'StartAccepted')!.result! as { run: { id: string } };
-    expect(new Set(results.map((r) => (r.result as { run: { id: string } }).run.id))).toEqual(new Set([accepted.run.id]));
+    expect(new Set(results.map((r) => (r.result as { run: { id: string } }).run.id))).toEqual(
+      new Set([accepted.run.id]),
+    );
     expect(await runCount()).toBe(1);
     expect(await jobCount()).toBe(1);
   });
@@ -321,9 +425,14 @@ describe('races (real concurrency, exact counts)', () => {
       await world.reset();
       const results = await Promise.all(Array.from({ length: 40 }, (_, i) => (i % 2 ? STARTS[0] : STARTS[1]).run()));
       const kinds = results.map((r) => r.result?.__typename ?? r.code);
-      expect(kinds.filter((k) => k === 'StartAccepted'), `round ${round}`).toHaveLength(1);
+      expect(
+        kinds.filter((k) => k === 'StartAccepted'),
+        `round ${round}`,
+      ).toHaveLength(1);
       expect(kinds.every((k) => k === 'StartAccepted' || k === 'StartDeduped' || k === 'StartScopeBusy')).toBe(true);
-      expect(await world.services.prisma.operationRun.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(1);
+      expect(await world.services.prisma.operationRun.count({ where: { status: { in: ['QUEUED', 'RUNNING'] } } })).toBe(
+        1,
+      );
     }
   });
 
@@ -331,7 +440,9 @@ describe('races (real concurrency, exact counts)', () => {
     const a = world.spawnServices();
     const b = world.spawnServices();
     const results = await Promise.all(
-      Array.from({ length: 60 }, (_, i) => (i % 2 ? a : b).gate.start(owner(), { type: 'TENANT_VERIFICATION', tenantId: ALPINE })),
+      Array.from({ length: 60 }, (_, i) =>
+        (i % 2 ? a : b).gate.start(owner(), { type: 'TENANT_VERIFICATION', tenantId: ALPINE }),
+      ),
     );
     expect(results.filter((r) => r.status === 'QUEUED')).toHaveLength(1);
     expect(results.filter((r) => r.status === 'ALREADY_RUNNING')).toHaveLength(59);
@@ -341,45 +452,55 @@ describe('races (real concurrency, exact counts)', () => {
 
   it.each([
     ['the same sync', 'DIRECTORY_GROUPS_SYNC', { tenantId: ALPINE }, 'ALREADY_RUNNING'],
-    ['a shared sync against a paused restore', 'RESTORE_EXECUTE', { restoreRunId: ids.restoreRun('Alpine') }, 'SCOPE_BUSY'],
-  ] as const)('racepoint: %s, paused between checks and insert with its lease expired, admits exactly one', async (_name, typeA, targetA, expected) => {
-    let release!: () => void;
-    let paused!: () => void;
-    const pausedAt = new Promise<void>((r) => (paused = r));
-    const gateA = world.spawnServices({
-      scopeLockTtlMs: 100,
-      gate: {
-        racepoints: {
-          beforeInsert: () => {
-            paused();
-            return new Promise<void>((r) => (release = r));
+    [
+      'a shared sync against a paused restore',
+      'RESTORE_EXECUTE',
+      { restoreRunId: ids.restoreRun('Alpine') },
+      'SCOPE_BUSY',
+    ],
+  ] as const)(
+    'racepoint: %s, paused between checks and insert with its lease expired, admits exactly one',
+    async (_name, typeA, targetA, expected) => {
+      let release!: () => void;
+      let paused!: () => void;
+      const pausedAt = new Promise<void>((r) => (paused = r));
+      const gateA = world.spawnServices({
+        scopeLockTtlMs: 100,
+        gate: {
+          racepoints: {
+            beforeInsert: () => {
+              paused();
+              return new Promise<void>((r) => (release = r));
+            },
           },
         },
-      },
-    }).gate;
-    const gateB = world.spawnServices({ scopeLockTtlMs: 100 }).gate;
+      }).gate;
+      const gateB = world.spawnServices({ scopeLockTtlMs: 100 }).gate;
 
-    const startA = gateA.start(owner(), { type: typeA, ...targetA });
-    await pausedAt;
-    // A's Redlock lease expires while A is paused inside its transaction.
-    const lease = `${world.config.REDIS_PREFIX}:scope:tenant:${ALPINE}`;
-    await waitFor(async () => (await world.services.redis.exists(lease)) === 0, { what: "A's lease to expire" });
-    let bDone = false;
-    const startB = gateB.start(owner(), { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).finally(() => (bDone = true));
-    // B took the expired lease and now waits on the tenant row that A's transaction holds: seen in PostgreSQL.
-    const waiting = await waitFor(() => rowLockWaiters(), { what: 'B to wait on the tenant row lock' });
-    expect(waiting).toEqual([expect.stringContaining('FOR NO KEY UPDATE')]);
-    expect(bDone).toBe(false);
-    release();
-    const [resultA, resultB] = await Promise.all([startA, startB]);
-    expect(resultA.status).toBe('QUEUED');
-    expect(resultB.status).toBe(expected);
-    const winner = resultA.status === 'QUEUED' ? resultA.run.id : null;
-    if (resultB.status === 'ALREADY_RUNNING') expect(resultB.run.id).toBe(winner);
-    if (resultB.status === 'SCOPE_BUSY') expect(resultB.blockingRun.id).toBe(winner);
-    expect(await runCount()).toBe(1);
-    expect(await jobCount()).toBe(1);
-  });
+      const startA = gateA.start(owner(), { type: typeA, ...targetA });
+      await pausedAt;
+      // A's Redlock lease expires while A is paused inside its transaction.
+      const lease = `${world.config.REDIS_PREFIX}:scope:tenant:${ALPINE}`;
+      await waitFor(async () => (await world.services.redis.exists(lease)) === 0, { what: "A's lease to expire" });
+      let bDone = false;
+      const startB = gateB
+        .start(owner(), { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE })
+        .finally(() => (bDone = true));
+      // B took the expired lease and now waits on the tenant row that A's transaction holds: seen in PostgreSQL.
+      const waiting = await waitFor(() => rowLockWaiters(), { what: 'B to wait on the tenant row lock' });
+      expect(waiting).toEqual([expect.stringContaining('FOR NO KEY UPDATE')]);
+      expect(bDone).toBe(false);
+      release();
+      const [resultA, resultB] = await Promise.all([startA, startB]);
+      expect(resultA.status).toBe('QUEUED');
+      expect(resultB.status).toBe(expected);
+      const winner = resultA.status === 'QUEUED' ? resultA.run.id : null;
+      if (resultB.status === 'ALREADY_RUNNING') expect(resultB.run.id).toBe(winner);
+      if (resultB.status === 'SCOPE_BUSY') expect(resultB.blockingRun.id).toBe(winner);
+      expect(await runCount()).toBe(1);
+      expect(await jobCount()).toBe(1);
+    },
+  );
 
   it('racepoint: a duplicate inserted behind the gate is caught by the unique index and answered ALREADY_RUNNING', async () => {
     const intruder = world.spawnServices();
@@ -390,7 +511,14 @@ describe('races (real concurrency, exact counts)', () => {
         racepoints: {
           beforeInsert: async () => {
             const run = await intruder.prisma.operationRun.create({
-              data: { type: 'DIRECTORY_GROUPS_SYNC', status: 'QUEUED', tenantId: ALPINE, providerConnectionId: alpineConnection, dedupeKey, scopeClass: 'SHARED' },
+              data: {
+                type: 'DIRECTORY_GROUPS_SYNC',
+                status: 'QUEUED',
+                tenantId: ALPINE,
+                providerConnectionId: alpineConnection,
+                dedupeKey,
+                scopeClass: 'SHARED',
+              },
             });
             intruderRunId = run.id;
           },
@@ -407,13 +535,19 @@ describe('races (real concurrency, exact counts)', () => {
 
 describe('nothing half-done', () => {
   const log = createLogger('silent');
-  const owner: Initiator = { userId: ids.user('owner@contoso.test'), roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]) };
-  const deadRedis = () => new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  const owner: Initiator = {
+    userId: ids.user('owner@contoso.test'),
+    roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
+  };
+  const deadRedis = () =>
+    new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
 
   it('a queue that cannot be reached fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE', async () => {
     const { prisma, store, lifecycle, redis, config } = world.services;
     const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX, log);
-    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { dispatchTimeoutMs: 500 });
+    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, {
+      dispatchTimeoutMs: 500,
+    });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await dispatcher.close().catch(() => undefined);
     expect(error).toBeInstanceOf(PublicError);
@@ -422,7 +556,9 @@ describe('nothing half-done', () => {
     expect(runs.map((r) => [r.status, r.reasonCode])).toEqual([['FAILED', 'DISPATCH_FAILED']]);
     expect(await prisma.notification.count()).toBe(0);
     // The tenant is free again: the next start is admitted.
-    expect((await world.services.gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE })).status).toBe('QUEUED');
+    expect((await world.services.gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE })).status).toBe(
+      'QUEUED',
+    );
   });
 
   it('an unreachable lock store answers SERVICE_UNAVAILABLE and records nothing', async () => {
@@ -442,7 +578,9 @@ describe('nothing half-done', () => {
     const holder = new ScopeLock(redis, config.REDIS_PREFIX, 5_000);
     const lease = await holder.tryAcquire(ALPINE);
     expect(lease).not.toBeNull();
-    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, { lockWaitMs: 300 });
+    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, log, {
+      lockWaitMs: 300,
+    });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await holder.release(lease!);
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');

@@ -5,7 +5,13 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { GraphProvider, type GraphProviderOptions } from '../../src/providers/graph.js';
 import { ProviderError } from '../../src/providers/provider.js';
-import { FAKE_CLIENT_SECRET, FAKE_TENANT_ID, fakeGroupId, startFakeGraph, type FakeGraph } from '../support/fake-graph.js';
+import {
+  FAKE_CLIENT_SECRET,
+  FAKE_TENANT_ID,
+  fakeGroupId,
+  startFakeGraph,
+  type FakeGraph,
+} from '../support/fake-graph.js';
 
 const call = { attempt: 1 };
 
@@ -70,7 +76,10 @@ describe('GraphProvider tokens', () => {
     await p.listGroups(graph.connection({ tenantExternalId: other }), call);
     await p.listGroups(graph.connection(), call);
 
-    expect(graph.tokenRequests().map((r) => r.path)).toEqual([`/${FAKE_TENANT_ID}/oauth2/v2.0/token`, `/${other}/oauth2/v2.0/token`]);
+    expect(graph.tokenRequests().map((r) => r.path)).toEqual([
+      `/${FAKE_TENANT_ID}/oauth2/v2.0/token`,
+      `/${other}/oauth2/v2.0/token`,
+    ]);
   });
 
   it('re-acquires the token once when Graph answers 401, then succeeds', async () => {
@@ -125,14 +134,21 @@ describe('GraphProvider reads', () => {
 
     const roles = await provider().listRoleDefinitions(graph.connection(), call);
 
-    expect(roles).toEqual(graph.roleDefinitions.map((r) => ({ externalId: r.id, displayName: r.displayName, isBuiltIn: r.isBuiltIn })));
+    expect(roles).toEqual(
+      graph.roleDefinitions.map((r) => ({ externalId: r.id, displayName: r.displayName, isBuiltIn: r.isBuiltIn })),
+    );
     expect(roles).toHaveLength(4);
     expect(graph.apiRequests('/roleDefinitions')).toHaveLength(2);
-    expect(graph.apiRequests('/roleDefinitions')[0].path).toBe('/v1.0/roleManagement/directory/roleDefinitions?$select=id,displayName,isBuiltIn');
+    expect(graph.apiRequests('/roleDefinitions')[0].path).toBe(
+      '/v1.0/roleManagement/directory/roleDefinitions?$select=id,displayName,isBuiltIn',
+    );
   });
 
   it('verifyTenant passes both checks for a matching organization', async () => {
-    const report = await provider().verifyTenant(graph.connection({ tenantExternalId: FAKE_TENANT_ID.toUpperCase() }), call);
+    const report = await provider().verifyTenant(
+      graph.connection({ tenantExternalId: FAKE_TENANT_ID.toUpperCase() }),
+      call,
+    );
 
     expect(report).toEqual({
       organizationId: FAKE_TENANT_ID,
@@ -146,7 +162,11 @@ describe('GraphProvider reads', () => {
   });
 
   it('verifyTenant fails the checks for a mismatched organization without verified domains', async () => {
-    graph.tenants[FAKE_TENANT_ID] = { displayName: 'Elsewhere', verifiedDomains: [], organizationId: '99999999-0000-4000-8000-000000000009' };
+    graph.tenants[FAKE_TENANT_ID] = {
+      displayName: 'Elsewhere',
+      verifiedDomains: [],
+      organizationId: '99999999-0000-4000-8000-000000000009',
+    };
 
     const report = await provider().verifyTenant(graph.connection(), call);
 
@@ -158,7 +178,13 @@ describe('GraphProvider reads', () => {
   });
 
   it('maps 403 to PROVIDER_PERMISSION_DENIED without retrying', async () => {
-    graph.script({ path: '/groups', status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' } } });
+    graph.script({
+      path: '/groups',
+      status: 403,
+      body: {
+        error: { code: 'Authorization_RequestDenied', message: 'Insufficient privileges to complete the operation.' },
+      },
+    });
 
     const err = await providerError(provider().listGroups(graph.connection(), call));
 
@@ -193,7 +219,11 @@ describe('GraphProvider retries', () => {
 
   it('caps Retry-After at maxRetryAfterMs and understands HTTP-dates', async () => {
     graph.script({ path: '/groups', status: 429, headers: { 'retry-after': '120' } });
-    graph.script({ path: '/groups', status: 503, headers: { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() } });
+    graph.script({
+      path: '/groups',
+      status: 503,
+      headers: { 'retry-after': new Date(Date.now() + 3_600_000).toUTCString() },
+    });
 
     await provider({ maxRetryAfterMs: 5_000 }).listGroups(graph.connection(), call);
 
@@ -246,7 +276,9 @@ describe('GraphProvider retries', () => {
     const port = (closed.address() as AddressInfo).port;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
 
-    const err = await providerError(provider({ authorityUrl: `http://127.0.0.1:${port}`, maxRetries: 2 }).listGroups(graph.connection(), call));
+    const err = await providerError(
+      provider({ authorityUrl: `http://127.0.0.1:${port}`, maxRetries: 2 }).listGroups(graph.connection(), call),
+    );
 
     expect(err.code).toBe('PROVIDER_UNAVAILABLE');
     expect(err.transient).toBe(true);
@@ -257,7 +289,9 @@ describe('GraphProvider retries', () => {
     const controller = new AbortController();
     controller.abort(new Error('run cancelled'));
 
-    await expect(provider().listGroups(graph.connection(), { attempt: 1, signal: controller.signal })).rejects.toThrow('run cancelled');
+    await expect(provider().listGroups(graph.connection(), { attempt: 1, signal: controller.signal })).rejects.toThrow(
+      'run cancelled',
+    );
     expect(graph.requests).toHaveLength(0);
   });
 });
@@ -342,10 +376,16 @@ describe('GraphProvider restore', () => {
   it('posts the payload to the endpoint for the item kind and reports applied', async () => {
     const p = provider();
 
-    await expect(p.applyRestoreItem(graph.connection(), { kind: 'compliancePolicy', name: 'Baseline' }, call)).resolves.toBe('applied');
+    await expect(
+      p.applyRestoreItem(graph.connection(), { kind: 'compliancePolicy', name: 'Baseline' }, call),
+    ).resolves.toBe('applied');
     const payload = { displayName: 'Block legacy auth', state: 'enabled' };
-    await expect(p.applyRestoreItem(graph.connection(), { kind: 'conditionalAccessPolicy', name: 'CA', payload }, call)).resolves.toBe('applied');
-    await expect(p.applyRestoreItem(graph.connection(), { kind: 'configurationProfile', name: 'Wi-Fi' }, call)).resolves.toBe('applied');
+    await expect(
+      p.applyRestoreItem(graph.connection(), { kind: 'conditionalAccessPolicy', name: 'CA', payload }, call),
+    ).resolves.toBe('applied');
+    await expect(
+      p.applyRestoreItem(graph.connection(), { kind: 'configurationProfile', name: 'Wi-Fi' }, call),
+    ).resolves.toBe('applied');
 
     expect(graph.restored).toEqual([
       { path: '/deviceManagement/deviceCompliancePolicies', body: { displayName: 'Baseline' } },
@@ -357,19 +397,25 @@ describe('GraphProvider restore', () => {
   it('reports skipped for an item that already exists (409)', async () => {
     graph.existingDisplayNames = ['Baseline'];
 
-    await expect(provider().applyRestoreItem(graph.connection(), { kind: 'compliancePolicy', name: 'Baseline' }, call)).resolves.toBe('skipped');
+    await expect(
+      provider().applyRestoreItem(graph.connection(), { kind: 'compliancePolicy', name: 'Baseline' }, call),
+    ).resolves.toBe('skipped');
     expect(graph.restored).toEqual([]);
   });
 
   it('reports skipped for an unknown kind without calling Graph', async () => {
-    await expect(provider().applyRestoreItem(graph.connection(), { kind: 'mysteryWidget', name: 'X' }, call)).resolves.toBe('skipped');
+    await expect(
+      provider().applyRestoreItem(graph.connection(), { kind: 'mysteryWidget', name: 'X' }, call),
+    ).resolves.toBe('skipped');
     expect(graph.requests).toHaveLength(0);
   });
 
   it('throws a non-transient PROVIDER_ERROR naming the rejected item', async () => {
     graph.rejectDisplayNames = ['Broken policy'];
 
-    const err = await providerError(provider().applyRestoreItem(graph.connection(), { kind: 'compliancePolicy', name: 'Broken policy' }, call));
+    const err = await providerError(
+      provider().applyRestoreItem(graph.connection(), { kind: 'compliancePolicy', name: 'Broken policy' }, call),
+    );
 
     expect(err.code).toBe('PROVIDER_ERROR');
     expect(err.transient).toBe(false);

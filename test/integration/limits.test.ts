@@ -22,7 +22,13 @@ let world: World;
 let server: ApiServer;
 const clients: Client[] = [];
 const sockets: WebSocket[] = [];
-const LIMITS = { HTTP_MAX_BODY_BYTES: 4_096, WS_MAX_PAYLOAD_BYTES: 4_096, WS_MAX_CONNECTIONS_PER_USER: 2, MAX_SUBSCRIPTIONS_PER_CONNECTION: 2, MAX_SUBSCRIPTIONS_PER_USER: 3 };
+const LIMITS = {
+  HTTP_MAX_BODY_BYTES: 4_096,
+  WS_MAX_PAYLOAD_BYTES: 4_096,
+  WS_MAX_CONNECTIONS_PER_USER: 2,
+  MAX_SUBSCRIPTIONS_PER_CONNECTION: 2,
+  MAX_SUBSCRIPTIONS_PER_USER: 3,
+};
 
 beforeAll(async () => {
   world = await createWorld(LIMITS);
@@ -36,9 +42,13 @@ afterAll(async () => {
 });
 
 const wsUrl = () => server.url.replace('http', 'ws') + '/graphql';
-const owner: Initiator = { userId: ids.user('owner@contoso.test'), roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]) };
+const owner: Initiator = {
+  userId: ids.user('owner@contoso.test'),
+  roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
+};
 /** A BLOCKED start on Cedar: one run event, no worker needed. */
-const blockedStart = () => world.services.gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ids.tenant('Cedar') });
+const blockedStart = () =>
+  world.services.gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ids.tenant('Cedar') });
 const RUN_UPDATES = 'subscription { operationRunUpdated(tenantId: "' + ids.tenant('Cedar') + '") { id status } }';
 
 type Socket = { client: Client; closes: number[]; connected: () => boolean };
@@ -63,27 +73,38 @@ async function connect(as: string, extra: Partial<Parameters<typeof createClient
 type Sub = { events: any[]; errors: any[]; stop: () => void };
 function subscribe(socket: Socket, query = RUN_UPDATES): Sub {
   const sub: Sub = { events: [], errors: [], stop: () => undefined };
-  sub.stop = socket.client.subscribe({ query }, { next: (v) => sub.events.push(v), error: (e) => sub.errors.push(e), complete: () => undefined });
+  sub.stop = socket.client.subscribe(
+    { query },
+    { next: (v) => sub.events.push(v), error: (e) => sub.errors.push(e), complete: () => undefined },
+  );
   return sub;
 }
 
 /** Subscriptions have no "subscribed" ack: produce events until each live one has seen one. */
 async function untilLive(subs: Sub[]) {
-  await waitFor(async () => {
-    if (subs.every((s) => s.events.some((e) => e.data?.operationRunUpdated))) return true;
-    await blockedStart();
-    return false;
-  }, { what: 'subscriptions to deliver', intervalMs: 100 });
+  await waitFor(
+    async () => {
+      if (subs.every((s) => s.events.some((e) => e.data?.operationRunUpdated))) return true;
+      await blockedStart();
+      return false;
+    },
+    { what: 'subscriptions to deliver', intervalMs: 100 },
+  );
 }
 
-const errorCode = (sub: Sub) => sub.events.find((e) => e.errors)?.errors[0]?.extensions?.code ?? sub.errors[0]?.[0]?.extensions?.code;
+const errorCode = (sub: Sub) =>
+  sub.events.find((e) => e.errors)?.errors[0]?.extensions?.code ?? sub.errors[0]?.[0]?.extensions?.code;
 
 describe('HTTP body size', () => {
   const query = (padding: number) => JSON.stringify({ query: `{ me { id } } # ${'x'.repeat(padding)}` });
   const post = async (body: BodyInit, headers: Record<string, string> = {}) =>
     fetch(`${server.url}/graphql`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await world.token('owner@contoso.test')}`, ...headers },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await world.token('owner@contoso.test')}`,
+        ...headers,
+      },
       body,
       duplex: 'half',
     } as RequestInit);
@@ -91,7 +112,14 @@ describe('HTTP body size', () => {
   it('answers a body over HTTP_MAX_BODY_BYTES with 413 and a GraphQL error, by Content-Length', async () => {
     const res = await post(query(LIMITS.HTTP_MAX_BODY_BYTES));
     expect(res.status).toBe(413);
-    expect(await res.json()).toEqual({ errors: [{ message: 'Request body too large: the limit is 4096 bytes', extensions: { code: 'BAD_USER_INPUT', limit: 4096 } }] });
+    expect(await res.json()).toEqual({
+      errors: [
+        {
+          message: 'Request body too large: the limit is 4096 bytes',
+          extensions: { code: 'BAD_USER_INPUT', limit: 4096 },
+        },
+      ],
+    });
   });
 
   it('and when it streams in chunks without a Content-Length', async () => {
@@ -121,7 +149,12 @@ describe('WebSocket bounds', () => {
     sockets.push(raw);
     const closed = new Promise<number>((resolve) => raw.once('close', (code) => resolve(code)));
     await new Promise((resolve) => raw.once('open', resolve));
-    raw.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${await world.token('reader@contoso.test')}`, pad: 'x'.repeat(5_000) } }));
+    raw.send(
+      JSON.stringify({
+        type: 'connection_init',
+        payload: { authorization: `Bearer ${await world.token('reader@contoso.test')}`, pad: 'x'.repeat(5_000) },
+      }),
+    );
     expect(await closed).toBe(1009);
 
     const control = await connect('reader@contoso.test');
@@ -157,7 +190,9 @@ describe('WebSocket bounds', () => {
     expect(errorCode(c)).toBe('RATE_LIMITED');
     const before = a.events.length;
     await blockedStart();
-    await waitFor(() => a.events.length > before && b.events.length > before, { what: 'the first two to keep delivering' });
+    await waitFor(() => a.events.length > before && b.events.length > before, {
+      what: 'the first two to keep delivering',
+    });
 
     // Completing one frees its place on the connection.
     a.stop();
@@ -174,13 +209,19 @@ describe('WebSocket bounds', () => {
     const fourth = subscribe(two);
     await waitFor(() => errorCode(fourth), { what: 'the fourth subscription to be refused' });
     expect(errorCode(fourth)).toBe('RATE_LIMITED');
-    expect(fourth.events.find((e) => e.errors)?.errors[0]?.message ?? '').toMatch(/Too many subscriptions: this user has 3 open \(limit 3\)/);
+    expect(fourth.events.find((e) => e.errors)?.errors[0]?.message ?? '').toMatch(
+      /Too many subscriptions: this user has 3 open \(limit 3\)/,
+    );
 
     const sse = async () => {
       const controller = new AbortController();
       const res = await fetch(`${server.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'text/event-stream', authorization: `Bearer ${await world.token('owner@contoso.test')}` },
+        headers: {
+          'content-type': 'application/json',
+          accept: 'text/event-stream',
+          authorization: `Bearer ${await world.token('owner@contoso.test')}`,
+        },
         body: JSON.stringify({ query: RUN_UPDATES }),
         signal: controller.signal,
       });
@@ -202,11 +243,14 @@ describe('WebSocket bounds', () => {
     // Ending a WebSocket subscription lets the SSE one in, and it delivers.
     subs[0].stop();
     const admitted = await sse();
-    await waitFor(async () => {
-      if (admitted.text().includes('"operationRunUpdated"')) return true;
-      await blockedStart();
-      return false;
-    }, { what: 'the SSE subscription to deliver', intervalMs: 100 });
+    await waitFor(
+      async () => {
+        if (admitted.text().includes('"operationRunUpdated"')) return true;
+        await blockedStart();
+        return false;
+      },
+      { what: 'the SSE subscription to deliver', intervalMs: 100 },
+    );
     expect(admitted.text()).not.toContain('RATE_LIMITED');
     admitted.close();
     await one.client.dispose();
@@ -216,10 +260,18 @@ describe('WebSocket bounds', () => {
   it('answers a syntax error or an armor limit over graphql-ws as an error for that operation, not a 4500 close', async () => {
     const socket = await connect('reader@contoso.test');
     const broken = subscribe(socket, 'subscription { operationRunUpdated(');
-    const deep = subscribe(socket, `subscription { operationRunUpdated { ${'parent { '.repeat(12)}id${' }'.repeat(12)} } }`);
+    const deep = subscribe(
+      socket,
+      `subscription { operationRunUpdated { ${'parent { '.repeat(12)}id${' }'.repeat(12)} } }`,
+    );
     await waitFor(() => broken.errors.length > 0 && deep.errors.length > 0, { what: 'both errors' });
     expect(broken.errors[0][0].extensions.code).toBe('GRAPHQL_PARSE_FAILED');
-    expect(deep.errors[0][0]).toEqual(expect.objectContaining({ message: expect.stringMatching(/^Query depth limit of 12 exceeded/), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } }));
+    expect(deep.errors[0][0]).toEqual(
+      expect.objectContaining({
+        message: expect.stringMatching(/^Query depth limit of 12 exceeded/),
+        extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+      }),
+    );
     const live = subscribe(socket);
     await untilLive([live]);
     expect(socket.closes).toEqual([]);
@@ -231,7 +283,10 @@ describe('PostgreSQL unreachable while a client connects', () => {
   it('closes with 1013 Try Again Later, which the graphql-ws client retries', async () => {
     const deadPort = await freePort();
     const log = pino({ level: 'silent' });
-    const services = createServices({ ...world.config, DATABASE_URL: `postgresql://postgres@127.0.0.1:${deadPort}/atlas_gate_nowhere` }, { log });
+    const services = createServices(
+      { ...world.config, DATABASE_URL: `postgresql://postgres@127.0.0.1:${deadPort}/atlas_gate_nowhere` },
+      { log },
+    );
     const cut = await startServer(services, 0);
     try {
       let attempts = 0;
@@ -276,7 +331,9 @@ describe('a dispatch that times out', () => {
     const connection = new Redis({ ...redisOptions(world.config.REDIS_URL), maxRetriesPerRequest: 2 });
     const dispatcher = new Dispatcher(connection, world.config.REDIS_PREFIX, world.services.log);
     const { store, lifecycle, log, redis } = world.services;
-    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, world.config.REDIS_PREFIX), dispatcher, log, { dispatchTimeoutMs: 300 });
+    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, world.config.REDIS_PREFIX), dispatcher, log, {
+      dispatchTimeoutMs: 300,
+    });
     return { gate, close: () => dispatcher.close() };
   };
 
@@ -285,7 +342,9 @@ describe('a dispatch that times out', () => {
     try {
       const outcome = await gate.start(owner, { type: 'TENANT_VERIFICATION', tenantId: ids.tenant('Alpine') });
       expect(outcome.status).toBe('QUEUED');
-      const run = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: outcome.status === 'QUEUED' ? outcome.run.id : '' } });
+      const run = await world.services.prisma.operationRun.findUniqueOrThrow({
+        where: { id: outcome.status === 'QUEUED' ? outcome.run.id : '' },
+      });
       expect(run.status).toBe('QUEUED');
       expect(await world.services.dispatcher.queue.getJob(run.id)).toBeTruthy();
     } finally {
@@ -296,10 +355,18 @@ describe('a dispatch that times out', () => {
   it('fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE when it is not (control)', async () => {
     const { gate, close } = gateWith(NeverAdds);
     try {
-      await expect(gate.start(owner, { type: 'TENANT_VERIFICATION', tenantId: ids.tenant('Birch'), providerConnectionId: ids.connection('Birch', 'Birch Graph (secondary)') })).rejects.toMatchObject({
+      await expect(
+        gate.start(owner, {
+          type: 'TENANT_VERIFICATION',
+          tenantId: ids.tenant('Birch'),
+          providerConnectionId: ids.connection('Birch', 'Birch Graph (secondary)'),
+        }),
+      ).rejects.toMatchObject({
         extensions: { code: 'SERVICE_UNAVAILABLE' },
       });
-      const run = await world.services.prisma.operationRun.findFirstOrThrow({ where: { tenantId: ids.tenant('Birch'), type: 'TENANT_VERIFICATION' } });
+      const run = await world.services.prisma.operationRun.findFirstOrThrow({
+        where: { tenantId: ids.tenant('Birch'), type: 'TENANT_VERIFICATION' },
+      });
       expect([run.status, run.reasonCode]).toEqual(['FAILED', 'DISPATCH_FAILED']);
       expect(await world.services.dispatcher.queue.getJob(run.id)).toBeFalsy();
     } finally {

@@ -6,9 +6,18 @@ import type { OperationRunsQuery, OperationRunsQueryVariables } from '../generat
 import { createWorld, ids, type World } from '../support/world.js';
 
 let world: World;
-const owner: Initiator = { userId: ids.user('owner@contoso.test'), roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]) };
-const operator: Initiator = { userId: ids.user('operator@contoso.test'), roles: new Map([[ids.workspace('Contoso MSP'), 'OPERATOR' as const]]) };
-const outsider: Initiator = { userId: ids.user('outsider@other.test'), roles: new Map([[ids.workspace('Other MSP'), 'OWNER' as const]]) };
+const owner: Initiator = {
+  userId: ids.user('owner@contoso.test'),
+  roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
+};
+const operator: Initiator = {
+  userId: ids.user('operator@contoso.test'),
+  roles: new Map([[ids.workspace('Contoso MSP'), 'OPERATOR' as const]]),
+};
+const outsider: Initiator = {
+  userId: ids.user('outsider@other.test'),
+  roles: new Map([[ids.workspace('Other MSP'), 'OWNER' as const]]),
+};
 const created: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -36,7 +45,13 @@ describe('operationRuns', () => {
   it('lists the runs the caller may see, newest first, without bootstrap steps', async () => {
     const res = await world.gql(OperationRuns, { first: 50 });
     expect(res.errors).toBeUndefined();
-    expect(res.data!.operationRuns.edges.map((e) => e.node.id)).toEqual([created.bootstrap, created.system, created.verification, created.failed, created.blocked]);
+    expect(res.data!.operationRuns.edges.map((e) => e.node.id)).toEqual([
+      created.bootstrap,
+      created.system,
+      created.verification,
+      created.failed,
+      created.blocked,
+    ]);
     const outsiderView = await world.gql(OperationRuns, { first: 50 }, 'outsider@other.test');
     expect(outsiderView.data!.operationRuns.edges.map((e) => e.node.id)).toEqual([created.zephyr]);
   });
@@ -46,7 +61,8 @@ describe('operationRuns', () => {
     let after: string | null = null;
     const pages: boolean[] = [];
     do {
-      const res: Awaited<ReturnType<typeof world.gql<OperationRunsQuery, OperationRunsQueryVariables>>> = await world.gql(OperationRuns, { first: 2, after });
+      const res: Awaited<ReturnType<typeof world.gql<OperationRunsQuery, OperationRunsQueryVariables>>> =
+        await world.gql(OperationRuns, { first: 2, after });
       const page = res.data!.operationRuns;
       seen.push(...page.edges.map((e) => e.node.id));
       pages.push(page.pageInfo.hasNextPage);
@@ -63,7 +79,10 @@ describe('operationRuns', () => {
     expect(await ids_({ tenantId: ids.tenant('Alpine') })).toEqual([created.verification, created.failed]);
     expect(await ids_({ status: ['BLOCKED'] })).toEqual([created.blocked]);
     expect(await ids_({ status: ['FAILED'] })).toEqual([created.failed]);
-    expect(await ids_({ type: ['TENANT_VERIFICATION', 'ROLE_DEFINITIONS_SYNC'] })).toEqual([created.system, created.verification]);
+    expect(await ids_({ type: ['TENANT_VERIFICATION', 'ROLE_DEFINITIONS_SYNC'] })).toEqual([
+      created.system,
+      created.verification,
+    ]);
     expect(await ids_({ initiatedByMe: true }, 'operator@contoso.test')).toEqual([created.verification]);
     expect(await ids_({ tenantId: ids.tenant('Zephyr') })).toEqual([]);
     expect(await ids_({ tenantId: ids.tenant('Elm'), includeSteps: true })).toHaveLength(5);
@@ -71,7 +90,9 @@ describe('operationRuns', () => {
 
   it('rejects a bad page size or cursor with BAD_USER_INPUT', async () => {
     expect((await world.gql(OperationRuns, { first: 1000 })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
-    expect((await world.gql(OperationRuns, { first: 5, after: 'bm9wZQ' })).errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
+    expect((await world.gql(OperationRuns, { first: 5, after: 'bm9wZQ' })).errors?.[0].extensions?.code).toBe(
+      'BAD_USER_INPUT',
+    );
   });
 });
 
@@ -82,7 +103,13 @@ describe('operationRun', () => {
     expect(blocked.reason).toEqual({
       code: 'PROVIDER_CONNECTION_MISSING',
       message: 'The tenant has no provider connection',
-      nextSteps: [{ label: 'Add a provider connection', action: 'ADD_PROVIDER_CONNECTION', url: `/tenants/${ids.tenant('Cedar')}/provider-connections/new` }],
+      nextSteps: [
+        {
+          label: 'Add a provider connection',
+          action: 'ADD_PROVIDER_CONNECTION',
+          url: `/tenants/${ids.tenant('Cedar')}/provider-connections/new`,
+        },
+      ],
     });
     expect(blocked.startedAt).toBeNull();
     expect(blocked.providerConnection).toBeNull();
@@ -120,7 +147,9 @@ describe('operationRun', () => {
   });
 
   it("is null for another workspace's run and for a malformed id", async () => {
-    expect((await world.gql(OperationRunById, { id: created.failed }, 'outsider@other.test')).data!.operationRun).toBeNull();
+    expect(
+      (await world.gql(OperationRunById, { id: created.failed }, 'outsider@other.test')).data!.operationRun,
+    ).toBeNull();
     expect((await world.gql(OperationRunById, { id: 'nope' })).data!.operationRun).toBeNull();
   });
 });

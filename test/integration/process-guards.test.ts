@@ -8,7 +8,10 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-async function runGuarded(body: string, graceMs = 2_000): Promise<{ code: number | null; records: Record<string, any>[] }> {
+async function runGuarded(
+  body: string,
+  graceMs = 2_000,
+): Promise<{ code: number | null; records: Record<string, any>[] }> {
   const script = `
     import { createLogger } from './src/logger.js';
     import { installProcessGuards } from './src/process-guards.js';
@@ -19,7 +22,10 @@ async function runGuarded(body: string, graceMs = 2_000): Promise<{ code: number
     log.info('guards installed');
     ${body}
   `;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));
   child.stderr.on('data', (c: Buffer) => (out += c.toString()));
@@ -44,24 +50,39 @@ describe('process guards', () => {
     const msgs = records.map((r) => r.msg);
     expect(msgs).toContain('guards installed'); // positive control: the child ran and logged (stdout order under load is not guaranteed)
     const fatal = records.find((r) => r.level === 60);
-    expect(fatal).toMatchObject({ msg: 'unhandled promise rejection: exiting', err: { message: 'boom', type: 'Error' } });
+    expect(fatal).toMatchObject({
+      msg: 'unhandled promise rejection: exiting',
+      err: { message: 'boom', type: 'Error' },
+    });
     expect(msgs.indexOf('closed gracefully')).toBeGreaterThan(msgs.indexOf(fatal!.msg));
   });
 
   it('an uncaught exception in a callback: the same', async () => {
     const { code, records } = await runGuarded(`setTimeout(() => { throw new TypeError('kaboom'); }, 10);`);
     expect(code).toBe(1);
-    expect(records.find((r) => r.level === 60)).toMatchObject({ msg: 'uncaught exception: exiting', err: { message: 'kaboom', type: 'TypeError' } });
+    expect(records.find((r) => r.level === 60)).toMatchObject({
+      msg: 'uncaught exception: exiting',
+      err: { message: 'kaboom', type: 'TypeError' },
+    });
     expect(records.map((r) => r.msg)).toContain('closed gracefully');
   });
 
   it('a close that hangs does not keep the process: it exits 1 after the grace period', async () => {
     const started = Date.now();
-    const { code, records } = await runGuarded(`globalThis.stopImpl = () => new Promise(() => {}); setInterval(() => {}, 1000); Promise.reject(new Error('boom'));`, 300);
+    const { code, records } = await runGuarded(
+      `globalThis.stopImpl = () => new Promise(() => {}); setInterval(() => {}, 1000); Promise.reject(new Error('boom'));`,
+      300,
+    );
     expect(code).toBe(1);
     expect(Date.now() - started).toBeLessThan(10_000);
     const msgs = records.map((r) => r.msg);
-    expect([...msgs].sort()).toEqual(['graceful close took too long: exiting without it', 'guards installed', 'unhandled promise rejection: exiting']);
-    expect(msgs.indexOf('graceful close took too long: exiting without it')).toBeGreaterThan(msgs.indexOf('unhandled promise rejection: exiting'));
+    expect([...msgs].sort()).toEqual([
+      'graceful close took too long: exiting without it',
+      'guards installed',
+      'unhandled promise rejection: exiting',
+    ]);
+    expect(msgs.indexOf('graceful close took too long: exiting without it')).toBeGreaterThan(
+      msgs.indexOf('unhandled promise rejection: exiting'),
+    );
   });
 });

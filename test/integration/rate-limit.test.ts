@@ -19,8 +19,13 @@ describe('start rate limit', () => {
   it('answers RATE_LIMITED past the per-user budget, before the gate records anything', async () => {
     const tenants = ['Alpine', 'Birch', 'Cedar', 'Dune'].map((t) => ids.tenant(t));
     const results = [];
-    for (const tenantId of tenants) results.push(await world.gql(StartDirectorySync, { tenantId }, 'operator@contoso.test'));
-    expect(results.slice(0, 3).map((r) => r.data?.result.__typename)).toEqual(['StartAccepted', 'StartBlocked', 'StartBlocked']);
+    for (const tenantId of tenants)
+      results.push(await world.gql(StartDirectorySync, { tenantId }, 'operator@contoso.test'));
+    expect(results.slice(0, 3).map((r) => r.data?.result.__typename)).toEqual([
+      'StartAccepted',
+      'StartBlocked',
+      'StartBlocked',
+    ]);
     const limited = results[3].errors?.[0];
     expect(limited?.extensions?.code).toBe('RATE_LIMITED');
     expect(limited?.extensions?.retryAfterSeconds).toBeGreaterThan(0);
@@ -28,14 +33,19 @@ describe('start rate limit', () => {
   });
 
   it('keeps budgets per user and never limits queries', async () => {
-    expect((await world.gql(StartDirectorySync, { tenantId: ids.tenant('Elm') }, 'manager@contoso.test')).data?.result.__typename).toBe('StartAccepted');
-    for (let i = 0; i < 5; i++) expect((await world.gql(MeAndTenants, {}, 'operator@contoso.test')).errors).toBeUndefined();
+    expect(
+      (await world.gql(StartDirectorySync, { tenantId: ids.tenant('Elm') }, 'manager@contoso.test')).data?.result
+        .__typename,
+    ).toBe('StartAccepted');
+    for (let i = 0; i < 5; i++)
+      expect((await world.gql(MeAndTenants, {}, 'operator@contoso.test')).errors).toBeUndefined();
   });
 });
 
 // The budget is counted from the fields an operation executes, not from how the document is
 // written, and it lives in Redis: these documents are the ones that used to get through.
-const doc = (source: string) => parse(source) as unknown as TypedDocumentNode<Record<string, { __typename: string } | null>, { tenantId: string }>;
+const doc = (source: string) =>
+  parse(source) as unknown as TypedDocumentNode<Record<string, { __typename: string } | null>, { tenantId: string }>;
 
 const InlineFragment = doc(`
   mutation InlineFragment($tenantId: ID!) { ... on Mutation { result: startDirectorySync(tenantId: $tenantId) { __typename } } }
@@ -114,7 +124,9 @@ describe('start rate limit: fragments, aliases and several API processes', () =>
     };
     // Concurrent, half through each process: the budget is spent atomically in Redis, not per process.
     const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => (i % 2 ? viaOther() : limited.gql(InlineFragment, { tenantId: CEDAR }, 'owner@contoso.test'))),
+      Array.from({ length: 16 }, (_, i) =>
+        i % 2 ? viaOther() : limited.gql(InlineFragment, { tenantId: CEDAR }, 'owner@contoso.test'),
+      ),
     );
     expect(tally(results)).toEqual({ OK: LIMIT, RATE_LIMITED: 16 - LIMIT });
     expect(await cedarRows()).toBe(LIMIT);
@@ -124,7 +136,13 @@ describe('start rate limit: fragments, aliases and several API processes', () =>
 describe('start budget while Redis is unreachable', () => {
   it('falls back to an in-memory budget of the same size instead of failing or letting everything through', async () => {
     // Nothing listens on this port: the limiter's Redis never becomes ready.
-    const redis = new Redis({ host: '127.0.0.1', port: await freePort(), lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    const redis = new Redis({
+      host: '127.0.0.1',
+      port: await freePort(),
+      lazyConnect: true,
+      retryStrategy: () => null,
+      maxRetriesPerRequest: 0,
+    });
     redis.on('error', () => undefined);
     const budget = new StartBudget(redis, 'atlas-test-unreachable', 3, 60);
     const answers = [];

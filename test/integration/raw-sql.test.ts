@@ -18,7 +18,10 @@ const keysOf = (row: object) => Object.keys(row).sort();
 
 describe('raw SQL rows match the Prisma model', () => {
   it('admission, the active-run read, a transition and a Prisma read all carry exactly the OperationRun fields', async () => {
-    const started = await world.services.gate.start(SYSTEM, { type: 'ONBOARDING_BOOTSTRAP', tenantId: ids.tenant('Elm') });
+    const started = await world.services.gate.start(SYSTEM, {
+      type: 'ONBOARDING_BOOTSTRAP',
+      tenantId: ids.tenant('Elm'),
+    });
     if (started.status !== 'QUEUED') throw new Error(started.status);
     expect(keysOf(started.run)).toEqual(modelFields);
 

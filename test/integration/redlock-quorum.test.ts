@@ -31,7 +31,14 @@ let leaseSeenOn: string[][] = [];
 /** The masters holding a tenant's scope key right now ('down' ones cannot answer). */
 async function holders(tenantId: string): Promise<string[]> {
   const key = `${world.config.REDIS_PREFIX}:scope:tenant:${tenantId}`;
-  const seen = await Promise.all(probes.map((p, i) => p.exists(key).then((n) => (n ? `m${i}` : null), () => null)));
+  const seen = await Promise.all(
+    probes.map((p, i) =>
+      p.exists(key).then(
+        (n) => (n ? `m${i}` : null),
+        () => null,
+      ),
+    ),
+  );
   return seen.filter((s): s is string => s !== null);
 }
 
@@ -45,18 +52,28 @@ const lockOnAllMasters = (ttlMs?: number) =>
   );
 
 const queuedRows = () => world.services.prisma.operationRun.count({ where: { status: 'QUEUED' } });
-const jobs = async () => (await world.services.dispatcher.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).length;
+const jobs = async () =>
+  (await world.services.dispatcher.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).length;
 
 beforeAll(async () => {
   masters = await Promise.all([startPrivateRedis(), startPrivateRedis(), startPrivateRedis()]);
   probes = masters.map((m) => {
-    const probe = new Redis({ ...redisOptions(m.url), enableOfflineQueue: false, maxRetriesPerRequest: 0, retryStrategy: () => 100 });
+    const probe = new Redis({
+      ...redisOptions(m.url),
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      retryStrategy: () => 100,
+    });
     probe.on('error', () => undefined);
     return probe;
   });
   world = await createWorld(
     { REDLOCK_URLS: masters.map((m) => m.url).join(',') },
-    { gate: { racepoints: { beforeInsert: async (req: StartRequest) => void leaseSeenOn.push(await holders(req.tenantId!)) } } },
+    {
+      gate: {
+        racepoints: { beforeInsert: async (req: StartRequest) => void leaseSeenOn.push(await holders(req.tenantId!)) },
+      },
+    },
   );
 });
 
@@ -88,10 +105,14 @@ describe('scope lock on three Redlock masters', () => {
       world.gql(StartTenantVerification, { tenantId: ALPINE }),
       world.gql(StartDirectorySync, { tenantId: ELM }),
     ]);
-    expect(distinct.map((r) => r.errors?.[0]?.extensions?.code ?? r.data?.result.__typename)).toEqual(Array(4).fill('StartAccepted'));
+    expect(distinct.map((r) => r.errors?.[0]?.extensions?.code ?? r.data?.result.__typename)).toEqual(
+      Array(4).fill('StartAccepted'),
+    );
 
     // A burst on one target contends for the lease on the two live masters: one admitted, the rest deduped.
-    const burst = await Promise.all(Array.from({ length: 20 }, () => world.gql(StartTenantVerification, { tenantId: ELM })));
+    const burst = await Promise.all(
+      Array.from({ length: 20 }, () => world.gql(StartTenantVerification, { tenantId: ELM })),
+    );
     const answers = burst.map((r) => r.errors?.[0]?.extensions?.code ?? r.data?.result.__typename);
     expect(answers.filter((a) => a === 'StartAccepted')).toHaveLength(1);
     expect(answers.filter((a) => a === 'StartDeduped')).toHaveLength(19);

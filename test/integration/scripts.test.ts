@@ -16,7 +16,9 @@ beforeAll(async () => {
 });
 afterAll(async () => world?.close());
 
-async function npmRun(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; exitAfterOutputMs: number }> {
+async function npmRun(
+  args: string[],
+): Promise<{ code: number | null; stdout: string; stderr: string; exitAfterOutputMs: number }> {
   let lastOutputAt = Date.now();
   const child = spawn('npm', ['run', '-s', ...args], {
     cwd: ROOT,
@@ -60,6 +62,8 @@ describe('scripts exit when done', () => {
     expect(run.stdout).toContain('seeded demo data');
     expect(run.stdout).toContain('5 users, 7 tenants');
     expect(run.exitAfterOutputMs).toBeLessThan(PROMPT_MS);
-    expect((await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ids.tenant('Fir') } })).status).toBe('ARCHIVED');
+    expect((await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ids.tenant('Fir') } })).status).toBe(
+      'ARCHIVED',
+    );
   });
 });

@@ -56,14 +56,31 @@ describe('one default provider connection per tenant', () => {
   it('a second default on a tenant is refused by the database; a non-default, or a first default elsewhere, is not', async () => {
     const prisma = world.services.prisma;
     await expect(
-      prisma.providerConnection.create({ data: { tenantId: ALPINE, displayName: 'Alpine Graph (second default)', isDefault: true, credentialState: 'VALID' } }),
+      prisma.providerConnection.create({
+        data: {
+          tenantId: ALPINE,
+          displayName: 'Alpine Graph (second default)',
+          isDefault: true,
+          credentialState: 'VALID',
+        },
+      }),
     ).rejects.toMatchObject({ code: 'P2002' });
-    const extra = await prisma.providerConnection.create({ data: { tenantId: ALPINE, displayName: 'Alpine Graph (spare)', isDefault: false } });
-    const cedar = await prisma.providerConnection.create({ data: { tenantId: ids.tenant('Cedar'), displayName: 'Cedar Graph', isDefault: true } });
+    const extra = await prisma.providerConnection.create({
+      data: { tenantId: ALPINE, displayName: 'Alpine Graph (spare)', isDefault: false },
+    });
+    const cedar = await prisma.providerConnection.create({
+      data: { tenantId: ids.tenant('Cedar'), displayName: 'Cedar Graph', isDefault: true },
+    });
     // Promoting the spare while the seeded default still is one: refused as well.
-    await expect(prisma.providerConnection.update({ where: { id: extra.id }, data: { isDefault: true } })).rejects.toMatchObject({ code: 'P2002' });
+    await expect(
+      prisma.providerConnection.update({ where: { id: extra.id }, data: { isDefault: true } }),
+    ).rejects.toMatchObject({ code: 'P2002' });
     await prisma.providerConnection.deleteMany({ where: { id: { in: [extra.id, cedar.id] } } });
-    const defaults = await prisma.providerConnection.groupBy({ by: ['tenantId'], where: { isDefault: true }, _count: true });
+    const defaults = await prisma.providerConnection.groupBy({
+      by: ['tenantId'],
+      where: { isDefault: true },
+      _count: true,
+    });
     expect(defaults.every((d) => d._count === 1)).toBe(true);
   });
 
@@ -76,10 +93,13 @@ describe('one default provider connection per tenant', () => {
     await prisma.providerConnection.update({ where: { id: birchPrimary }, data: { isDefault: false } });
     await prisma.providerConnection.update({ where: { id: birchSecondary }, data: { isDefault: true } });
     await prisma.providerConnection.update({ where: { id: alpineGraph }, data: { isDefault: false } });
-    const added = await prisma.providerConnection.create({ data: { tenantId: ALPINE, displayName: 'Alpine Graph (operator)', isDefault: true } });
+    const added = await prisma.providerConnection.create({
+      data: { tenantId: ALPINE, displayName: 'Alpine Graph (operator)', isDefault: true },
+    });
     try {
       await seedDemo(prisma);
-      const defaultOf = async (tenantId: string) => (await prisma.providerConnection.findMany({ where: { tenantId, isDefault: true } })).map((c) => c.id);
+      const defaultOf = async (tenantId: string) =>
+        (await prisma.providerConnection.findMany({ where: { tenantId, isDefault: true } })).map((c) => c.id);
       expect(await defaultOf(BIRCH)).toEqual([birchPrimary]);
       expect(await defaultOf(ALPINE)).toEqual([alpineGraph]);
     } finally {

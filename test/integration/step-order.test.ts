@@ -18,7 +18,10 @@ async function listAll(first: number): Promise<string[]> {
   const seen: string[] = [];
   let after: string | null = null;
   for (let page = 0; page < 10; page++) {
-    const res: Awaited<ReturnType<typeof world.gql<OperationRunsQuery, OperationRunsQueryVariables>>> = await world.gql(OperationRuns, { filter: { tenantId: ELM, includeSteps: true }, first, after });
+    const res: Awaited<ReturnType<typeof world.gql<OperationRunsQuery, OperationRunsQueryVariables>>> = await world.gql(
+      OperationRuns,
+      { filter: { tenantId: ELM, includeSteps: true }, first, after },
+    );
     expect(res.errors).toBeUndefined();
     seen.push(...res.data!.operationRuns.edges.map((e) => e.node.id));
     if (!res.data!.operationRuns.pageInfo.hasNextPage) return seen;
@@ -44,8 +47,14 @@ it('lists a bootstrap before its steps, steps by number, on every page size', as
     expect(await listAll(3)).toEqual(expected);
 
     // A cursor written before the tie-breaker (createdAt|id of the parent): the steps follow.
-    const legacy = Buffer.from(`${new Date(parent.createdAt as string).toISOString()}|${parent.id}`).toString('base64url');
-    const next = await world.gql(OperationRuns, { filter: { tenantId: ELM, includeSteps: true }, first: 10, after: legacy });
+    const legacy = Buffer.from(`${new Date(parent.createdAt as string).toISOString()}|${parent.id}`).toString(
+      'base64url',
+    );
+    const next = await world.gql(OperationRuns, {
+      filter: { tenantId: ELM, includeSteps: true },
+      first: 10,
+      after: legacy,
+    });
     expect(next.errors).toBeUndefined();
     expect(next.data!.operationRuns.edges.map((e) => e.node.id)).toEqual(expected.slice(1));
   }

@@ -92,7 +92,10 @@ afterEach(async () => {
 
 async function runWorkers(provider?: Provider, racepoints?: ExecutorRacepoints): Promise<Workers> {
   await stopWorkers();
-  workers = await startWorkers(world.services, { ...(provider ? { provider } : {}), ...(racepoints ? { racepoints } : {}) });
+  workers = await startWorkers(world.services, {
+    ...(provider ? { provider } : {}),
+    ...(racepoints ? { racepoints } : {}),
+  });
   return workers;
 }
 
@@ -122,9 +125,11 @@ function acceptedRunId(res: GqlResult): string {
 
 const groupSync = (tenantId: string, as = OWNER, providerConnectionId?: string) =>
   world.gql(StartDirectorySync, { tenantId, kind: 'GROUPS', providerConnectionId }, as);
-const roleSync = (tenantId: string, as = OWNER) => world.gql(StartDirectorySync, { tenantId, kind: 'ROLE_DEFINITIONS' }, as);
+const roleSync = (tenantId: string, as = OWNER) =>
+  world.gql(StartDirectorySync, { tenantId, kind: 'ROLE_DEFINITIONS' }, as);
 const verification = (tenantId: string, as = OWNER) => world.gql(StartTenantVerification, { tenantId }, as);
-const connectionCheck = (providerConnectionId: string, as = OWNER) => world.gql(StartConnectionCheck, { providerConnectionId }, as);
+const connectionCheck = (providerConnectionId: string, as = OWNER) =>
+  world.gql(StartConnectionCheck, { providerConnectionId }, as);
 const restore = (as = OWNER) => world.gql(StartRestore, { restoreRunId: alpineRestore }, as);
 const bootstrap = (tenantId: string, as = OWNER) => world.gql(StartBootstrap, { tenantId }, as);
 
@@ -217,7 +222,9 @@ describe('handlers: outcome and summary counts', () => {
     expect(first.finishedAt!.getTime()).toBeGreaterThanOrEqual(first.startedAt!.getTime());
     const rows = await groupRows(ALPINE);
     const stored = (groups: { externalId: string; displayName: string; mail: string | null }[]) =>
-      groups.map((g) => ({ externalId: g.externalId, displayName: g.displayName, mail: g.mail })).sort((a, b) => a.externalId.localeCompare(b.externalId));
+      groups
+        .map((g) => ({ externalId: g.externalId, displayName: g.displayName, mail: g.mail }))
+        .sort((a, b) => a.externalId.localeCompare(b.externalId));
     expect(stored(rows)).toEqual(stored(listed));
     expect((await waitTerminal(elmRunId)).status).toBe('SUCCEEDED');
     expect(await groupRows(ELM)).toHaveLength(elmExpected);
@@ -250,7 +257,10 @@ describe('handlers: outcome and summary counts', () => {
     expect(run.type).toBe('ROLE_DEFINITIONS_SYNC');
     expect(summaryOf(run)).toEqual({ total: 7, succeeded: 7, failed: 0, skipped: 0 });
     expect(run.attempts).toBe(1);
-    const roles = await world.services.prisma.roleDefinition.findMany({ where: { tenantId: ALPINE }, orderBy: { displayName: 'asc' } });
+    const roles = await world.services.prisma.roleDefinition.findMany({
+      where: { tenantId: ALPINE },
+      orderBy: { displayName: 'asc' },
+    });
     expect(roles.map((r) => r.displayName)).toEqual(ROLE_DEFINITION_NAMES);
     expect(roles.every((r) => r.isBuiltIn)).toBe(true);
 
@@ -284,7 +294,9 @@ describe('handlers: outcome and summary counts', () => {
     expect(failed.reasonMessage).toBe('admin consent has not been granted for the provider connection');
     expect(summaryOf(failed)).toEqual({ total: 1, succeeded: 0, failed: 1, skipped: 0 });
     expect(failed.attempts).toBe(1);
-    let connection = await world.services.prisma.providerConnection.findUniqueOrThrow({ where: { id: duneConnection } });
+    let connection = await world.services.prisma.providerConnection.findUniqueOrThrow({
+      where: { id: duneConnection },
+    });
     expect(connection.credentialState).toBe('CONSENT_REQUIRED');
     expect(connection.checkedAt).not.toBeNull();
 
@@ -315,14 +327,18 @@ describe('handlers: outcome and summary counts', () => {
   it('restore: all items applied -> SUCCEEDED, restore run COMPLETED; executing it again is RESTORE_RUN_NOT_READY', async () => {
     const runId = acceptedRunId(await restore());
     // While the execution is active the restore run stays READY.
-    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe('READY');
+    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe(
+      'READY',
+    );
     await runWorkers();
     const run = await waitTerminal(runId);
     expect(run.status).toBe('SUCCEEDED');
     expect(run.restoreRunId).toBe(alpineRestore);
     expect(summaryOf(run)).toEqual({ total: 6, succeeded: 6, failed: 0, skipped: 0 });
     expect(run.reasonCode).toBeNull();
-    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe('COMPLETED');
+    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe(
+      'COMPLETED',
+    );
     const note = await expectOneNotification(runId, OWNER);
     expect(note.title).toBe('Restore succeeded');
 
@@ -343,7 +359,9 @@ describe('handlers: outcome and summary counts', () => {
     expect(summaryOf(run)).toEqual({ total: 6, succeeded: 4, failed: 2, skipped: 0 });
     expect(run.reasonCode).toBe('RESTORE_ITEMS_PARTIALLY_FAILED');
     expect(run.attempts).toBe(1);
-    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe('PARTIALLY_COMPLETED');
+    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe(
+      'PARTIALLY_COMPLETED',
+    );
     const note = await expectOneNotification(runId, OWNER);
     expect(note.title).toBe('Restore partially succeeded');
     expect(note.body).toContain('4 of 6 items succeeded, 2 failed. Some restore items failed to apply.');
@@ -361,7 +379,9 @@ describe('handlers: outcome and summary counts', () => {
     expect(summaryOf(run)).toEqual({ total: 6, succeeded: 0, failed: 6, skipped: 0 });
     expect(run.reasonCode).toBe('RESTORE_ITEMS_FAILED');
     expect(run.reasonMessage).toBe('every restore item failed to apply');
-    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe('FAILED');
+    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe(
+      'FAILED',
+    );
     expect((await expectOneNotification(runId, OWNER)).title).toBe('Restore failed');
 
     const again = resultOf(await restore());
@@ -387,7 +407,14 @@ describe('pinned connection', () => {
     // (the old default first stops being one: one default per tenant is a unique index).
     await prisma.providerConnection.update({ where: { id: birchPrimary }, data: { isDefault: false } });
     const replacement = await prisma.providerConnection.create({
-      data: { tenantId: BIRCH, displayName: 'Birch Graph (new default)', enabled: true, credentialState: 'VALID', isDefault: true, simulation: { groupCount: 3 } },
+      data: {
+        tenantId: BIRCH,
+        displayName: 'Birch Graph (new default)',
+        enabled: true,
+        credentialState: 'VALID',
+        isDefault: true,
+        simulation: { groupCount: 3 },
+      },
     });
     try {
       await runWorkers();
@@ -423,7 +450,10 @@ describe('pinned connection', () => {
 
     await setSimulation(alpineConnection, { groupCount: 2 });
     const runId = acceptedRunId(await groupSync(ALPINE));
-    await world.services.prisma.providerConnection.update({ where: { id: alpineConnection }, data: { enabled: false } });
+    await world.services.prisma.providerConnection.update({
+      where: { id: alpineConnection },
+      data: { enabled: false },
+    });
     await runWorkers();
     const run = await waitTerminal(runId);
     expect(run.status).toBe('FAILED');
@@ -439,7 +469,10 @@ describe('pinned connection', () => {
 
   it('pre-execute guard: credentials expired after admission -> FAILED PROVIDER_CREDENTIALS_EXPIRED, attempts 0', async () => {
     const runId = acceptedRunId(await roleSync(ALPINE));
-    await world.services.prisma.providerConnection.update({ where: { id: alpineConnection }, data: { credentialState: 'EXPIRED' } });
+    await world.services.prisma.providerConnection.update({
+      where: { id: alpineConnection },
+      data: { credentialState: 'EXPIRED' },
+    });
     await runWorkers();
     const run = await waitTerminal(runId);
     expect(run.status).toBe('FAILED');
@@ -517,8 +550,16 @@ describe('retries of transient provider errors', () => {
       code: 'PROVIDER_AUTH_FAILED',
       message: "The provider rejected the connection's credentials",
       nextSteps: [
-        { label: 'Renew credentials', action: 'RENEW_CREDENTIALS', url: `/tenants/${ALPINE}/provider-connections/${alpineConnection}` },
-        { label: 'Run a connection check', action: 'START_CONNECTION_CHECK', url: `/tenants/${ALPINE}/provider-connections/${alpineConnection}` },
+        {
+          label: 'Renew credentials',
+          action: 'RENEW_CREDENTIALS',
+          url: `/tenants/${ALPINE}/provider-connections/${alpineConnection}`,
+        },
+        {
+          label: 'Run a connection check',
+          action: 'START_CONNECTION_CHECK',
+          url: `/tenants/${ALPINE}/provider-connections/${alpineConnection}`,
+        },
       ],
     });
   });
@@ -696,7 +737,9 @@ describe('notifications', () => {
     const forOperator = await expectOneNotification(operatorRunId, OPERATOR);
     expect(forOperator.title).toBe('Group sync succeeded');
     const groups = await defaultGroupCount(ALPINE);
-    expect(forOperator.body).toBe(`Group sync on Alpine succeeded. ${groups} of ${groups} items succeeded. https://atlas.example/operations/runs/${operatorRunId}`);
+    expect(forOperator.body).toBe(
+      `Group sync on Alpine succeeded. ${groups} of ${groups} items succeeded. https://atlas.example/operations/runs/${operatorRunId}`,
+    );
     const forManager = await expectOneNotification(managerRunId, MANAGER);
     expect(forManager.title).toBe('Tenant verification succeeded');
 
@@ -705,7 +748,9 @@ describe('notifications', () => {
     expect(operatorView.data!.notifications.map((n) => [n.run.id, n.run.status, n.url])).toEqual([
       [operatorRunId, 'SUCCEEDED', `https://atlas.example/operations/runs/${operatorRunId}`],
     ]);
-    expect((await world.gql(Notifications, {}, MANAGER)).data!.notifications.map((n) => n.run.id)).toEqual([managerRunId]);
+    expect((await world.gql(Notifications, {}, MANAGER)).data!.notifications.map((n) => n.run.id)).toEqual([
+      managerRunId,
+    ]);
     expect((await world.gql(Notifications, {}, OWNER)).data!.notifications).toEqual([]);
 
     // Nothing more arrives later (no duplicate from a second transition or a job event): a run
@@ -741,7 +786,10 @@ async function recordRunEvents() {
     for (let step = await started; !step.done; step = await iterator.next()) seen.push(step.value);
   })();
   await live;
-  return { statusesOf: (runId: string) => seen.filter((e) => e.run.id === runId).map((e) => e.run.status), stop: () => iterator.return?.() };
+  return {
+    statusesOf: (runId: string) => seen.filter((e) => e.run.id === runId).map((e) => e.run.status),
+    stop: () => iterator.return?.(),
+  };
 }
 
 describe('worker racepoints', () => {
@@ -753,7 +801,8 @@ describe('worker racepoints', () => {
       const runId = acceptedRunId(await groupSync(ALPINE));
       await runWorkers(undefined, {
         afterMarkRunning: afterMarkRunning.point,
-        beforeFinish: (id, result) => beforeFinish.point({ runId: id, status: result.status, total: result.summary?.total }),
+        beforeFinish: (id, result) =>
+          beforeFinish.point({ runId: id, status: result.status, total: result.summary?.total }),
       });
 
       // Held after QUEUED -> RUNNING: the row and the published event say RUNNING; the provider was not called.
@@ -800,7 +849,14 @@ describe('reconciler', () => {
     expect(await w.reconciler.sweep()).toEqual({ redispatched: 0, failed: 0 });
     expect((await runRow(runId)).status).toBe('QUEUED');
 
-    const reconciler = new Reconciler(world.services.prisma, world.services.dispatcher, w.executor, world.services.log, 600_000, 0);
+    const reconciler = new Reconciler(
+      world.services.prisma,
+      world.services.dispatcher,
+      w.executor,
+      world.services.log,
+      600_000,
+      0,
+    );
     expect(await reconciler.sweep()).toEqual({ redispatched: 1, failed: 0 });
     const run = await waitTerminal(runId);
     expect(run.status).toBe('SUCCEEDED');
@@ -819,7 +875,14 @@ describe('reconciler', () => {
     // What a worker that died after taking the run leaves behind: RUNNING, and no job.
     await world.services.lifecycle.markRunning(runId);
     const w = await runWorkers();
-    const reconciler = new Reconciler(world.services.prisma, world.services.dispatcher, w.executor, world.services.log, 600_000, 0);
+    const reconciler = new Reconciler(
+      world.services.prisma,
+      world.services.dispatcher,
+      w.executor,
+      world.services.log,
+      600_000,
+      0,
+    );
     expect(await reconciler.sweep()).toEqual({ redispatched: 0, failed: 1 });
     const run = await runRow(runId);
     expect(run.status).toBe('FAILED');

@@ -4,7 +4,12 @@
 import { SimulatedProvider } from '../../src/providers/simulated.js';
 import type { Provider } from '../../src/providers/provider.js';
 
-export type ProviderCall = { method: keyof Provider; connectionId: string; startedAt: number; outcome?: 'ok' | 'error' | 'aborted' };
+export type ProviderCall = {
+  method: keyof Provider;
+  connectionId: string;
+  startedAt: number;
+  outcome?: 'ok' | 'error' | 'aborted';
+};
 
 export function countingProvider(inner: Provider = new SimulatedProvider(0)): Provider & { calls: ProviderCall[] } {
   const calls: ProviderCall[] = [];

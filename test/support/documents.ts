@@ -14,7 +14,6 @@ export const TenantById = graphql(`
   }
 `);
 
-
 export const StartResultFields = graphql(`
   fragment StartResultFields on StartResult {
     __typename

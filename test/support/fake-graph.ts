@@ -46,7 +46,14 @@ export const FAKE_CLIENT_SECRET = 'fake-client-secret-value';
 export type FakeOrganization = { displayName: string; verifiedDomains: string[]; organizationId?: string };
 export type FakeRoleDefinition = { id: string; displayName: string; isBuiltIn: boolean };
 export type FakeCredentialMode = 'valid' | 'expired' | 'consent-required';
-export type ScriptedResponse = { path: string; method?: string; status: number; headers?: Record<string, string>; body?: unknown; times?: number };
+export type ScriptedResponse = {
+  path: string;
+  method?: string;
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+  times?: number;
+};
 export type RecordedRequest = { method: string; path: string; auth?: string; body?: unknown };
 
 export type FakeGraphOptions = {
@@ -87,12 +94,18 @@ const DEFAULT_ROLE_DEFINITIONS: FakeRoleDefinition[] = [
   { id: 'aaaaaaaa-0000-4000-8000-0000000000c1', displayName: 'Custom Helpdesk', isBuiltIn: false },
 ];
 
-const RESTORE_PATHS = ['/deviceManagement/deviceCompliancePolicies', '/deviceManagement/deviceConfigurations', '/identity/conditionalAccess/policies'];
+const RESTORE_PATHS = [
+  '/deviceManagement/deviceCompliancePolicies',
+  '/deviceManagement/deviceConfigurations',
+  '/identity/conditionalAccess/policies',
+];
 const API_PREFIX = '/v1.0';
 
 function defaults(opts: FakeGraphOptions): Required<FakeGraphOptions> {
   return {
-    tenants: structuredClone(opts.tenants ?? { [FAKE_TENANT_ID]: { displayName: 'Contoso', verifiedDomains: ['contoso.onmicrosoft.com'] } }),
+    tenants: structuredClone(
+      opts.tenants ?? { [FAKE_TENANT_ID]: { displayName: 'Contoso', verifiedDomains: ['contoso.onmicrosoft.com'] } },
+    ),
     clientId: opts.clientId ?? FAKE_CLIENT_ID,
     clientSecret: opts.clientSecret ?? FAKE_CLIENT_SECRET,
     credentialMode: opts.credentialMode ?? 'valid',
@@ -113,7 +126,9 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
   let tokenSerial = 0;
 
   const server = createServer((req, res) => {
-    handle(req, res).catch((err: unknown) => send(res, 500, { error: { code: 'FakeGraphFailure', message: String(err) } }));
+    handle(req, res).catch((err: unknown) =>
+      send(res, 500, { error: { code: 'FakeGraphFailure', message: String(err) } }),
+    );
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -127,7 +142,8 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     script: (response) => void scripts.push({ times: 1, ...response }),
     revokeTokens: () => void (issued = new Map()),
     tokenRequests: () => graph.requests.filter((r) => r.path.split('?')[0].endsWith('/oauth2/v2.0/token')),
-    apiRequests: (suffix) => graph.requests.filter((r) => r.path.startsWith(API_PREFIX) && r.path.split('?')[0].endsWith(suffix)),
+    apiRequests: (suffix) =>
+      graph.requests.filter((r) => r.path.startsWith(API_PREFIX) && r.path.split('?')[0].endsWith(suffix)),
     connection: (overrides = {}) => ({
       id: 'fake-connection',
       tenantExternalId: Object.keys(graph.tenants)[0],
@@ -156,8 +172,18 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     const url = new URL(req.url ?? '/', origin);
     const method = req.method ?? 'GET';
     const raw = await readBody(req);
-    const body = raw === '' ? undefined : (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') ? Object.fromEntries(new URLSearchParams(raw)) : tryJson(raw);
-    graph.requests.push({ method, path: url.pathname + url.search, ...(req.headers.authorization ? { auth: req.headers.authorization } : {}), ...(body === undefined ? {} : { body }) });
+    const body =
+      raw === ''
+        ? undefined
+        : (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded')
+          ? Object.fromEntries(new URLSearchParams(raw))
+          : tryJson(raw);
+    graph.requests.push({
+      method,
+      path: url.pathname + url.search,
+      ...(req.headers.authorization ? { auth: req.headers.authorization } : {}),
+      ...(body === undefined ? {} : { body }),
+    });
 
     const scripted = scripts.find((s) => url.pathname.endsWith(s.path) && (!s.method || s.method === method));
     if (scripted) {
@@ -167,16 +193,26 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     }
 
     const tokenMatch = /^\/([^/]+)\/oauth2\/v2\.0\/token$/.exec(url.pathname);
-    if (tokenMatch && method === 'POST') return token(res, decodeURIComponent(tokenMatch[1]), body as Record<string, string> | undefined);
+    if (tokenMatch && method === 'POST')
+      return token(res, decodeURIComponent(tokenMatch[1]), body as Record<string, string> | undefined);
 
     if (!url.pathname.startsWith(API_PREFIX)) return send(res, 404, graphError(404, 'NotFound'));
     const tenant = issued.get((req.headers.authorization ?? '').replace(/^Bearer /, ''));
-    if (!tenant) return send(res, 401, graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.'));
+    if (!tenant)
+      return send(res, 401, graphError(401, 'InvalidAuthenticationToken', 'Access token is empty or invalid.'));
     const path = url.pathname.slice(API_PREFIX.length);
 
     if (method === 'GET' && path === '/organization') {
       const org = graph.tenants[tenant];
-      return send(res, 200, { value: [{ id: org.organizationId ?? tenant, displayName: org.displayName, verifiedDomains: org.verifiedDomains.map((name) => ({ name, isDefault: false })) }] });
+      return send(res, 200, {
+        value: [
+          {
+            id: org.organizationId ?? tenant,
+            displayName: org.displayName,
+            verifiedDomains: org.verifiedDomains.map((name) => ({ name, isDefault: false })),
+          },
+        ],
+      });
     }
     if (method === 'GET' && path === '/groups') {
       const groups = Array.from({ length: graph.groupCount }, (_, i) => ({
@@ -206,22 +242,54 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
   function token(res: ServerResponse, requestedTenant: string, form: Record<string, string> | undefined): void {
     // Entra matches tenant ids case-insensitively.
     const tenant = Object.keys(graph.tenants).find((id) => id.toLowerCase() === requestedTenant.toLowerCase());
-    if (!tenant) { send(res, 400, aadError('invalid_request', 'AADSTS90002', `Tenant '${requestedTenant}' not found.`)); return; }
-    if (form?.grant_type !== 'client_credentials') { send(res, 400, aadError('unsupported_grant_type', 'AADSTS70003', 'Unsupported grant type.')); return; }
-    if (form.client_id !== graph.clientId) { send(res, 400, aadError('unauthorized_client', 'AADSTS700016', 'Application not found in the directory.')); return; }
+    if (!tenant) {
+      send(res, 400, aadError('invalid_request', 'AADSTS90002', `Tenant '${requestedTenant}' not found.`));
+      return;
+    }
+    if (form?.grant_type !== 'client_credentials') {
+      send(res, 400, aadError('unsupported_grant_type', 'AADSTS70003', 'Unsupported grant type.'));
+      return;
+    }
+    if (form.client_id !== graph.clientId) {
+      send(res, 400, aadError('unauthorized_client', 'AADSTS700016', 'Application not found in the directory.'));
+      return;
+    }
     if (graph.credentialMode === 'expired') {
-      send(res, 401, aadError('invalid_client', 'AADSTS7000222', `The provided client secret keys for app '${form.client_id}' are expired.`));
+      send(
+        res,
+        401,
+        aadError(
+          'invalid_client',
+          'AADSTS7000222',
+          `The provided client secret keys for app '${form.client_id}' are expired.`,
+        ),
+      );
       return;
     }
-    if (form.client_secret !== graph.clientSecret) { send(res, 401, aadError('invalid_client', 'AADSTS7000215', 'Invalid client secret provided.')); return; }
+    if (form.client_secret !== graph.clientSecret) {
+      send(res, 401, aadError('invalid_client', 'AADSTS7000215', 'Invalid client secret provided.'));
+      return;
+    }
     if (graph.credentialMode === 'consent-required') {
-      send(res, 400, aadError('invalid_grant', 'AADSTS65001', 'The user or administrator has not consented to use the application.'));
+      send(
+        res,
+        400,
+        aadError('invalid_grant', 'AADSTS65001', 'The user or administrator has not consented to use the application.'),
+      );
       return;
     }
-    if (form.scope !== 'https://graph.microsoft.com/.default') { send(res, 400, aadError('invalid_scope', 'AADSTS1002012', 'The provided value for scope is not valid.')); return; }
+    if (form.scope !== 'https://graph.microsoft.com/.default') {
+      send(res, 400, aadError('invalid_scope', 'AADSTS1002012', 'The provided value for scope is not valid.'));
+      return;
+    }
     const accessToken = `fake-access-token-${++tokenSerial}`;
     issued.set(accessToken, tenant);
-    send(res, 200, { token_type: 'Bearer', expires_in: graph.tokenExpiresIn, ext_expires_in: graph.tokenExpiresIn, access_token: accessToken });
+    send(res, 200, {
+      token_type: 'Bearer',
+      expires_in: graph.tokenExpiresIn,
+      ext_expires_in: graph.tokenExpiresIn,
+      access_token: accessToken,
+    });
   }
 
   return graph;
@@ -233,7 +301,10 @@ function page<T>(url: URL, items: T[], pageSize: number): { value: T[]; '@odata.
   const value = items.slice(offset, offset + pageSize);
   if (offset + pageSize >= items.length) return { value };
   // Built by hand: URLSearchParams would re-encode `$select=a,b` as `%24select=a%2Cb`.
-  const params = url.search.slice(1).split('&').filter((p) => p !== '' && !p.startsWith('$skiptoken='));
+  const params = url.search
+    .slice(1)
+    .split('&')
+    .filter((p) => p !== '' && !p.startsWith('$skiptoken='));
   params.push(`$skiptoken=${offset + pageSize}`);
   return { value, '@odata.nextLink': `${url.origin}${url.pathname}?${params.join('&')}` };
 }

@@ -56,7 +56,8 @@ const CHECKS: readonly { invariant: string; sql: string }[] = [
           GROUP BY r.id HAVING count(n.id) <> 1`,
   },
   {
-    invariant: 'no notification for an active, blocked, undispatched or system run, a bootstrap step, or anyone but the initiator',
+    invariant:
+      'no notification for an active, blocked, undispatched or system run, a bootstrap step, or anyone but the initiator',
     sql: `SELECT n.id, n."userId", r.id AS "runId", r.type, r.status, r."parentId", r."initiatorId" FROM "Notification" n
           JOIN "OperationRun" r ON r.id = n."runId"
           WHERE n."userId" IS DISTINCT FROM r."initiatorId" OR r."parentId" IS NOT NULL OR r.status NOT IN ${ENDED}

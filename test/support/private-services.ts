@@ -11,7 +11,13 @@ import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
 
-export type PrivateRedis = { port: number; url: string; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> };
+export type PrivateRedis = {
+  port: number;
+  url: string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+};
 
 /** A `redis-server` on a free port, no persistence; stop() kills it by pid, start() brings it back on the same port. */
 export async function startPrivateRedis(): Promise<PrivateRedis> {
@@ -19,7 +25,9 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   let child: ChildProcess | null = null;
   const start = async () => {
     if (child && child.exitCode === null) return; // already running: never lose track of a pid
-    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      stdio: 'ignore',
+    });
     await waitFor(() => run('redis-cli', ['-p', String(port), 'ping']).then((r) => r.stdout.trim() === 'PONG'), {
       timeoutMs: 10_000,
       what: `private redis on ${port}`,
@@ -38,7 +46,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
   return { port, url: `redis://127.0.0.1:${port}`, start, stop, close: stop };
 }
 
-export type PrivatePostgres = { port: number; url(database: string): string; stop(): Promise<void>; start(): Promise<void>; close(): Promise<void> };
+export type PrivatePostgres = {
+  port: number;
+  url(database: string): string;
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+};
 
 function pgBin(name: string): string {
   const versions = readdirSync('/usr/lib/postgresql').sort();
@@ -63,7 +77,16 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const port = await freePort();
   const start = async () => {
     await run(
-      ...asPostgres(pgBin('pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`, 'start']),
+      ...asPostgres(pgBin('pg_ctl'), [
+        '-D',
+        data,
+        '-l',
+        path.join(dir, 'log'),
+        '-w',
+        '-o',
+        `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off`,
+        'start',
+      ]),
     );
   };
   const stop = async () => {

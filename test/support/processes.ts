@@ -7,7 +7,13 @@ import type { Config } from '../../src/config.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
-export type AtlasProcess = { child: ChildProcess; port: number; url: string; output: string[]; stop(signal?: NodeJS.Signals): Promise<number | null> };
+export type AtlasProcess = {
+  child: ChildProcess;
+  port: number;
+  url: string;
+  output: string[];
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -20,28 +26,37 @@ export async function freePort(): Promise<number> {
   });
 }
 
-export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Record<string, string> = {}, nodeArgs: string[] = []): Promise<AtlasProcess> {
+export async function spawnAtlas(
+  role: 'api' | 'worker',
+  config: Config,
+  env: Record<string, string> = {},
+  nodeArgs: string[] = [],
+): Promise<AtlasProcess> {
   const port = role === 'api' ? await freePort() : 0;
   // node itself (not a tsx wrapper process), so the pid is the server's and node flags apply.
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])], {
-    cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: config.DATABASE_URL,
-      REDIS_URL: config.REDIS_URL,
-      REDIS_PREFIX: config.REDIS_PREFIX,
-      JWT_SECRET: config.JWT_SECRET,
-      PUBLIC_APP_URL: config.PUBLIC_APP_URL,
-      PORT: String(port),
-      WORKERS: role === 'api' ? 'off' : 'on',
-      LOG_LEVEL: 'info',
-      SIM_LATENCY_MS: String(config.SIM_LATENCY_MS),
-      RATE_LIMIT_STARTS: String(config.RATE_LIMIT_STARTS),
-      ...env,
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        NODE_ENV: 'test',
+        DATABASE_URL: config.DATABASE_URL,
+        REDIS_URL: config.REDIS_URL,
+        REDIS_PREFIX: config.REDIS_PREFIX,
+        JWT_SECRET: config.JWT_SECRET,
+        PUBLIC_APP_URL: config.PUBLIC_APP_URL,
+        PORT: String(port),
+        WORKERS: role === 'api' ? 'off' : 'on',
+        LOG_LEVEL: 'info',
+        SIM_LATENCY_MS: String(config.SIM_LATENCY_MS),
+        RATE_LIMIT_STARTS: String(config.RATE_LIMIT_STARTS),
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  );
   const output: string[] = [];
   const ready = role === 'api' ? 'API listening on' : 'workers started';
   await new Promise<void>((resolve, reject) => {
@@ -75,13 +90,24 @@ export async function spawnAtlas(role: 'api' | 'worker', config: Config, env: Re
   };
 }
 
-export type AtlasExit = { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string; elapsedMs: number };
+export type AtlasExit = {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  stdout: string;
+  stderr: string;
+  elapsedMs: number;
+};
 
 /**
  * `src/main.ts` that is expected to stop by itself (a start-up failure): resolves with its exit,
  * output and how long it ran; kills it (SIGKILL) and rejects if it is still running after `timeoutMs`.
  */
-export async function runAtlasUntilExit(config: Config, env: Record<string, string> = {}, timeoutMs = 30_000, args: string[] = []): Promise<AtlasExit> {
+export async function runAtlasUntilExit(
+  config: Config,
+  env: Record<string, string> = {},
+  timeoutMs = 30_000,
+  args: string[] = [],
+): Promise<AtlasExit> {
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,

@@ -24,7 +24,10 @@ export class WaitTimeout extends Error {
  * Polls `fn` until it returns a value other than `undefined`, `null` or `false`, and resolves
  * with that value. Errors thrown by `fn` are retried until the deadline (the last one is kept).
  */
-export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions = {}): Promise<Exclude<T, undefined | null | false>> {
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  options: WaitOptions = {},
+): Promise<Exclude<T, undefined | null | false>> {
   const { timeoutMs = 10_000, intervalMs = 25, what = 'condition' } = options;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
@@ -38,7 +41,9 @@ export async function waitFor<T>(fn: () => T | Promise<T>, options: WaitOptions 
       lastError = err;
     }
     if (Date.now() >= deadline) {
-      const detail = lastError ? `last error: ${String((lastError as Error).message ?? lastError)}` : `last value: ${safeJson(last)}`;
+      const detail = lastError
+        ? `last error: ${String((lastError as Error).message ?? lastError)}`
+        : `last value: ${safeJson(last)}`;
       throw new WaitTimeout(`timed out after ${timeoutMs} ms waiting for ${what} (${detail})`, lastError ?? last);
     }
     await new Promise((r) => setTimeout(r, Math.min(intervalMs, Math.max(0, deadline - Date.now()))));

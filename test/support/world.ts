@@ -38,7 +38,14 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
   const config = loadConfig(
     { ...process.env, NODE_ENV: 'test' },
     // Race tests send hundreds of starts as one user: the start rate limit has its own test.
-    { DATABASE_URL: db.url, REDIS_PREFIX: uniqueName('atlas-test'), LOG_LEVEL: 'silent', SIM_LATENCY_MS: 0, RATE_LIMIT_STARTS: 100_000, ...overrides },
+    {
+      DATABASE_URL: db.url,
+      REDIS_PREFIX: uniqueName('atlas-test'),
+      LOG_LEVEL: 'silent',
+      SIM_LATENCY_MS: 0,
+      RATE_LIMIT_STARTS: 100_000,
+      ...overrides,
+    },
   );
   const log = createLogger(config.LOG_LEVEL);
   const spawned: Services[] = [];
@@ -67,7 +74,11 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
     async gql(doc, variables, as = 'owner@contoso.test') {
       const headers: Record<string, string> = { 'content-type': 'application/json' };
       if (as) headers.authorization = `Bearer ${await token(as)}`;
-      const res = await yoga.fetch('http://atlas.test/graphql', { method: 'POST', headers, body: JSON.stringify({ query: print(doc), variables }) });
+      const res = await yoga.fetch('http://atlas.test/graphql', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ query: print(doc), variables }),
+      });
       return (await res.json()) as ExecutionResult<never>;
     },
     async reset() {

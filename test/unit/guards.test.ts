@@ -14,7 +14,15 @@ const SRC = path.resolve(import.meta.dirname, '../../src');
 async function sourceFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { withFileTypes: true });
   const nested = await Promise.all(
-    entries.map((e) => (e.isDirectory() ? (e.name === 'generated' ? [] : sourceFiles(path.join(dir, e.name))) : e.name.endsWith('.ts') ? [path.join(dir, e.name)] : [])),
+    entries.map((e) =>
+      e.isDirectory()
+        ? e.name === 'generated'
+          ? []
+          : sourceFiles(path.join(dir, e.name))
+        : e.name.endsWith('.ts')
+          ? [path.join(dir, e.name)]
+          : [],
+    ),
   );
   return nested.flat();
 }
@@ -27,7 +35,8 @@ describe('dispatch guard', () => {
       const text = await readFile(file, 'utf8');
       // Only code that reaches BullMQ can enqueue; a Set's .add elsewhere is not a job.
       const usesBullmq = /from ['"]bullmq['"]/.test(text) || /\bqueue\b/i.test(text.replace(/\/\/.*$/gm, ''));
-      const adds = usesBullmq && /\.(add|addBulk)\s*\(|new\s+FlowProducer\b|\bnew\s+Queue\b/.test(text.replace(/\/\/.*$/gm, ''));
+      const adds =
+        usesBullmq && /\.(add|addBulk)\s*\(|new\s+FlowProducer\b|\bnew\s+Queue\b/.test(text.replace(/\/\/.*$/gm, ''));
       if (adds && rel !== path.join('jobs', 'dispatch.ts')) offenders.push(rel);
     }
     expect(offenders, 'enqueue outside the dispatcher: route it through the start gate').toEqual([]);
@@ -49,7 +58,8 @@ describe('run writes', () => {
   // made with the Prisma client or raw SQL anywhere else.
   it('only src/runs/ writes OperationRun and Notification rows', async () => {
     const writers: string[] = [];
-    const write = /\.(operationRun|notification)\.(create|createMany|update|updateMany|upsert|delete|deleteMany)\(|(INSERT INTO|UPDATE|DELETE FROM)\s+(\$\{(RUN|NOTIFICATION|N)\.t\}|"(OperationRun|Notification)")/;
+    const write =
+      /\.(operationRun|notification)\.(create|createMany|update|updateMany|upsert|delete|deleteMany)\(|(INSERT INTO|UPDATE|DELETE FROM)\s+(\$\{(RUN|NOTIFICATION|N)\.t\}|"(OperationRun|Notification)")/;
     for (const file of await sourceFiles(SRC)) {
       const rel = path.relative(SRC, file);
       if (rel.startsWith(`runs${path.sep}`) || rel.startsWith(`seed${path.sep}`)) continue;
@@ -63,18 +73,22 @@ describe('operation registry', () => {
   const schema = buildSchema(printSchemaSnapshot());
   const mutations = schema.getMutationType()!.getFields();
 
-  it.each(Object.values(OperationType))('%s has a registry entry, a handler and a start mutation returning StartResult', (type) => {
-    const op = OPERATIONS[type];
-    expect(op?.type).toBe(type);
-    expect(op.label).toMatch(/^[A-Z]/);
-    expect(typeof HANDLERS[type]).toBe('function');
-    expect(op.roles.length).toBeGreaterThan(0);
-    expect(op.roles).not.toContain('READONLY');
-    const mutation = mutations[op.mutation.field];
-    expect(mutation, `no mutation ${op.mutation.field}`).toBeDefined();
-    if (op.mutation.kind) expect(mutation.args.find((a) => a.name === 'kind')?.type.toString()).toMatch(/^DirectorySyncKind/);
-    expect(String(mutation.type)).toBe('StartResult!');
-  });
+  it.each(Object.values(OperationType))(
+    '%s has a registry entry, a handler and a start mutation returning StartResult',
+    (type) => {
+      const op = OPERATIONS[type];
+      expect(op?.type).toBe(type);
+      expect(op.label).toMatch(/^[A-Z]/);
+      expect(typeof HANDLERS[type]).toBe('function');
+      expect(op.roles.length).toBeGreaterThan(0);
+      expect(op.roles).not.toContain('READONLY');
+      const mutation = mutations[op.mutation.field];
+      expect(mutation, `no mutation ${op.mutation.field}`).toBeDefined();
+      if (op.mutation.kind)
+        expect(mutation.args.find((a) => a.name === 'kind')?.type.toString()).toMatch(/^DirectorySyncKind/);
+      expect(String(mutation.type)).toBe('StartResult!');
+    },
+  );
 
   it('labels are the contract vocabulary', () => {
     expect(Object.fromEntries(Object.values(OPERATIONS).map((o) => [o.type, o.label]))).toEqual({

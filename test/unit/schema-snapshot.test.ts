@@ -5,7 +5,9 @@ import { printSchemaSnapshot, SCHEMA_SNAPSHOT } from '../../src/graphql/snapshot
 describe('schema snapshot', () => {
   it('schema/schema.graphql matches the code (refresh with `npm run schema:print`)', async () => {
     const committed = await readFile(SCHEMA_SNAPSHOT, 'utf8').catch(() => '');
-    expect(committed, 'schema/schema.graphql is stale: run `npm run schema:print` and commit it').toBe(printSchemaSnapshot());
+    expect(committed, 'schema/schema.graphql is stale: run `npm run schema:print` and commit it').toBe(
+      printSchemaSnapshot(),
+    );
   });
 
   it('has the contract names', () => {

@@ -6,11 +6,13 @@
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../../logger.js';
 
-const UNAVAILABLE = /ECONNREFUSED|ETIMEDOUT|Connection terminated|Can't reach database|Connection is closed|timeout exceeded when trying to connect/i;
+const UNAVAILABLE =
+  /ECONNREFUSED|ETIMEDOUT|Connection terminated|Can't reach database|Connection is closed|timeout exceeded when trying to connect/i;
 
 export function maskError(log: Logger) {
   return (error: unknown, message: string): Error => {
-    if (error instanceof GraphQLError && error.originalError === undefined && error.extensions?.code) return stripDebug(error);
+    if (error instanceof GraphQLError && error.originalError === undefined && error.extensions?.code)
+      return stripDebug(error);
     const original = error instanceof GraphQLError ? (error.originalError ?? error) : error;
     if (original instanceof GraphQLError && original.extensions?.code) {
       // A PublicError thrown inside a resolver; re-wrap it to keep its path.
@@ -29,7 +31,10 @@ export function maskError(log: Logger) {
     const path = error instanceof GraphQLError ? error.path : undefined;
     if (original instanceof Error && UNAVAILABLE.test(original.message)) {
       log.error({ err: original, path }, 'backing service unavailable');
-      return new GraphQLError('A backing service is unavailable. Try again shortly.', { path, extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 } });
+      return new GraphQLError('A backing service is unavailable. Try again shortly.', {
+        path,
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 },
+      });
     }
     log.error({ err: original, path }, 'unexpected error');
     return new GraphQLError(message, { path, extensions: { code: 'INTERNAL_SERVER_ERROR' } });
@@ -68,5 +73,11 @@ function clientMistake(error: unknown): GraphQLError | null {
 
 function stripDebug(error: GraphQLError): GraphQLError {
   const { originalError: _o, stack: _s, ...extensions } = error.extensions as Record<string, unknown>;
-  return new GraphQLError(error.message, { nodes: error.nodes, source: error.source, positions: error.positions, path: error.path, extensions });
+  return new GraphQLError(error.message, {
+    nodes: error.nodes,
+    source: error.source,
+    positions: error.positions,
+    path: error.path,
+    extensions,
+  });
 }

@@ -10,7 +10,9 @@ export type Exposure = { graphiql: boolean; introspection: boolean; cors: CORSOp
 
 export function exposure(config: Config): Exposure {
   const production = config.NODE_ENV === 'production';
-  const listed = config.CORS_ORIGINS?.split(',').map((o) => o.trim()).filter(Boolean);
+  const listed = config.CORS_ORIGINS?.split(',')
+    .map((o) => o.trim())
+    .filter(Boolean);
   const origins = listed?.length ? listed : [new URL(config.PUBLIC_APP_URL).origin];
   return {
     graphiql: (config.GRAPHIQL ?? (production ? 'off' : 'on')) === 'on',

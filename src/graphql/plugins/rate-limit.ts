@@ -59,7 +59,11 @@ export function useStartRateLimit(points: number, windowSeconds: number): Plugin
   const budgets = new WeakMap<Services, StartBudget>();
   const budgetOf = (services: Services) => {
     let budget = budgets.get(services);
-    if (!budget) budgets.set(services, (budget = new StartBudget(services.redis, services.config.REDIS_PREFIX, points, windowSeconds)));
+    if (!budget)
+      budgets.set(
+        services,
+        (budget = new StartBudget(services.redis, services.config.REDIS_PREFIX, points, windowSeconds)),
+      );
     return budget;
   };
   return {
@@ -73,7 +77,11 @@ export function useStartRateLimit(points: number, windowSeconds: number): Plugin
         .then((retryAfterSeconds) => {
           if (retryAfterSeconds === null) return;
           setResultAndStopExecution({
-            errors: [new PublicError('RATE_LIMITED', `Too many starts: try again in ${retryAfterSeconds} s`, { retryAfterSeconds })],
+            errors: [
+              new PublicError('RATE_LIMITED', `Too many starts: try again in ${retryAfterSeconds} s`, {
+                retryAfterSeconds,
+              }),
+            ],
           });
         });
     },
@@ -81,17 +89,25 @@ export function useStartRateLimit(points: number, windowSeconds: number): Plugin
 }
 
 /** How many start fields a mutation executes: one per distinct response key, as graphql-js collects root fields. */
-export function countStarts(schema: GraphQLSchema, document: DocumentNode, operationName: string | null | undefined, rawVariables: Record<string, unknown>): number {
+export function countStarts(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown>,
+): number {
   const operation = getOperationAST(document, operationName);
   if (operation?.operation !== 'mutation') return 0;
   // Coerced as execution will coerce them (defaults included); variables that fail here fail execution too.
   const { coerced: variables } = getVariableValues(schema, operation.variableDefinitions ?? [], rawVariables);
   if (!variables) return 0;
   const fragments = new Map(
-    document.definitions.filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION).map((d) => [d.name.value, d]),
+    document.definitions
+      .filter((d): d is FragmentDefinitionNode => d.kind === Kind.FRAGMENT_DEFINITION)
+      .map((d) => [d.name.value, d]),
   );
   const included = (node: Parameters<typeof getDirectiveValues>[1]) =>
-    getDirectiveValues(GraphQLSkipDirective, node, variables)?.if !== true && getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
+    getDirectiveValues(GraphQLSkipDirective, node, variables)?.if !== true &&
+    getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
   const responseKeys = new Set<string>();
   const visitedFragments = new Set<string>();
   const collect = (selectionSet: SelectionSetNode) => {

@@ -14,7 +14,9 @@ export function useSubscriptionQuota(maxPerUser: number): Plugin<GraphQLContext>
       if (!userId) return;
       const count = active.get(userId) ?? 0;
       if (count >= maxPerUser) {
-        setResultAndStopExecution({ errors: [tooManySubscriptions(`this user has ${count} open (limit ${maxPerUser})`, maxPerUser)] });
+        setResultAndStopExecution({
+          errors: [tooManySubscriptions(`this user has ${count} open (limit ${maxPerUser})`, maxPerUser)],
+        });
         return;
       }
       active.set(userId, count + 1);
@@ -37,7 +39,9 @@ export function useSubscriptionQuota(maxPerUser: number): Plugin<GraphQLContext>
 }
 
 export const tooManySubscriptions = (detail: string, limit: number) =>
-  new PublicError('RATE_LIMITED', `Too many subscriptions: ${detail}. Complete one before subscribing again.`, { limit });
+  new PublicError('RATE_LIMITED', `Too many subscriptions: ${detail}. Complete one before subscribing again.`, {
+    limit,
+  });
 
 const isAsyncIterable = <T>(value: unknown): value is AsyncIterable<T> =>
   value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';

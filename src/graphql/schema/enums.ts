@@ -16,5 +16,9 @@ export const RestoreRunStatusEnum = builder.enumType(RestoreRunStatus, { name: '
 export const OperationTypeEnum = builder.enumType(OperationType, { name: 'OperationType' });
 export const OperationRunStatusEnum = builder.enumType(OperationRunStatus, { name: 'OperationRunStatus' });
 export const BlockReasonCodeEnum = builder.enumType('BlockReasonCode', { values: BLOCK_REASON_CODES });
-export const StartStatusEnum = builder.enumType('StartStatus', { values: ['QUEUED', 'ALREADY_RUNNING', 'SCOPE_BUSY', 'BLOCKED'] as const });
-export const DirectorySyncKindEnum = builder.enumType('DirectorySyncKind', { values: ['GROUPS', 'ROLE_DEFINITIONS'] as const });
+export const StartStatusEnum = builder.enumType('StartStatus', {
+  values: ['QUEUED', 'ALREADY_RUNNING', 'SCOPE_BUSY', 'BLOCKED'] as const,
+});
+export const DirectorySyncKindEnum = builder.enumType('DirectorySyncKind', {
+  values: ['GROUPS', 'ROLE_DEFINITIONS'] as const,
+});

@@ -11,7 +11,10 @@ builder.prismaObject('Notification', {
     run: t.relation('run'),
     title: t.exposeString('title'),
     body: t.exposeString('body'),
-    url: t.string({ description: "The run's canonical link", resolve: (n, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, n.runId) }),
+    url: t.string({
+      description: "The run's canonical link",
+      resolve: (n, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, n.runId),
+    }),
     readAt: t.expose('readAt', { type: 'DateTime', nullable: true }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
   }),
@@ -58,10 +61,16 @@ builder.subscriptionField('myNotifications', (t) =>
       const viewer = requireViewer(ctx.viewer);
       return pipe(
         ctx.services.bus.notificationEvents(),
-        filter(async (e) => e.userId === viewer.userId && (await ctx.services.auth.stillMember(viewer.userId, e.workspaceId))),
+        filter(
+          async (e) =>
+            e.userId === viewer.userId && (await ctx.services.auth.stillMember(viewer.userId, e.workspaceId)),
+        ),
       );
     },
     resolve: (query, event, _args, ctx) =>
-      ctx.services.prisma.notification.findUniqueOrThrow({ ...query, where: { id: (event as unknown as { notificationId: string }).notificationId } }),
+      ctx.services.prisma.notification.findUniqueOrThrow({
+        ...query,
+        where: { id: (event as unknown as { notificationId: string }).notificationId },
+      }),
   }),
 );

@@ -10,7 +10,11 @@ const CancelOutcomeRef = builder.interfaceRef<CancelResultShape>('CancelOutcome'
   resolveType: (v) => v.__typename,
   fields: (t) => ({
     message: t.exposeString('message'),
-    run: t.field({ type: OperationRunRef, description: 'The run the cancel applies to (for a bootstrap step: its bootstrap)', resolve: (r) => r.run }),
+    run: t.field({
+      type: OperationRunRef,
+      description: 'The run the cancel applies to (for a bootstrap step: its bootstrap)',
+      resolve: (r) => r.run,
+    }),
   }),
 });
 
@@ -37,6 +41,7 @@ builder.mutationField('cancelOperationRun', (t) =>
     type: CancelResult,
     description: 'Cancels a queued or running run (a bootstrap step: its bootstrap).',
     args: { runId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) => presentCancel(await ctx.services.runControl.cancel(requireViewer(ctx.viewer), String(args.runId))),
+    resolve: async (_root, args, ctx) =>
+      presentCancel(await ctx.services.runControl.cancel(requireViewer(ctx.viewer), String(args.runId))),
   }),
 );

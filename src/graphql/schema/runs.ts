@@ -12,7 +12,8 @@ import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
 
 // Reasons read as sentences ("The provider connection is disabled"), except the one CONTRACT.md
 // section 7 spells out: a cancelled run's reason message is "cancelled by <displayName>".
-const reasonText = (code: string, message: string | null) => (code === 'CANCELLED_BY_USER' ? (message ?? '') : capitalize(message ?? ''));
+const reasonText = (code: string, message: string | null) =>
+  code === 'CANCELLED_BY_USER' ? (message ?? '') : capitalize(message ?? '');
 
 export const NextStepRef = builder.objectRef<NextStep>('NextStep').implement({
   fields: (t) => ({
@@ -22,32 +23,45 @@ export const NextStepRef = builder.objectRef<NextStep>('NextStep').implement({
   }),
 });
 
-const RunReasonRef = builder.objectRef<{ code: string; message: string; nextSteps: NextStep[] }>('RunReason').implement({
-  fields: (t) => ({
-    code: t.exposeString('code'),
-    message: t.exposeString('message'),
-    nextSteps: t.field({ type: [NextStepRef], resolve: (r) => r.nextSteps }),
-  }),
-});
+const RunReasonRef = builder
+  .objectRef<{ code: string; message: string; nextSteps: NextStep[] }>('RunReason')
+  .implement({
+    fields: (t) => ({
+      code: t.exposeString('code'),
+      message: t.exposeString('message'),
+      nextSteps: t.field({ type: [NextStepRef], resolve: (r) => r.nextSteps }),
+    }),
+  });
 
-const RunSummaryRef = builder.objectRef<Pick<OperationRun, 'total' | 'succeeded' | 'failed' | 'skipped'>>('RunSummary').implement({
-  fields: (t) => ({
-    total: t.exposeInt('total'),
-    succeeded: t.exposeInt('succeeded'),
-    failed: t.exposeInt('failed'),
-    skipped: t.exposeInt('skipped'),
-  }),
-});
+const RunSummaryRef = builder
+  .objectRef<Pick<OperationRun, 'total' | 'succeeded' | 'failed' | 'skipped'>>('RunSummary')
+  .implement({
+    fields: (t) => ({
+      total: t.exposeInt('total'),
+      succeeded: t.exposeInt('succeeded'),
+      failed: t.exposeInt('failed'),
+      skipped: t.exposeInt('skipped'),
+    }),
+  });
 
 export const OperationRunRef = builder.prismaObject('OperationRun', {
   fields: (t) => ({
     id: t.exposeID('id'),
     type: t.expose('type', { type: OperationTypeEnum }),
-    label: t.string({ description: 'Operator-facing operation name, e.g. "Group sync"', resolve: (r) => operation(r.type).label }),
+    label: t.string({
+      description: 'Operator-facing operation name, e.g. "Group sync"',
+      resolve: (r) => operation(r.type).label,
+    }),
     status: t.expose('status', { type: OperationRunStatusEnum }),
-    url: t.string({ description: 'Canonical run link', resolve: (r, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, r.id) }),
+    url: t.string({
+      description: 'Canonical run link',
+      resolve: (r, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, r.id),
+    }),
     tenant: t.relation('tenant'),
-    providerConnection: t.relation('providerConnection', { nullable: true, description: 'The connection pinned at admission' }),
+    providerConnection: t.relation('providerConnection', {
+      nullable: true,
+      description: 'The connection pinned at admission',
+    }),
     restoreRun: t.relation('restoreRun', { nullable: true }),
     initiator: t.relation('initiator', { nullable: true, description: 'Null for scheduled or system runs' }),
     reason: t.field({
@@ -55,18 +69,28 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
       nullable: true,
       resolve: (r) =>
         r.reasonCode
-          ? { code: r.reasonCode, message: reasonText(r.reasonCode, r.reasonMessage), nextSteps: (r.reasonNextSteps as NextStep[] | null) ?? [] }
+          ? {
+              code: r.reasonCode,
+              message: reasonText(r.reasonCode, r.reasonMessage),
+              nextSteps: (r.reasonNextSteps as NextStep[] | null) ?? [],
+            }
           : null,
     }),
     summary: t.field({ type: RunSummaryRef, resolve: (r) => r }),
-    attempts: t.exposeInt('attempts', { description: 'Execution attempts so far (retries after transient provider errors)' }),
+    attempts: t.exposeInt('attempts', {
+      description: 'Execution attempts so far (retries after transient provider errors)',
+    }),
     step: t.exposeInt('step', { nullable: true, description: "Position among the parent's steps" }),
     parent: t.relation('parent', { nullable: true }),
     children: t.relation('children', { query: { orderBy: { step: 'asc' } } }),
     createdAt: t.expose('createdAt', { type: 'DateTime' }),
     startedAt: t.expose('startedAt', { type: 'DateTime', nullable: true }),
     finishedAt: t.expose('finishedAt', { type: 'DateTime', nullable: true }),
-    cancelRequestedAt: t.expose('cancelRequestedAt', { type: 'DateTime', nullable: true, description: 'When a cancel was first requested' }),
+    cancelRequestedAt: t.expose('cancelRequestedAt', {
+      type: 'DateTime',
+      nullable: true,
+      description: 'When a cancel was first requested',
+    }),
     cancelledBy: t.relation('cancelledBy', { nullable: true, description: 'Who first requested the cancel' }),
   }),
 });
@@ -100,7 +124,10 @@ const RunFilterInput = builder.inputType('OperationRunFilter', {
     status: t.field({ type: [OperationRunStatusEnum], required: false }),
     type: t.field({ type: [OperationTypeEnum], required: false }),
     initiatedByMe: t.boolean({ required: false }),
-    includeSteps: t.boolean({ required: false, description: "Also list bootstrap steps (otherwise they appear as their parent's children)" }),
+    includeSteps: t.boolean({
+      required: false,
+      description: "Also list bootstrap steps (otherwise they appear as their parent's children)",
+    }),
   }),
 });
 
@@ -109,7 +136,8 @@ builder.queryFields((t) => ({
     type: 'OperationRun',
     nullable: true,
     args: { id: t.arg.id({ required: true }) },
-    resolve: (query, _root, args, ctx) => findVisibleRun(ctx.services.prisma, requireViewer(ctx.viewer), String(args.id), query),
+    resolve: (query, _root, args, ctx) =>
+      findVisibleRun(ctx.services.prisma, requireViewer(ctx.viewer), String(args.id), query),
   }),
   operationRuns: t.field({
     type: ConnectionRef,
@@ -133,7 +161,8 @@ builder.queryFields((t) => ({
 builder.subscriptionField('operationRunUpdated', (t) =>
   t.field({
     type: OperationRunRef,
-    description: 'Every transition of the runs the subscriber may see, optionally narrowed to a tenant or a run (with its steps).',
+    description:
+      'Every transition of the runs the subscriber may see, optionally narrowed to a tenant or a run (with its steps).',
     args: { tenantId: t.arg.id({ required: false }), runId: t.arg.id({ required: false }) },
     subscribe: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);

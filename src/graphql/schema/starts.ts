@@ -89,7 +89,11 @@ builder.mutationFields((t) => ({
     type: StartResult,
     args: { restoreRunId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
     resolve: (_root, args, ctx) =>
-      start(ctx, { type: RESTORE, restoreRunId: String(args.restoreRunId), providerConnectionId: id(args.providerConnectionId) }),
+      start(ctx, {
+        type: RESTORE,
+        restoreRunId: String(args.restoreRunId),
+        providerConnectionId: id(args.providerConnectionId),
+      }),
   }),
   startDirectorySync: t.field({
     type: StartResult,
@@ -109,17 +113,26 @@ builder.mutationFields((t) => ({
     type: StartResult,
     args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
     resolve: (_root, args, ctx) =>
-      start(ctx, { type: VERIFICATION, tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
+      start(ctx, {
+        type: VERIFICATION,
+        tenantId: String(args.tenantId),
+        providerConnectionId: id(args.providerConnectionId),
+      }),
   }),
   startProviderConnectionCheck: t.field({
     type: StartResult,
     args: { providerConnectionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) => start(ctx, { type: CONNECTION_CHECK, providerConnectionId: String(args.providerConnectionId) }),
+    resolve: (_root, args, ctx) =>
+      start(ctx, { type: CONNECTION_CHECK, providerConnectionId: String(args.providerConnectionId) }),
   }),
   startOnboardingBootstrap: t.field({
     type: StartResult,
     args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
     resolve: (_root, args, ctx) =>
-      start(ctx, { type: BOOTSTRAP, tenantId: String(args.tenantId), providerConnectionId: id(args.providerConnectionId) }),
+      start(ctx, {
+        type: BOOTSTRAP,
+        tenantId: String(args.tenantId),
+        providerConnectionId: id(args.providerConnectionId),
+      }),
   }),
 }));

@@ -11,7 +11,9 @@ builder.prismaObject('Tenant', {
     status: t.expose('status', { type: TenantStatusEnum }),
     externalTenantId: t.exposeString('externalTenantId'),
     workspace: t.relation('workspace'),
-    providerConnections: t.relation('providerConnections', { query: { orderBy: [{ isDefault: 'desc' }, { displayName: 'asc' }] } }),
+    providerConnections: t.relation('providerConnections', {
+      query: { orderBy: [{ isDefault: 'desc' }, { displayName: 'asc' }] },
+    }),
     restoreRuns: t.relation('restoreRuns', { query: { orderBy: { createdAt: 'desc' } } }),
     verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
     directoryGroupCount: t.relationCount('directoryGroups'),
@@ -52,7 +54,11 @@ builder.queryFields((t) => ({
       const viewer = requireViewer(ctx.viewer);
       const all = visibleWorkspaceIds(viewer);
       const workspaceIds = args.workspaceId ? all.filter((id) => id === String(args.workspaceId)) : all;
-      return ctx.services.prisma.tenant.findMany({ ...query, where: { workspaceId: { in: workspaceIds } }, orderBy: { name: 'asc' } });
+      return ctx.services.prisma.tenant.findMany({
+        ...query,
+        where: { workspaceId: { in: workspaceIds } },
+        orderBy: { name: 'asc' },
+      });
     },
   }),
   tenant: t.prismaField({

@@ -12,7 +12,12 @@ type Table = 'DirectoryGroup' | 'RoleDefinition';
 type ValueField<M extends Table> = Exclude<Field<M>, 'id' | 'tenantId' | 'externalId' | 'syncedAt'>;
 
 /** Prisma scalar type -> the PostgreSQL array element type unnest() needs. */
-const SQL_TYPES: Record<string, string> = { String: 'text', Boolean: 'boolean', Int: 'integer', DateTime: 'timestamptz' };
+const SQL_TYPES: Record<string, string> = {
+  String: 'text',
+  Boolean: 'boolean',
+  Int: 'integer',
+  DateTime: 'timestamptz',
+};
 
 function sqlType(table: Table, field: string): string {
   const found = getDatamodel().datamodel.models[table].fields.find((f) => f.name === field);

@@ -27,7 +27,10 @@ export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerRe
     }
     done++;
   }
-  await ctx.prisma.tenant.updateMany({ where: { id: ctx.tenant.id, status: 'ONBOARDING' }, data: { status: 'ACTIVE' } });
+  await ctx.prisma.tenant.updateMany({
+    where: { id: ctx.tenant.id, status: 'ONBOARDING' },
+    data: { status: 'ACTIVE' },
+  });
   return { status: 'SUCCEEDED', summary: { total: steps.length, succeeded: done, failed: 0, skipped: 0 } };
 }
 

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { ProviderError, type RestoreItem } from '../../providers/provider.js';
 import type { JobContext, HandlerResult } from '../handler.js';
 
-const Items = z.array(z.object({ kind: z.string(), name: z.string(), payload: z.record(z.string(), z.unknown()).optional() }));
+const Items = z.array(
+  z.object({ kind: z.string(), name: z.string(), payload: z.record(z.string(), z.unknown()).optional() }),
+);
 
 /**
  * Applies each backed-up item in order and counts per-item results: some failures make the run
