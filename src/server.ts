@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from './app.js';
 import { DEV_JWT_SECRET } from './config.js';
 import type { GraphQLContext } from './graphql/context.js';
-import { maskError } from './graphql/plugins/errors.js';
+import { maskError, withExtensions } from './graphql/plugins/errors.js';
 import { exposure, useDisableIntrospection } from './graphql/plugins/exposure.js';
 import { useStartRateLimit } from './graphql/plugins/rate-limit.js';
 import { tooManySubscriptions, useSubscriptionQuota } from './graphql/plugins/subscription-quota.js';
@@ -241,13 +241,7 @@ function json(res: ServerResponse, status: number, body: unknown) {
 /** Yoga's HTTP status hints mean nothing on a WebSocket, and Yoga only strips them from HTTP answers. */
 function withoutHttp(error: GraphQLError): GraphQLError {
   const { http: _http, ...extensions } = error.extensions;
-  return new GraphQLError(error.message, {
-    nodes: error.nodes,
-    source: error.source,
-    positions: error.positions,
-    path: error.path,
-    extensions,
-  });
+  return withExtensions(error, extensions);
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);

@@ -39,21 +39,14 @@ export async function spawnAtlas(
     [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])],
     {
       cwd: ROOT,
-      env: {
-        ...process.env,
-        NODE_ENV: 'test',
-        DATABASE_URL: config.DATABASE_URL,
-        REDIS_URL: config.REDIS_URL,
-        REDIS_PREFIX: config.REDIS_PREFIX,
-        JWT_SECRET: config.JWT_SECRET,
+      env: atlasEnv(config, {
         PUBLIC_APP_URL: config.PUBLIC_APP_URL,
         PORT: String(port),
         WORKERS: role === 'api' ? 'off' : 'on',
-        LOG_LEVEL: 'info',
         SIM_LATENCY_MS: String(config.SIM_LATENCY_MS),
         RATE_LIMIT_STARTS: String(config.RATE_LIMIT_STARTS),
         ...env,
-      },
+      }),
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -111,18 +104,7 @@ export async function runAtlasUntilExit(
   const started = Date.now();
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts', ...args], {
     cwd: ROOT,
-    env: {
-      ...process.env,
-      NODE_ENV: 'test',
-      DATABASE_URL: config.DATABASE_URL,
-      REDIS_URL: config.REDIS_URL,
-      REDIS_PREFIX: config.REDIS_PREFIX,
-      JWT_SECRET: config.JWT_SECRET,
-      PORT: '0',
-      WORKERS: 'off',
-      LOG_LEVEL: 'info',
-      ...env,
-    },
+    env: atlasEnv(config, { PORT: '0', WORKERS: 'off', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
@@ -140,4 +122,18 @@ export async function runAtlasUntilExit(
       resolve({ code, signal, stdout, stderr, elapsedMs: Date.now() - started });
     });
   });
+}
+
+/** The environment of a spawned atlas process: the test world's database, Redis and secret, then `extra`. */
+function atlasEnv(config: Config, extra: Record<string, string>): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'test',
+    DATABASE_URL: config.DATABASE_URL,
+    REDIS_URL: config.REDIS_URL,
+    REDIS_PREFIX: config.REDIS_PREFIX,
+    JWT_SECRET: config.JWT_SECRET,
+    LOG_LEVEL: 'info',
+    ...extra,
+  };
 }

@@ -73,6 +73,11 @@ function clientMistake(error: unknown): GraphQLError | null {
 
 function stripDebug(error: GraphQLError): GraphQLError {
   const { originalError: _o, stack: _s, ...extensions } = error.extensions as Record<string, unknown>;
+  return withExtensions(error, extensions);
+}
+
+/** The same error (message, locations, path) with other extensions. */
+export function withExtensions(error: GraphQLError, extensions: Record<string, unknown>): GraphQLError {
   return new GraphQLError(error.message, {
     nodes: error.nodes,
     source: error.source,
