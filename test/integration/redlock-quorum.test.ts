@@ -67,11 +67,28 @@ beforeAll(async () => {
     probe.on('error', () => undefined);
     return probe;
   });
+  // A probe without an offline queue answers "not there" until it is connected: wait for all three.
+  await Promise.all(probes.map((p) => (p.status === 'ready' ? undefined : new Promise((r) => p.once('ready', r)))));
   world = await createWorld(
     { REDLOCK_URLS: masters.map((m) => m.url).join(',') },
     {
       gate: {
-        racepoints: { beforeInsert: async (req: StartRequest) => void leaseSeenOn.push(await holders(req.tenantId!)) },
+        // Redlock returns once a majority voted; the last master's SET may land a moment later.
+        racepoints: {
+          beforeInsert: async (req: StartRequest) =>
+            void leaseSeenOn.push(
+              await waitFor(
+                async () =>
+                  (await holders(req.tenantId!)).length === probes.filter((p) => p.status === 'ready').length
+                    ? holders(req.tenantId!)
+                    : null,
+                {
+                  timeoutMs: 2_000,
+                  what: 'the lease on every live master',
+                },
+              ).catch(() => holders(req.tenantId!)),
+            ),
+        },
       },
     },
   );
