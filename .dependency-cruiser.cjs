@@ -33,8 +33,9 @@ module.exports = {
     {
       name: 'only-jobs-touch-bullmq',
       severity: 'error',
-      comment: 'Only the dispatcher enqueues jobs and only the worker adapter processes them.',
-      from: { path: '^src/', pathNot: '^src/jobs/(dispatch|worker)\\.ts$' },
+      comment:
+        'Only the dispatcher enqueues jobs, only the schedule triggers touch job schedulers, and only the worker adapter processes them.',
+      from: { path: '^src/', pathNot: '^src/jobs/(dispatch|schedulers|worker)\\.ts$' },
       to: { path: 'node_modules/bullmq/' },
     },
     {

@@ -13,14 +13,20 @@ import { ScopeLock } from './gate/scope-lock.js';
 import { StartGate, type StartGateOptions } from './gate/start-gate.js';
 import { JobDispatcher } from './jobs/dispatch.js';
 import { createLogger, type Logger } from './logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { countingRunEnds } from './metrics/run-ends.js';
+import { scopeLockObserver } from './metrics/start-decisions.js';
 import { RealtimeBus } from './realtime/bus.js';
 import { CancelRelay } from './realtime/cancel-relay.js';
 import { RunControl } from './runs/run-control.js';
+import { ScheduleTriggers } from './jobs/schedulers.js';
+import { ScheduleService } from './schedules/schedule-service.js';
 import { RunLifecycle } from './runs/lifecycle.js';
 
 export type Services = {
   config: Config;
   log: Logger;
+  metrics: Metrics;
   prisma: PrismaClient;
   redis: Redis;
   tokens: TokenService;
@@ -33,13 +39,23 @@ export type Services = {
   presenter: StartResultPresenter;
   cancelRelay: CancelRelay;
   runControl: RunControl;
+  scheduleTriggers: ScheduleTriggers;
+  schedules: ScheduleService;
   close(): Promise<void>;
 };
 
-export type ServiceOptions = { log?: Logger; gate?: StartGateOptions; dbPoolSize?: number; scopeLockTtlMs?: number };
+export type ServiceOptions = {
+  log?: Logger;
+  gate?: StartGateOptions;
+  dbPoolSize?: number;
+  scopeLockTtlMs?: number;
+  /** This process's metrics (main.ts: with process metrics); a fresh registry otherwise. */
+  metrics?: Metrics;
+};
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
   const log = options.log ?? createLogger(config.LOG_LEVEL);
+  const metrics = options.metrics ?? new Metrics();
   const pool = createPool(config.DATABASE_URL, options.dbPoolSize);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection error'));
   const prisma = createPrisma(pool);
@@ -50,7 +66,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const tokens = new TokenService(config.JWT_SECRET);
   const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
   const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX, log.child({ component: 'realtime' }));
-  const lifecycle = new RunLifecycle(prisma, pool, bus, config.PUBLIC_APP_URL, log);
+  const lifecycle = new RunLifecycle(prisma, pool, countingRunEnds(bus, metrics), config.PUBLIC_APP_URL, log);
   const dispatcher = new JobDispatcher(
     new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }),
     config.REDIS_PREFIX,
@@ -58,7 +74,13 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   );
   // Its own client per Redlock master (REDLOCK_URLS, else REDIS_URL): a down master must fail its vote at once.
   const lockMasters = (config.REDLOCK_URLS ?? config.REDIS_URL).split(',').map((url) => redisOptions(url.trim()));
-  const scopeLock = ScopeLock.connect(lockMasters, config.REDIS_PREFIX, log, options.scopeLockTtlMs);
+  const scopeLock = ScopeLock.connect(
+    lockMasters,
+    config.REDIS_PREFIX,
+    log,
+    options.scopeLockTtlMs,
+    scopeLockObserver(metrics),
+  );
   const store = new AdmissionStore(pool);
   const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
@@ -69,10 +91,24 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     { requested: (id) => cancelRelay.requested(id), withdraw: (id) => dispatcher.withdraw(id) },
     log,
   );
+  const scheduleTriggers = new ScheduleTriggers(
+    new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }),
+    config.REDIS_PREFIX,
+    log,
+  );
+  const schedules = new ScheduleService(
+    prisma,
+    scheduleTriggers,
+    gate,
+    presenter,
+    config.SCHEDULE_MIN_INTERVAL_S,
+    log.child({ component: 'schedules' }),
+  );
 
   return {
     config,
     log,
+    metrics,
     prisma,
     redis,
     tokens,
@@ -85,8 +121,11 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     presenter,
     cancelRelay,
     runControl,
+    scheduleTriggers,
+    schedules,
     async close() {
       await dispatcher.close().catch(() => undefined);
+      await scheduleTriggers.close().catch(() => undefined);
       subscriber.disconnect();
       redis.disconnect();
       scopeLock.close();

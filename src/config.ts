@@ -37,6 +37,8 @@ const schema = z
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
     RATE_LIMIT_STARTS: z.coerce.number().int().min(1).default(120),
     RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(10),
+    // Schedules may fire at most once every this many seconds (CONTRACT.md section 8; tests lower it).
+    SCHEDULE_MIN_INTERVAL_S: z.coerce.number().int().min(1).default(60),
     // Exposure: GraphiQL and introspection default to on outside production, off in it; CORS
     // allows these origins (comma-separated, '*' for any; unset: PUBLIC_APP_URL's origin only).
     GRAPHIQL: z.enum(['on', 'off']).optional(),
@@ -50,6 +52,15 @@ const schema = z
     WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
     MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(500),
+    // Production running: /metrics needs this bearer token when set (metrics name tenants' activity);
+    // METRICS_PORT serves /metrics and /health on a port of its own (how worker processes expose
+    // theirs; 0 picks a free one); queue depths are sampled this often instead of per scrape.
+    METRICS_TOKEN: z.string().min(16).optional(),
+    METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+    METRICS_SAMPLE_MS: z.coerce.number().int().min(100).default(5_000),
+    // SIGTERM: how long a process may drain (in-flight requests, jobs in hand) before it exits anyway.
+    // Below an orchestrator's kill grace (Kubernetes: 30 s), so the exit is ours, not a SIGKILL.
+    SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(1_000).default(25_000),
     // Redlock masters for the tenant scope lock: comma-separated URLs of independent Redis servers
     // (3 survive one down: a lease needs a majority). Unset: REDIS_URL alone.
     REDLOCK_URLS: z

@@ -15,6 +15,7 @@ const FIELDS = {
   Notification: Prisma.NotificationScalarFieldEnum,
   DirectoryGroup: Prisma.DirectoryGroupScalarFieldEnum,
   RoleDefinition: Prisma.RoleDefinitionScalarFieldEnum,
+  Schedule: Prisma.ScheduleScalarFieldEnum,
 } as const satisfies Record<Prisma.ModelName, Record<string, string>>;
 
 export type Model = keyof typeof FIELDS;
@@ -33,6 +34,7 @@ export function sqlNames<M extends Model>(model: M) {
 
 export const RUN = sqlNames('OperationRun');
 export const USER = sqlNames('User');
+export const SCHEDULE = sqlNames('Schedule');
 export const TENANT = sqlNames('Tenant');
 export const CONNECTION = sqlNames('ProviderConnection');
 export const RESTORE = sqlNames('RestoreRun');

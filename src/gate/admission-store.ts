@@ -84,6 +84,46 @@ export class AdmissionStore {
     return toTarget(rows[0]);
   }
 
+  /**
+   * The same targets for many ids in one query each (start previews of a tenant list): keyed by
+   * the id asked for; ids that name nothing (or are not UUIDs) are absent.
+   */
+  async tenantTargets(tenantIds: readonly string[]): Promise<Map<string, GateTarget>> {
+    return this.targetsBy(`${T.t} t`, T.c('id', 't'), tenantIds);
+  }
+
+  async restoreRunTargets(restoreRunIds: readonly string[]): Promise<Map<string, GateTarget>> {
+    return this.targetsBy(
+      `${RESTORE.t} r JOIN ${T.t} t ON ${T.c('id', 't')} = ${RESTORE.c('tenantId', 'r')}`,
+      RESTORE.c('id', 'r'),
+      restoreRunIds,
+      `, ${RESTORE.c('id', 'r')} AS "restoreRunId", ${RESTORE.c('status', 'r')} AS "restoreRunStatus"`,
+    );
+  }
+
+  async connectionTargets(connectionIds: readonly string[]): Promise<Map<string, GateTarget>> {
+    return this.targetsBy(
+      `${C.t} pc JOIN ${T.t} t ON ${T.c('id', 't')} = ${C.c('tenantId', 'pc')}`,
+      C.c('id', 'pc'),
+      connectionIds,
+    );
+  }
+
+  private async targetsBy(
+    from: string,
+    key: string,
+    ids: readonly string[],
+    extra = '',
+  ): Promise<Map<string, GateTarget>> {
+    const wanted = [...new Set(ids.filter(isUuid))];
+    if (wanted.length === 0) return new Map();
+    const { rows } = await this.pool.query<TargetRow & { key: string }>(
+      `SELECT ${key} AS "key", ${TARGET_COLUMNS}${extra} FROM ${from} WHERE ${key} = ANY($1::uuid[])`,
+      [wanted],
+    );
+    return new Map(rows.map((row) => [row.key, toTarget(row)!]));
+  }
+
   /** The tenant's active top-level runs, oldest first (bootstrap steps are held by their parent). */
   async activeRuns(tenantId: string): Promise<OperationRun[]> {
     const { rows } = await this.pool.query<OperationRun>(ACTIVE_RUNS('$1'), [tenantId]);

@@ -21,6 +21,9 @@ export const LOCK_MASTER_OPTIONS = {
 
 export class ScopeLockUnavailable extends Error {}
 
+/** Told how each acquire attempt went and how long it took (metrics: lock wait, busy answers given without the lock). */
+export type ScopeLockObserver = (result: 'acquired' | 'contended' | 'unavailable', seconds: number) => void;
+
 export class ScopeLock {
   private readonly redlock: Redlock;
   private readonly firstConnect: Promise<unknown>;
@@ -30,6 +33,7 @@ export class ScopeLock {
     masters: Redis | readonly Redis[],
     private readonly prefix: string,
     readonly ttlMs = 5_000,
+    private readonly observe: ScopeLockObserver = () => undefined,
   ) {
     const clients = Array.isArray(masters) ? masters : [masters as Redis];
     // No redlock retries: under contention the gate re-reads Postgres between its own attempts,
@@ -40,11 +44,17 @@ export class ScopeLock {
   }
 
   /** A lock on its own clients, one per master (REDLOCK_URLS), closed by close(). */
-  static connect(masters: readonly RedisOptions[], prefix: string, log: Logger, ttlMs?: number): ScopeLock {
+  static connect(
+    masters: readonly RedisOptions[],
+    prefix: string,
+    log: Logger,
+    ttlMs?: number,
+    observe?: ScopeLockObserver,
+  ): ScopeLock {
     const clients = masters.map((options) =>
       watchMaster(new Redis({ ...options, ...LOCK_MASTER_OPTIONS }), `${options.host}:${options.port}`, log),
     );
-    const lock = new ScopeLock(clients, prefix, ttlMs);
+    const lock = new ScopeLock(clients, prefix, ttlMs, observe);
     lock.owned = clients;
     return lock;
   }
@@ -52,10 +62,18 @@ export class ScopeLock {
   /** The lease, or null when another admission holds it. Throws ScopeLockUnavailable when no majority of masters answers. */
   async tryAcquire(tenantId: string): Promise<Lock | null> {
     await this.firstConnect;
+    const began = performance.now();
+    const seconds = () => (performance.now() - began) / 1_000;
     try {
-      return await this.redlock.acquire([`${this.prefix}:scope:tenant:${tenantId}`], this.ttlMs);
+      const lock = await this.redlock.acquire([`${this.prefix}:scope:tenant:${tenantId}`], this.ttlMs);
+      this.observe('acquired', seconds());
+      return lock;
     } catch (err) {
-      if (err instanceof ExecutionError && contended(await lastAttempt(err))) return null;
+      if (err instanceof ExecutionError && contended(await lastAttempt(err))) {
+        this.observe('contended', seconds());
+        return null;
+      }
+      this.observe('unavailable', seconds());
       throw new ScopeLockUnavailable('scope lock store unreachable', { cause: err });
     }
   }

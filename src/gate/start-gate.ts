@@ -2,7 +2,8 @@
 // Read top to bottom, it follows the contract's order: resolve the target (NOT_FOUND), check the
 // capability (FORBIDDEN), preflight (BLOCKED, recorded, never queued), answer deduped / scope
 // busy from a plain read, and only then admit under the tenant's scope lock, with Postgres as
-// the last fence, and dispatch the job.
+// the last fence, and dispatch the job. Steps 3 to 5 are one pure function, `decide`, which
+// previews (CONTRACT.md section 9, src/gate/previews.ts) call too: no rule has a second copy.
 import type { Logger } from '../logger.js';
 import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationType, Role } from '../generated/prisma/enums.js';
@@ -20,6 +21,8 @@ export type StartRequest = {
   tenantId?: string;
   restoreRunId?: string;
   providerConnectionId?: string | null;
+  /** The schedule whose firing this start is (system starts only). */
+  scheduleId?: string | null;
 };
 
 /** Who is starting: a user with their role in each workspace, or the system (scheduled runs). */
@@ -34,13 +37,28 @@ export type StartOutcome =
   | { status: 'SCOPE_BUSY'; op: OperationDefinition; blockingRun: OperationRun }
   | { status: 'BLOCKED'; op: OperationDefinition; run: OperationRun; reason: BlockReasonCode };
 
-type Target = {
+/** A start's target as resolved (step 2): what steps 3 to 5 decide on. */
+export type Target = {
   tenant: GateTenant;
   restoreRun: GateRestoreRun | null;
   connection: GateConnection | null;
   activeRuns: OperationRun[];
   role: Role | 'SYSTEM' | undefined;
 };
+
+type Conflict = Extract<StartOutcome, { status: 'ALREADY_RUNNING' | 'SCOPE_BUSY' }>;
+
+/**
+ * Steps 3 to 5 decided: what a start acts on (throw, record BLOCKED, answer, or admit) and what a
+ * preview reports as it is. `candidate` is the run a start would record or admit, with the
+ * connection it would pin.
+ */
+export type Decision = { op: OperationDefinition; candidate: NewRun; connection: GateConnection | null } & (
+  | { status: 'FORBIDDEN' }
+  | { status: 'BLOCKED'; reason: BlockReasonCode }
+  | Conflict
+  | { status: 'READY' }
+);
 
 /** Test seam: named pauses inside the admission, for deterministic race tests. */
 export type Racepoints = { beforeInsert?: (req: StartRequest) => Promise<void> };
@@ -71,37 +89,36 @@ export class StartGate {
     // 2. The target exists and the caller is a member of its workspace (same answer for both).
     const target = await this.resolveTarget(op, req, initiator);
 
-    // 3. Capability.
-    if (target.role !== 'SYSTEM' && !(target.role && op.roles.includes(target.role))) throw forbidden(op.verb);
+    // 3-5. The decision a preview reports too; a start then acts on it.
+    const decision = decide(op, req, initiator, target);
+    switch (decision.status) {
+      case 'FORBIDDEN':
+        throw forbidden(op.verb);
+      case 'BLOCKED': {
+        // A start bound to fail is recorded as BLOCKED and never queued.
+        const run = await this.lifecycle.recordBlocked(decision.candidate, decision.reason);
+        return { status: 'BLOCKED', op, reason: decision.reason, run };
+      }
+      case 'ALREADY_RUNNING':
+        return { status: 'ALREADY_RUNNING', op, run: decision.run };
+      case 'SCOPE_BUSY':
+        return { status: 'SCOPE_BUSY', op, blockingRun: decision.blockingRun };
+      case 'READY': {
+        // 6. Admission under the scope lock, then dispatch.
+        const admitted = await this.admit(op, req, decision.candidate);
+        if (admitted.status === 'QUEUED') await this.dispatch(admitted.run);
+        return admitted;
+      }
+    }
+  }
 
-    const run: NewRun = {
-      type: op.type,
-      tenantId: target.tenant.id,
-      workspaceId: target.tenant.workspaceId,
-      providerConnectionId: target.connection?.id ?? null,
-      restoreRunId: target.restoreRun?.id ?? null,
-      initiatorId: initiator.userId,
-      scopeClass: op.scope,
-      dedupeKey: op.dedupeKey({
-        tenantId: target.tenant.id,
-        connectionId: target.connection?.id ?? null,
-        restoreRunId: target.restoreRun?.id ?? null,
-      }),
-    };
-
-    // 4. Preflight: a start bound to fail is recorded as BLOCKED and never queued.
-    const block = preflight(op, target);
-    if (block) return { status: 'BLOCKED', op, reason: block, run: await this.lifecycle.recordBlocked(run, block) };
-
-    // 5. Deduped or scope busy, answered from the plain read that resolved the target: a burst on
-    //    a busy tenant never queues for the lock.
-    const early = conflictWith(op, run.dedupeKey, target.activeRuns);
-    if (early) return early;
-
-    // 6. Admission under the scope lock, then dispatch.
-    const admitted = await this.admit(op, req, run);
-    if (admitted.status === 'QUEUED') await this.dispatch(admitted.run);
-    return admitted;
+  /**
+   * What `start` would answer now, decided by the same code, without recording, queueing or
+   * locking anything: READY where it would admit, FORBIDDEN where it would throw FORBIDDEN.
+   */
+  async preview(initiator: Initiator, req: StartRequest): Promise<Decision> {
+    const op = operation(req.type);
+    return decide(op, req, initiator, await this.resolveTarget(op, req, initiator));
   }
 
   private async resolveTarget(op: OperationDefinition, req: StartRequest, initiator: Initiator): Promise<Target> {
@@ -111,29 +128,12 @@ export class StartGate {
     let found: GateTarget | null;
     if (op.target === 'providerConnection') {
       found = connectionId ? await this.store.connectionTarget(connectionId) : null;
-      if (!found || !canSee(initiator, found.tenant.workspaceId)) throw notFound('Provider connection');
     } else if (op.target === 'restoreRun') {
       found = req.restoreRunId && isUuid(req.restoreRunId) ? await this.store.restoreRunTarget(req.restoreRunId) : null;
-      if (!found || !canSee(initiator, found.tenant.workspaceId)) throw notFound('Restore run');
     } else {
       found = req.tenantId && isUuid(req.tenantId) ? await this.store.tenantTarget(req.tenantId) : null;
-      if (!found || !canSee(initiator, found.tenant.workspaceId)) throw notFound('Tenant');
     }
-
-    // An explicit connection must belong to the target tenant; otherwise the tenant's default.
-    const connection = connectionId
-      ? found.connections.find((c) => c.id === connectionId)
-      : found.connections.find((c) => c.isDefault);
-    if (connectionId && !connection) throw notFound('Provider connection');
-
-    const role = initiator.roles === null ? 'SYSTEM' : initiator.roles.get(found.tenant.workspaceId);
-    return {
-      tenant: found.tenant,
-      restoreRun: found.restoreRun,
-      connection: connection ?? null,
-      activeRuns: found.activeRuns,
-      role,
-    };
+    return targetOf(op, found, connectionId, initiator);
   }
 
   private async admit(op: OperationDefinition, req: StartRequest, run: NewRun): Promise<StartOutcome> {
@@ -211,11 +211,81 @@ export class StartGate {
 const canSee = (initiator: Initiator, workspaceId: string) =>
   initiator.roles === null || initiator.roles.has(workspaceId);
 
+const TARGET_NAMES = {
+  tenant: 'Tenant',
+  restoreRun: 'Restore run',
+  providerConnection: 'Provider connection',
+} as const;
+
+/**
+ * Step 2 on a loaded target (one start's read, or a batch of previews'): NOT_FOUND unless it
+ * exists in a workspace of the caller; an explicit connection must belong to the target tenant,
+ * otherwise the tenant's default is the one a start would pin.
+ */
+export function targetOf(
+  op: OperationDefinition,
+  found: GateTarget | null | undefined,
+  connectionId: string | null,
+  initiator: Initiator,
+): Target {
+  if (!found || !canSee(initiator, found.tenant.workspaceId)) throw notFound(TARGET_NAMES[op.target]);
+  const connection = connectionId
+    ? found.connections.find((c) => c.id === connectionId)
+    : found.connections.find((c) => c.isDefault);
+  if (connectionId && !connection) throw notFound('Provider connection');
+
+  const role = initiator.roles === null ? 'SYSTEM' : initiator.roles.get(found.tenant.workspaceId);
+  return {
+    tenant: found.tenant,
+    restoreRun: found.restoreRun,
+    connection: connection ?? null,
+    activeRuns: found.activeRuns,
+    role,
+  };
+}
+
+/**
+ * Steps 3 to 5 on a resolved target, the one copy of those rules for starts and previews alike.
+ * Pure: it judges what resolution loaded, so a batch of previews costs no query per decision.
+ */
+export function decide(op: OperationDefinition, req: StartRequest, initiator: Initiator, target: Target): Decision {
+  const candidate: NewRun = {
+    type: op.type,
+    tenantId: target.tenant.id,
+    workspaceId: target.tenant.workspaceId,
+    providerConnectionId: target.connection?.id ?? null,
+    restoreRunId: target.restoreRun?.id ?? null,
+    initiatorId: initiator.userId,
+    scheduleId: req.scheduleId ?? null,
+    scopeClass: op.scope,
+    dedupeKey: op.dedupeKey({
+      tenantId: target.tenant.id,
+      connectionId: target.connection?.id ?? null,
+      restoreRunId: target.restoreRun?.id ?? null,
+    }),
+  };
+  const decided = { op, candidate, connection: target.connection };
+
+  // 3. Capability.
+  if (target.role !== 'SYSTEM' && !(target.role && op.roles.includes(target.role)))
+    return { ...decided, status: 'FORBIDDEN' };
+
+  // 4. Preflight: the first reason, in contract order, that makes the start bound to fail.
+  const reason = preflight(op, target);
+  if (reason) return { ...decided, status: 'BLOCKED', reason };
+
+  // 5. Deduped or scope busy, answered from the plain read that resolved the target: a burst on
+  //    a busy tenant never queues for the lock.
+  const conflict = conflictWith(op, candidate.dedupeKey, target.activeRuns);
+  if (conflict) return { ...decided, ...conflict };
+  return { ...decided, status: 'READY' };
+}
+
 /**
  * The answer the tenant's active runs give a start: the same dedupe target is ALREADY_RUNNING;
  * otherwise an exclusive run blocks everything and any run blocks an exclusive start.
  */
-function conflictWith(op: OperationDefinition, dedupeKey: string, active: OperationRun[]): StartOutcome | null {
+function conflictWith(op: OperationDefinition, dedupeKey: string, active: OperationRun[]): Conflict | null {
   const same = active.find((r) => r.dedupeKey === dedupeKey);
   if (same) return { status: 'ALREADY_RUNNING', op, run: same };
   const conflict =

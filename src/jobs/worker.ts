@@ -1,4 +1,5 @@
-// BullMQ worker: a thin adapter from a job (id = run id) to RunExecutor, plus the reconciler.
+// BullMQ workers: thin adapters from a job (id = run id) to RunExecutor, and from a schedule's
+// firing job to ScheduleService.fire; plus the reconciler.
 import { type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Services } from '../app.js';
@@ -9,9 +10,11 @@ import type { Provider } from '../providers/provider.js';
 import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
 import { RunExecutor, type ExecutorRacepoints } from './executor.js';
 import { Reconciler } from './reconciler.js';
+import { type FiringJobData, SCHEDULES_QUEUE } from './schedulers.js';
 
 export type Workers = {
   worker: Worker<OperationJobData>;
+  firings: Worker<FiringJobData>;
   executor: RunExecutor;
   reconciler: Reconciler;
   close(): Promise<void>;
@@ -86,8 +89,35 @@ export async function startWorkers(
   );
   reconciler.start();
 
+  // Schedule firings: one job per due tick (BullMQ job schedulers), taken by one worker process.
+  const firingConnection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  firingConnection.on('error', (err) => log.warn({ err: err.message }, 'firing worker redis connection error'));
+  const firings = new Worker<FiringJobData>(
+    SCHEDULES_QUEUE,
+    async (job) => {
+      // The tick this job stands for: a job scheduler's job is delayed until it.
+      const tickAt = new Date(job.timestamp + (job.opts.delay ?? 0));
+      return services.schedules.fire(job.data.scheduleId, tickAt);
+    },
+    { connection: firingConnection, prefix: `${config.REDIS_PREFIX}:bull`, concurrency: 4 },
+  );
+  firings.on('failed', (job, err) =>
+    log.warn(
+      { scheduleId: job?.data.scheduleId, err: err.message, attempt: job?.attemptsMade },
+      'schedule firing failed; retried with backoff',
+    ),
+  );
+  firings.on('error', (err) => log.warn({ err: err.message }, 'firing worker error'));
+  await firings.waitUntilReady();
+  // A Redis flushed or restored behind our back loses no schedule.
+  await services.schedules
+    .reconcile()
+    .then((r) => log.info(r, 'schedule triggers reconciled'))
+    .catch((err) => log.error({ err }, 'schedule triggers not reconciled'));
+
   return {
     worker,
+    firings,
     executor,
     reconciler,
     async close() {
@@ -95,8 +125,9 @@ export async function startWorkers(
       await stopListening();
       cancelSubscriber.disconnect();
       // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.
-      await worker.close();
+      await Promise.all([worker.close(), firings.close()]);
       connection.disconnect();
+      firingConnection.disconnect();
     },
   };
 }

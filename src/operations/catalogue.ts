@@ -38,6 +38,9 @@ const MANAGERS = ['OWNER', 'MANAGER'] as const;
 
 const CANCEL = { anyRun: MANAGERS, ownRun: ALL_WRITERS } as const;
 
+/** Who may create, update and delete schedules (every member reads them). */
+export const SCHEDULE_MANAGERS: readonly Role[] = MANAGERS;
+
 const byConnection = (type: string) => (t: DedupeInput) => `${type}:${t.tenantId}:${t.connectionId ?? 'none'}`;
 
 export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = {

@@ -50,6 +50,12 @@ const checkConnection = (s: ReasonScope): NextStep => ({
   action: 'START_CONNECTION_CHECK',
   url: connectionRoute(s),
 });
+/** setDefaultProviderConnection: every later start without an explicit connection pins the new default. */
+const chooseDefault = (s: ReasonScope): NextStep => ({
+  label: 'Choose the default connection',
+  action: 'CHOOSE_DEFAULT_CONNECTION',
+  url: `${tenantRoute(s)}/provider-connections`,
+});
 const retry = (s: ReasonScope): NextStep => ({ label: 'Try again later', action: 'RETRY', url: tenantRoute(s) });
 
 const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSteps: (s: ReasonScope) => NextStep[] }> =
@@ -62,17 +68,21 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
           action: 'ADD_PROVIDER_CONNECTION',
           url: `${tenantRoute(s)}/provider-connections/new`,
         },
+        // "No connection" also means "no default" on a tenant that has connections.
+        chooseDefault(s),
       ],
     },
     PROVIDER_CONNECTION_DISABLED: {
       message: () => 'the provider connection is disabled',
       nextSteps: (s) => [
+        // setProviderConnectionEnabled(enabled: true)
         { label: 'Enable the connection', action: 'ENABLE_PROVIDER_CONNECTION', url: connectionRoute(s) },
         {
           label: 'Choose another connection',
           action: 'CHOOSE_PROVIDER_CONNECTION',
           url: `${tenantRoute(s)}/provider-connections`,
         },
+        chooseDefault(s),
       ],
     },
     PROVIDER_CREDENTIALS_EXPIRED: {

@@ -9,10 +9,18 @@ import { createRedisSubscriberTarget } from './redis-event-target.js';
 
 type Topics = Record<string, [unknown]>;
 
+/**
+ * Something about a tenant that changes what a start on it would answer, other than a run's own
+ * transition (published as a run event): a connection enabled, disabled or made the default.
+ * `id` is unique per change; every subscriber of a process shares the one parsed event.
+ */
+export type TenantChangedEvent = { id: string; tenantId: string; workspaceId: string; change: string };
+
 export class RealtimeBus implements RunEventPublisher {
   readonly pubsub: PubSub<Topics>;
   readonly runsTopic: string;
   readonly notificationsTopic: string;
+  readonly tenantsTopic: string;
 
   constructor(
     private readonly publishClient: Redis,
@@ -23,6 +31,7 @@ export class RealtimeBus implements RunEventPublisher {
     this.pubsub = createPubSub<Topics>({ eventTarget: createRedisSubscriberTarget(subscribeClient, log) });
     this.runsTopic = `${prefix}:events:runs`;
     this.notificationsTopic = `${prefix}:events:notifications`;
+    this.tenantsTopic = `${prefix}:events:tenants`;
   }
 
   /** Resolves once Redis took the event; rejects when it is unreachable (the caller decides what that means). */
@@ -32,6 +41,14 @@ export class RealtimeBus implements RunEventPublisher {
 
   async notificationCreated(event: NotificationEvent): Promise<void> {
     await this.publishClient.publish(this.notificationsTopic, JSON.stringify(event));
+  }
+
+  async tenantChanged(event: TenantChangedEvent): Promise<void> {
+    await this.publishClient.publish(this.tenantsTopic, JSON.stringify(event));
+  }
+
+  tenantEvents(): AsyncIterable<TenantChangedEvent> {
+    return this.pubsub.subscribe(this.tenantsTopic) as AsyncIterable<TenantChangedEvent>;
   }
 
   runEvents(): AsyncIterable<RunEvent> {

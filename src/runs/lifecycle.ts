@@ -27,6 +27,7 @@ export type NewRun = {
   initiatorId: string | null;
   dedupeKey: string;
   scopeClass: ScopeClass;
+  scheduleId?: string | null;
 };
 
 export type RunEnd = {
@@ -96,7 +97,7 @@ export class RunLifecycle {
   ): Promise<OperationRun> {
     const id = randomUUID();
     const rows = [
-      insertRow({ ...input, id, parentId: null, step: null }),
+      insertRow({ ...input, id, parentId: null, step: null, scheduleId: input.scheduleId ?? null }),
       ...(operation(input.type).steps ?? []).map((type, i) =>
         insertRow({
           ...input,
@@ -107,6 +108,7 @@ export class RunLifecycle {
           scopeClass: operation(type).scope,
           parentId: id,
           step: i + 1,
+          scheduleId: null,
         }),
       ),
     ];
@@ -329,6 +331,7 @@ function runColumns(input: NewRun) {
     initiatorId: input.initiatorId,
     dedupeKey: input.dedupeKey,
     scopeClass: input.scopeClass,
+    scheduleId: input.scheduleId ?? null,
   };
 }
 
@@ -344,6 +347,7 @@ const INSERT_COLUMNS = [
   'scopeClass',
   'parentId',
   'step',
+  'scheduleId',
 ] as const satisfies readonly Field<'OperationRun'>[];
 
 type InsertRow = { [K in (typeof INSERT_COLUMNS)[number]]: unknown };

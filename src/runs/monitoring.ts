@@ -11,6 +11,7 @@ export type RunFilter = {
   type?: OperationType[] | null;
   initiatedByMe?: boolean | null;
   includeSteps?: boolean | null;
+  scheduleId?: string | null;
 };
 
 export type RunPage = {
@@ -100,6 +101,8 @@ export async function listRuns(
   if (filter.status?.length) where.push({ status: { in: filter.status } });
   if (filter.type?.length) where.push({ type: { in: filter.type } });
   if (filter.initiatedByMe) where.push({ initiatorId: viewer.userId });
+  if (filter.scheduleId)
+    where.push({ scheduleId: isUuid(filter.scheduleId) ? filter.scheduleId : '00000000-0000-0000-0000-000000000000' });
   if (after) where.push(afterCursor(decodeCursor(after), cursorStep(after)));
   const rows = await prisma.operationRun.findMany({
     ...query,

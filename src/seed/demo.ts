@@ -12,7 +12,13 @@ export function stableId(name: string): string {
 }
 
 type ConnectionSeed = { name: string; state: CredentialState; enabled?: boolean; isDefault?: boolean };
-type TenantSeed = { name: string; status: TenantStatus; connections: ConnectionSeed[]; restoreReady?: boolean };
+type TenantSeed = {
+  name: string;
+  status: TenantStatus;
+  connections: ConnectionSeed[];
+  restoreReady?: boolean;
+  nightlySync?: boolean;
+};
 
 const USERS: { email: string; displayName: string; workspace: string; role: Role }[] = [
   { email: 'owner@contoso.test', displayName: 'Olivia Owner', workspace: 'Contoso MSP', role: 'OWNER' },
@@ -24,7 +30,13 @@ const USERS: { email: string; displayName: string; workspace: string; role: Role
 
 const TENANTS: Record<string, TenantSeed[]> = {
   'Contoso MSP': [
-    { name: 'Alpine', status: 'ACTIVE', connections: [{ name: 'Alpine Graph', state: 'VALID' }], restoreReady: true },
+    {
+      name: 'Alpine',
+      status: 'ACTIVE',
+      connections: [{ name: 'Alpine Graph', state: 'VALID' }],
+      restoreReady: true,
+      nightlySync: true,
+    },
     {
       name: 'Birch',
       status: 'ACTIVE',
@@ -128,6 +140,21 @@ async function seedInto(tx: Tx): Promise<void> {
         const id = stableId(`restore:${t.name}:baseline`);
         const row = { tenantId, name: `${t.name} baseline policies`, status: 'READY' as const, items: RESTORE_ITEMS };
         await tx.restoreRun.upsert({ where: { id }, create: { id, ...row }, update: row });
+      }
+      if (t.nightlySync) {
+        // The nightly group sync (CONTRACT.md section 8); a worker's start-up reconcile creates
+        // its job scheduler in Redis.
+        const id = stableId(`schedule:${t.name}:nightly-group-sync`);
+        const row = {
+          tenantId,
+          type: 'DIRECTORY_GROUPS_SYNC' as const,
+          cron: '0 2 * * *',
+          timezone: 'UTC',
+          enabled: true,
+          providerConnectionId: null,
+          deletedAt: null,
+        };
+        await tx.schedule.upsert({ where: { id }, create: { id, ...row }, update: row });
       }
     }
   }

@@ -113,3 +113,45 @@ export const CancelRun = graphql(`
     }
   }
 `);
+
+export const ScheduleFields = graphql(`
+  fragment ScheduleFields on Schedule {
+    id type cron timezone enabled nextRunAt lastFiredAt firings
+    tenant { id name }
+    providerConnection { id }
+    createdBy { email }
+    lastOutcome { status message at run { id status initiator { email } } }
+  }
+`);
+
+export const CreateSchedule = graphql(`
+  mutation CreateSchedule($input: CreateScheduleInput!) {
+    schedule: createSchedule(input: $input) { ...ScheduleFields }
+  }
+`);
+
+export const UpdateSchedule = graphql(`
+  mutation UpdateSchedule($id: ID!, $input: UpdateScheduleInput!) {
+    schedule: updateSchedule(id: $id, input: $input) { ...ScheduleFields }
+  }
+`);
+
+export const DeleteSchedule = graphql(`
+  mutation DeleteSchedule($id: ID!) {
+    deleted: deleteSchedule(id: $id)
+  }
+`);
+
+export const TenantSchedules = graphql(`
+  query TenantSchedules($id: ID!) {
+    tenant(id: $id) { schedules { ...ScheduleFields } }
+  }
+`);
+
+export const ScheduledRuns = graphql(`
+  query ScheduledRuns($scheduleId: ID!) {
+    operationRuns(filter: { scheduleId: $scheduleId }, first: 100) {
+      edges { node { id status type initiator { email } schedule { id } } }
+    }
+  }
+`);

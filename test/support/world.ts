@@ -31,6 +31,7 @@ export const ids = {
   user: (email: string) => stableId(`user:${email}`),
   workspace: (name: string) => stableId(`workspace:${name}`),
   restoreRun: (tenant: string) => stableId(`restore:${tenant}:baseline`),
+  schedule: (tenant: string) => stableId(`schedule:${tenant}:nightly-group-sync`),
 };
 
 export async function createWorld(overrides: Partial<Config> = {}, options: ServiceOptions = {}): Promise<World> {
@@ -56,6 +57,7 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
   };
   const services = spawnServices(options);
   await seedDemo(services.prisma);
+  await quietSeededSchedules(services);
   const yoga = createYogaApp(services);
   const tokens = new Map<string, string>();
 
@@ -85,7 +87,10 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
       await services.prisma.notification.deleteMany();
       await services.prisma.operationRun.deleteMany();
       await services.dispatcher.queue.obliterate({ force: true });
+      await services.scheduleTriggers.queue.obliterate({ force: true });
+      await services.prisma.schedule.deleteMany({ where: { id: { not: ids.schedule('Alpine') } } });
       await seedDemo(services.prisma);
+      await quietSeededSchedules(services);
     },
     async close() {
       for (const s of spawned) await s.close().catch(() => undefined);
@@ -93,4 +98,12 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
       await db.drop();
     },
   };
+}
+
+/**
+ * The demo seed's nightly schedule stays disabled in test worlds: a test that happens to run at
+ * 02:00 UTC must not get a group sync on Alpine it did not ask for. Schedule tests enable theirs.
+ */
+async function quietSeededSchedules(services: Services): Promise<void> {
+  await services.prisma.schedule.updateMany({ where: { id: ids.schedule('Alpine') }, data: { enabled: false } });
 }

@@ -1,12 +1,23 @@
 // A bound on live subscriptions per user on this API process, over graphql-ws and SSE alike (both
 // subscribe through Yoga's envelop). Past it, a new subscription gets one RATE_LIMITED error and
 // ends; those already open are untouched. The count drops when a subscription ends for any
-// reason: completed by the client, its socket or SSE stream closed, or its source failed.
+// reason: completed by the client, its socket or SSE stream closed, or its source failed. The same
+// count, by root field, is the atlas_subscriptions_active gauge.
+import { type DocumentNode, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { PublicError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
 
-export function useSubscriptionQuota(maxPerUser: number): Plugin<GraphQLContext> {
+/** What the live subscriptions are reported to (Metrics.subscriptions fits). */
+export type SubscriptionGauge = {
+  inc(labels: { field: string }): void;
+  dec(labels: { field: string }): void;
+};
+
+export function useSubscriptionQuota(
+  maxPerUser: number,
+  gauge: SubscriptionGauge = { inc: () => undefined, dec: () => undefined },
+): Plugin<GraphQLContext> {
   const active = new Map<string, number>();
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
@@ -20,10 +31,13 @@ export function useSubscriptionQuota(maxPerUser: number): Plugin<GraphQLContext>
         return;
       }
       active.set(userId, count + 1);
+      const field = rootField(args.document, args.operationName);
+      gauge.inc({ field });
       let held = true;
       const release = () => {
         if (!held) return;
         held = false;
+        gauge.dec({ field });
         const left = (active.get(userId) ?? 1) - 1;
         if (left > 0) active.set(userId, left);
         else active.delete(userId);
@@ -42,6 +56,12 @@ export const tooManySubscriptions = (detail: string, limit: number) =>
   new PublicError('RATE_LIMITED', `Too many subscriptions: ${detail}. Complete one before subscribing again.`, {
     limit,
   });
+
+/** The subscription's root field: bounded by the schema (the operation passed validation), unlike operation names. */
+function rootField(document: DocumentNode, operationName?: string | null): string {
+  const first = getOperationAST(document, operationName)?.selectionSet.selections[0];
+  return first?.kind === Kind.FIELD ? first.name.value : 'unknown';
+}
 
 const isAsyncIterable = <T>(value: unknown): value is AsyncIterable<T> =>
   value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';

@@ -7,5 +7,6 @@ import './runs.js';
 import './starts.js';
 import './notifications.js';
 import './run-control.js';
+import './schedules.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

@@ -41,7 +41,17 @@ builder.mutationField('cancelOperationRun', (t) =>
     type: CancelResult,
     description: 'Cancels a queued or running run (a bootstrap step: its bootstrap).',
     args: { runId: t.arg.id({ required: true }) },
-    resolve: async (_root, args, ctx) =>
-      presentCancel(await ctx.services.runControl.cancel(requireViewer(ctx.viewer), String(args.runId))),
+    resolve: async (_root, args, ctx) => {
+      const { runControl, metrics } = ctx.services;
+      try {
+        const answer = presentCancel(await runControl.cancel(requireViewer(ctx.viewer), String(args.runId)));
+        metrics.cancels.inc({ answer: answer.__typename });
+        return answer;
+      } catch (err) {
+        const code = (err as { extensions?: { code?: unknown } }).extensions?.code;
+        metrics.cancels.inc({ answer: typeof code === 'string' ? code : 'INTERNAL_ERROR' });
+        throw err;
+      }
+    },
   }),
 );

@@ -124,6 +124,7 @@ const RunFilterInput = builder.inputType('OperationRunFilter', {
     status: t.field({ type: [OperationRunStatusEnum], required: false }),
     type: t.field({ type: [OperationTypeEnum], required: false }),
     initiatedByMe: t.boolean({ required: false }),
+    scheduleId: t.id({ required: false, description: 'Only runs this schedule started' }),
     includeSteps: t.boolean({
       required: false,
       description: "Also list bootstrap steps (otherwise they appear as their parent's children)",
@@ -151,7 +152,11 @@ builder.queryFields((t) => ({
       listRuns(
         ctx.services.prisma,
         requireViewer(ctx.viewer),
-        { ...args.filter, tenantId: args.filter?.tenantId ? String(args.filter.tenantId) : null },
+        {
+          ...args.filter,
+          tenantId: args.filter?.tenantId ? String(args.filter.tenantId) : null,
+          scheduleId: args.filter?.scheduleId ? String(args.filter.scheduleId) : null,
+        },
         args.first ?? 20,
         args.after ?? null,
       ),

@@ -3,6 +3,7 @@ import { requireViewer } from '../../auth/viewer.js';
 import type { StartResultShape } from '../../gate/presenter.js';
 import type { StartRequest } from '../../gate/start-gate.js';
 import type { OperationType } from '../../generated/prisma/enums.js';
+import { observeStart } from '../../metrics/start-decisions.js';
 import { operationStartedBy } from '../../operations/catalogue.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
@@ -69,9 +70,10 @@ const StartResult = builder.unionType('StartResult', {
 });
 
 async function start(ctx: GraphQLContext, req: StartRequest): Promise<StartResultShape> {
-  const viewer = requireViewer(ctx.viewer);
-  const outcome = await ctx.services.gate.start(viewer, req);
-  return ctx.services.presenter.present(outcome);
+  const { gate, metrics, log, presenter } = ctx.services;
+  // Recorded here, at the edge, so a missing token counts as a decision (UNAUTHENTICATED) too.
+  const outcome = await observeStart(metrics, log, req.type, async () => gate.start(requireViewer(ctx.viewer), req));
+  return presenter.present(outcome);
 }
 
 const id = (value: string | number | null | undefined) => (value == null ? null : String(value));

@@ -1,0 +1,331 @@
+// Schedules (CONTRACT.md section 8) through GraphQL on the real Postgres, Redis and BullMQ: the
+// decision order and role matrix, every validation error, the row and its job scheduler changing
+// together, each firing outcome recorded, disable winning over a due firing, the start-up
+// reconcile, nextRunAt across daylight saving, and no notification for a scheduled run.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { StartRequest } from '../../src/gate/start-gate.js';
+import { startWorkers } from '../../src/jobs/worker.js';
+import { nextRun } from '../../src/schedules/cron.js';
+import {
+  CreateSchedule,
+  DeleteSchedule,
+  ScheduledRuns,
+  StartRestore,
+  TenantSchedules,
+  UpdateSchedule,
+} from '../support/documents.js';
+import type { CreateScheduleInput } from '../generated/graphql.js';
+import { waitFor } from '../support/wait.js';
+import { createWorld, ids, type World } from '../support/world.js';
+
+let world: World;
+/** A pause inside the gate's admission, set by the test that needs one. */
+let pauseAdmission: ((req: StartRequest) => Promise<void>) | null = null;
+
+beforeAll(async () => {
+  world = await createWorld(
+    { RECONCILE_INTERVAL_MS: 600_000 },
+    { gate: { racepoints: { beforeInsert: (req) => pauseAdmission?.(req) ?? Promise.resolve() } } },
+  );
+});
+afterAll(async () => world?.close());
+beforeEach(async () => {
+  pauseAdmission = null;
+  await world.reset();
+});
+
+const ALPINE = ids.tenant('Alpine');
+const CEDAR = ids.tenant('Cedar');
+const now = () => new Date();
+const code = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) =>
+  res.errors?.[0]?.extensions?.code;
+const message = (res: { errors?: readonly { message: string }[] }) => res.errors?.[0]?.message;
+
+async function create(input: CreateScheduleInput, as = 'owner@contoso.test') {
+  return world.gql(CreateSchedule, { input }, as);
+}
+async function createOk(input: CreateScheduleInput) {
+  const res = await create(input);
+  if (!res.data) throw new Error(JSON.stringify(res.errors));
+  return res.data.schedule;
+}
+const triggers = async () => (await world.services.scheduleTriggers.ids()).sort();
+
+describe('who may manage schedules, and what is checked first', () => {
+  it('NOT_FOUND before FORBIDDEN before BAD_USER_INPUT; OWNER and MANAGER manage, every member reads', async () => {
+    const valid = { tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC' as const, cron: '0 3 * * *' };
+    expect(code(await create(valid, null as never))).toBe('UNAUTHENTICATED');
+    expect(code(await create(valid, 'outsider@other.test'))).toBe('NOT_FOUND');
+    expect(code(await create({ ...valid, tenantId: 'nope' }))).toBe('NOT_FOUND');
+    // A connection of another tenant is NOT_FOUND, even for a reader, and before the bad cron.
+    const zephyrConnection = ids.connection('Zephyr', 'Zephyr Graph');
+    expect(
+      code(await create({ ...valid, cron: 'bad', providerConnectionId: zephyrConnection }, 'reader@contoso.test')),
+    ).toBe('NOT_FOUND');
+    expect(code(await create({ ...valid, cron: 'bad' }, 'reader@contoso.test'))).toBe('FORBIDDEN');
+    expect(code(await create({ ...valid, cron: 'bad' }, 'operator@contoso.test'))).toBe('FORBIDDEN');
+    expect(code(await create({ ...valid, cron: 'bad' }, 'manager@contoso.test'))).toBe('BAD_USER_INPUT');
+
+    const made = (await create(valid, 'manager@contoso.test')).data!.schedule;
+    expect(made).toMatchObject({
+      type: 'DIRECTORY_GROUPS_SYNC',
+      cron: '0 3 * * *',
+      timezone: 'UTC',
+      enabled: true,
+      createdBy: { email: 'manager@contoso.test' },
+      lastOutcome: null,
+      firings: 0,
+    });
+    const read = await world.gql(TenantSchedules, { id: ALPINE }, 'reader@contoso.test');
+    expect(read.data!.tenant!.schedules.map((s) => s.id)).toContain(made.id);
+    expect(
+      code(await world.gql(UpdateSchedule, { id: made.id, input: { enabled: false } }, 'operator@contoso.test')),
+    ).toBe('FORBIDDEN');
+    expect(code(await world.gql(DeleteSchedule, { id: made.id }, 'reader@contoso.test'))).toBe('FORBIDDEN');
+    expect(
+      code(await world.gql(UpdateSchedule, { id: made.id, input: { enabled: false } }, 'outsider@other.test')),
+    ).toBe('NOT_FOUND');
+    expect(code(await world.gql(DeleteSchedule, { id: made.id }, 'outsider@other.test'))).toBe('NOT_FOUND');
+  });
+
+  it.each([
+    ['four fields', '0 3 * *', /expected 5 fields/],
+    ['a name', '0 3 * * MON', /day of week field "MON" may use numbers/],
+    ['out of range', '61 * * * *', /Invalid cron "61 \* \* \* \*"/],
+    ['too often', '*/30 * * * * *', /fires every 30 s at the shortest; .* once every 60 s \(SCHEDULE_MIN_INTERVAL_S\)/],
+  ])('a cron with %s is BAD_USER_INPUT saying what is wrong', async (_name, cron, says) => {
+    const res = await create({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron });
+    expect([code(res), message(res)]).toEqual(['BAD_USER_INPUT', expect.stringMatching(says)]);
+  });
+
+  it('an unknown time zone, a type that is not schedulable, a connection check without its connection: BAD_USER_INPUT', async () => {
+    const tz = await create({
+      tenantId: ALPINE,
+      type: 'DIRECTORY_GROUPS_SYNC',
+      cron: '0 3 * * *',
+      timezone: 'Mars/Olympus',
+    });
+    expect([code(tz), message(tz)]).toEqual([
+      'BAD_USER_INPUT',
+      'Unknown time zone "Mars/Olympus": use an IANA name such as "Europe/Zurich" or "UTC"',
+    ]);
+    for (const type of ['RESTORE_EXECUTE', 'ONBOARDING_BOOTSTRAP'] as const) {
+      const res = await create({ tenantId: ALPINE, type, cron: '0 3 * * *' });
+      expect([code(res), message(res)]).toEqual(['BAD_USER_INPUT', expect.stringMatching(/cannot be scheduled$/)]);
+    }
+    const check = await create({ tenantId: ALPINE, type: 'PROVIDER_CONNECTION_CHECK', cron: '0 3 * * *' });
+    expect([code(check), message(check)]).toEqual([
+      'BAD_USER_INPUT',
+      'A connection check schedule needs a providerConnectionId',
+    ]);
+    expect(
+      await world.services.prisma.schedule.count({ where: { tenantId: ALPINE, id: { not: ids.schedule('Alpine') } } }),
+    ).toBe(0);
+  });
+});
+
+describe('the row and its job scheduler change together', () => {
+  it('create, disable, enable, re-pin, delete', async () => {
+    const s = await createOk({
+      tenantId: ALPINE,
+      type: 'TENANT_VERIFICATION',
+      cron: '15 4 * * *',
+      timezone: 'Europe/Zurich',
+      providerConnectionId: ids.connection('Alpine', 'Alpine Graph'),
+    });
+    expect(await triggers()).toEqual([s.id]);
+    expect(s.nextRunAt).toBe(nextRun('15 4 * * *', 'Europe/Zurich').toISOString());
+
+    const off = (await world.gql(UpdateSchedule, { id: s.id, input: { enabled: false } })).data!.schedule;
+    expect([off.enabled, off.nextRunAt]).toEqual([false, null]);
+    expect(await triggers()).toEqual([]);
+    const on = (await world.gql(UpdateSchedule, { id: s.id, input: { enabled: true, cron: '0 5 * * *' } })).data!
+      .schedule;
+    expect([on.enabled, on.cron, on.nextRunAt]).toEqual([
+      true,
+      '0 5 * * *',
+      nextRun('0 5 * * *', 'Europe/Zurich').toISOString(),
+    ]);
+    expect(await triggers()).toEqual([s.id]);
+    // An explicit null removes the pin; leaving the field out keeps it.
+    expect(
+      (await world.gql(UpdateSchedule, { id: s.id, input: { timezone: 'UTC' } })).data!.schedule.providerConnection,
+    ).not.toBeNull();
+    expect(
+      (await world.gql(UpdateSchedule, { id: s.id, input: { providerConnectionId: null } })).data!.schedule
+        .providerConnection,
+    ).toBeNull();
+
+    expect((await world.gql(DeleteSchedule, { id: s.id })).data).toEqual({ deleted: s.id });
+    expect(await triggers()).toEqual([]);
+    const left = await world.gql(TenantSchedules, { id: ALPINE });
+    expect(left.data!.tenant!.schedules.map((x) => x.id)).not.toContain(s.id);
+    expect(code(await world.gql(UpdateSchedule, { id: s.id, input: { enabled: true } }))).toBe('NOT_FOUND');
+  });
+
+  it('a scheduler deleted from Redis behind our back is restored by the start-up reconcile; an orphan is removed', async () => {
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 6 * * *' });
+    await world.services.scheduleTriggers.queue.removeJobScheduler(s.id);
+    await world.services.scheduleTriggers.set({
+      id: '0b7e0000-0000-4000-8000-000000000000',
+      cron: '0 1 * * *',
+      timezone: 'UTC',
+    });
+    expect(await triggers()).toEqual(['0b7e0000-0000-4000-8000-000000000000']);
+    const workers = await startWorkers(world.services); // reconciles at start
+    try {
+      expect(await triggers()).toEqual([s.id]);
+    } finally {
+      await workers.close();
+    }
+  });
+});
+
+describe('a firing goes through the gate as a system start and records its outcome', () => {
+  it('accepted, then deduped while the run is active; the runs name the schedule, even once it is deleted', async () => {
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 7 * * *' });
+    const first = await world.services.schedules.fire(s.id, now());
+    const second = await world.services.schedules.fire(s.id, now());
+    expect([first.fired && first.status, second.fired && second.status]).toEqual(['QUEUED', 'ALREADY_RUNNING']);
+    const [a, b] = [first, second].map((f) => (f.fired ? f.runId : null));
+    expect(b).toBe(a);
+    const read = (await world.gql(TenantSchedules, { id: ALPINE })).data!.tenant!.schedules.find((x) => x.id === s.id)!;
+    expect(read).toMatchObject({
+      firings: 2,
+      lastOutcome: {
+        status: 'ALREADY_RUNNING',
+        message: 'Group sync already running',
+        run: { id: a, status: 'QUEUED', initiator: null },
+      },
+    });
+
+    await world.gql(DeleteSchedule, { id: s.id });
+    const runs = await world.gql(ScheduledRuns, { scheduleId: s.id });
+    expect(runs.data!.operationRuns.edges.map((e) => e.node)).toEqual([
+      { id: a, status: 'QUEUED', type: 'DIRECTORY_GROUPS_SYNC', initiator: null, schedule: { id: s.id } },
+    ]);
+  });
+
+  it('on a busy tenant: SCOPE_BUSY naming the blocking run, and nothing created', async () => {
+    const restore = await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine') });
+    if (restore.data?.result.__typename !== 'StartAccepted') throw new Error('restore not accepted');
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 8 * * *' });
+    const before = await world.services.prisma.operationRun.count();
+    const fired = await world.services.schedules.fire(s.id, now());
+    expect(fired).toEqual({ fired: true, status: 'SCOPE_BUSY', runId: restore.data.result.run.id });
+    expect(await world.services.prisma.operationRun.count()).toBe(before);
+    const read = await world.services.prisma.schedule.findUniqueOrThrow({ where: { id: s.id } });
+    expect([read.lastOutcomeStatus, read.lastOutcomeMessage]).toEqual([
+      'SCOPE_BUSY',
+      'Group sync not started: Restore is in progress on this tenant',
+    ]);
+  });
+
+  it('on Cedar (no connection): a BLOCKED run without initiator, named by the outcome', async () => {
+    const s = await createOk({ tenantId: CEDAR, type: 'ROLE_DEFINITIONS_SYNC', cron: '0 9 * * *' });
+    const fired = await world.services.schedules.fire(s.id, now());
+    if (!fired.fired) throw new Error('not fired');
+    const run = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: fired.runId } });
+    expect([fired.status, run.status, run.reasonCode, run.initiatorId, run.scheduleId]).toEqual([
+      'BLOCKED',
+      'BLOCKED',
+      'PROVIDER_CONNECTION_MISSING',
+      null,
+      s.id,
+    ]);
+  });
+
+  it('disabled or deleted: a firing already due records nothing; a stale one (missed while no worker ran) is not replayed', async () => {
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 10 * * *' });
+    expect(await world.services.schedules.fire(s.id, new Date(Date.now() - 5 * 60_000))).toEqual({
+      fired: false,
+      why: 'stale',
+    });
+    await world.gql(UpdateSchedule, { id: s.id, input: { enabled: false } });
+    expect(await world.services.schedules.fire(s.id, now())).toEqual({ fired: false, why: 'disabled' });
+    await world.gql(DeleteSchedule, { id: s.id });
+    expect(await world.services.schedules.fire(s.id, now())).toEqual({ fired: false, why: 'gone' });
+    expect(await world.services.prisma.operationRun.count()).toBe(0);
+    expect((await world.services.prisma.schedule.findUniqueOrThrow({ where: { id: s.id } })).firings).toBe(0);
+  });
+
+  it('a disable that arrives during a firing returns only after it: once it has returned, nothing new is recorded', async () => {
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 11 * * *' });
+    let release!: () => void;
+    const paused = new Promise<void>((r) => (release = r));
+    let reached!: () => void;
+    const atInsert = new Promise<void>((r) => (reached = r));
+    pauseAdmission = async () => {
+      reached();
+      await paused;
+    };
+    const firing = world.services.schedules.fire(s.id, now());
+    await atInsert; // the firing holds the schedule row and is inside the gate's admission
+    const order: string[] = [];
+    const disabling = world
+      .gql(UpdateSchedule, { id: s.id, input: { enabled: false } })
+      .then(() => order.push('disabled'));
+    // The disable waits on the row lock (observed in pg_stat_activity), not on a timer.
+    await waitFor(
+      async () => {
+        const rows = await world.services.prisma.$queryRaw<{ n: bigint }[]>`
+          SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query ILIKE '%UPDATE%"Schedule"%'`;
+        return Number(rows[0].n) > 0;
+      },
+      { what: 'the disable to wait on the firing' },
+    );
+    release();
+    await firing.then(() => order.push('fired'));
+    await disabling;
+    expect(order).toEqual(['fired', 'disabled']);
+    const before = await world.services.prisma.operationRun.count();
+    expect(await world.services.schedules.fire(s.id, now())).toEqual({ fired: false, why: 'disabled' });
+    expect(await world.services.prisma.operationRun.count()).toBe(before);
+  });
+
+  it('a scheduled run executed by a worker notifies nobody', async () => {
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 12 * * *' });
+    const workers = await startWorkers(world.services);
+    try {
+      const fired = await world.services.schedules.fire(s.id, now());
+      if (!fired.fired) throw new Error('not fired');
+      await waitFor(
+        async () =>
+          (await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: fired.runId } })).status ===
+          'SUCCEEDED',
+        { what: 'the scheduled run to succeed' },
+      );
+      // Control: the same worker notifies the initiator of a clicked run.
+      const clicked = await world.services.gate.start(
+        { userId: ids.user('owner@contoso.test'), roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER']]) },
+        { type: 'TENANT_VERIFICATION', tenantId: ALPINE },
+      );
+      if (clicked.status !== 'QUEUED') throw new Error(clicked.status);
+      await waitFor(async () => (await world.services.prisma.notification.count()) === 1, {
+        what: "the clicked run's notification",
+      });
+      expect(await world.services.prisma.notification.findMany({ select: { runId: true } })).toEqual([
+        { runId: clicked.run.id },
+      ]);
+    } finally {
+      await workers.close();
+    }
+  });
+});
+
+describe('nextRunAt', () => {
+  it('follows the schedule time zone across daylight saving (Europe/Zurich, last Sunday of March 2027)', () => {
+    const from = new Date('2027-03-27T12:00:00.000Z');
+    // 09:00 in Zurich is 08:00 UTC on Saturday (CET) and 07:00 UTC on Sunday (CEST).
+    expect(nextRun('0 9 * * *', 'Europe/Zurich', new Date('2027-03-26T12:00:00.000Z')).toISOString()).toBe(
+      '2027-03-27T08:00:00.000Z',
+    );
+    expect(nextRun('0 9 * * *', 'Europe/Zurich', from).toISOString()).toBe('2027-03-28T07:00:00.000Z');
+    // 02:30 does not exist in Zurich that night: the firing moves past the gap, not to a wrong hour.
+    const skipped = nextRun('30 2 * * *', 'Europe/Zurich', from);
+    expect(skipped.getTime()).toBeGreaterThan(new Date('2027-03-28T00:59:59.000Z').getTime());
+    expect(nextRun('30 2 * * *', 'Europe/Zurich', new Date('2027-03-28T12:00:00.000Z')).toISOString()).toBe(
+      '2027-03-29T00:30:00.000Z',
+    );
+  });
+});
