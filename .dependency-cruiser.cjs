@@ -17,6 +17,23 @@ module.exports = {
       to: { path: '^src/', pathNot: ['^src/operations/', '^src/generated/'] },
     },
     {
+      name: 'metrics-is-a-leaf',
+      severity: 'error',
+      comment:
+        'src/metrics/ (registry, recorders, samplers) is wired in by app.ts, main.ts and the edges (resolvers, server); it reaches into no service, so anything may report to it.',
+      from: { path: '^src/metrics/' },
+      to: {
+        path: '^src/',
+        pathNot: [
+          '^src/metrics/',
+          '^src/operations/',
+          '^src/generated/',
+          '^src/runs/events\\.ts$',
+          '^src/logger\\.ts$',
+        ],
+      },
+    },
+    {
       name: 'gate-imports-no-handler',
       severity: 'error',
       comment: "The gate decides starts; what a worker runs is the jobs layer's business.",
@@ -49,7 +66,7 @@ module.exports = {
       name: 'no-composition-root-below',
       severity: 'error',
       comment: 'src/app.ts wires everything; nothing it wires imports it back for values (types are fine).',
-      from: { path: '^src/(gate|jobs|runs|providers|realtime|auth|db|operations|seed)/' },
+      from: { path: '^src/(gate|jobs|runs|providers|realtime|auth|db|operations|seed|metrics)/' },
       to: { path: '^src/app\\.ts$', dependencyTypesNot: ['type-only'] },
     },
   ],

@@ -11,6 +11,9 @@ import { AdmissionStore } from './gate/admission-store.js';
 import { StartResultPresenter } from './gate/presenter.js';
 import { ScopeLock } from './gate/scope-lock.js';
 import { StartGate, type StartGateOptions } from './gate/start-gate.js';
+import { StartPreviews } from './gate/previews.js';
+import { ConnectionSettings } from './connections/connection-settings.js';
+import { PreviewFeed } from './realtime/preview-feed.js';
 import { JobDispatcher } from './jobs/dispatch.js';
 import { createLogger, type Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -37,6 +40,10 @@ export type Services = {
   store: AdmissionStore;
   gate: StartGate;
   presenter: StartResultPresenter;
+  /** Start previews (CONTRACT.md section 9): batched, live, and the connection settings they point at. */
+  previews: StartPreviews;
+  previewFeed: PreviewFeed;
+  connections: ConnectionSettings;
   cancelRelay: CancelRelay;
   runControl: RunControl;
   scheduleTriggers: ScheduleTriggers;
@@ -84,6 +91,9 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const store = new AdmissionStore(pool);
   const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
+  const previews = new StartPreviews(store, presenter);
+  const previewFeed = new PreviewFeed(previews, bus, auth);
+  const connections = new ConnectionSettings(prisma, bus, log);
   const cancelRelay = new CancelRelay(redis, config.REDIS_PREFIX);
   const runControl = new RunControl(
     prisma,
@@ -119,6 +129,9 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     store,
     gate,
     presenter,
+    previews,
+    previewFeed,
+    connections,
     cancelRelay,
     runControl,
     scheduleTriggers,

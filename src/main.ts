@@ -1,12 +1,17 @@
 // Entry point. `npm start`: migrate, seed an empty database, serve the API and (by default,
 // WORKERS=on) run the workers in the same process. `npm run worker`: workers only, so API and
-// workers scale separately. Every way out of start-up is one JSON log line and an exit code.
+// workers scale separately. `--role=migrate`: apply migrations and exit (a one-shot container).
+// Every way out of start-up is one JSON log line and an exit code; SIGTERM drains within
+// SHUTDOWN_TIMEOUT_MS and exits 0 (1 when the drain had to be cut short).
 import { seedIfEmpty } from './seed/demo.js';
 import { createServices, type Services } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { startWorkers } from './jobs/worker.js';
 import { createLogger } from './logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { startMetricsServer } from './metrics/metrics-server.js';
+import { sampleQueues } from './metrics/queue-sampler.js';
 import { exposure } from './graphql/plugins/exposure.js';
 import { installProcessGuards, SHUTDOWN_GRACE_MS, stopWithin } from './process-guards.js';
 import { startServer } from './server.js';
@@ -22,11 +27,13 @@ try {
   createLogger('info').fatal({ reason: (err as Error).message }, (err as Error).message.replace(/\n\s*/g, ' '));
   process.exit(1);
 }
-const log = createLogger(config.LOG_LEVEL);
+const log = createLogger(config.LOG_LEVEL, { pretty: config.NODE_ENV === 'development' && process.stdout.isTTY });
 
 let services: Services | undefined;
 const stops: (() => Promise<void>)[] = [];
 let stopping: Promise<void> | undefined;
+/** When a SIGTERM's drain must be over; stops that wait (workers) leave a second for closing clients. */
+let drainDeadline = Number.POSITIVE_INFINITY;
 const stopAll = () =>
   (stopping ??= (async () => {
     for (const stop of stops) await stop().catch((err) => log.error({ err }, 'shutdown step failed'));
@@ -37,9 +44,11 @@ installProcessGuards(log, stopAll);
 for (const signal of ['SIGTERM', 'SIGINT'] as const) {
   process.on(signal, async () => {
     if (stopping) return;
-    log.info({ signal }, 'shutting down: finishing current jobs');
-    await stopAll().catch((err) => log.error({ err }, 'shutdown failed'));
-    process.exit(0);
+    log.info({ signal, timeoutMs: config.SHUTDOWN_TIMEOUT_MS }, 'shutting down: draining requests and current jobs');
+    drainDeadline = Date.now() + config.SHUTDOWN_TIMEOUT_MS - 1_000;
+    const drained = await stopWithin(stopAll, config.SHUTDOWN_TIMEOUT_MS, log);
+    log.info({ drained }, 'stopped');
+    process.exit(drained ? 0 : 1);
   });
 }
 
@@ -49,15 +58,30 @@ try {
     if (await withDatabase(config.DATABASE_URL, () => ensureDatabase(config.DATABASE_URL)))
       log.info('created database');
     const applied = await withDatabase(config.DATABASE_URL, () => migrate(config.DATABASE_URL));
-    if (applied.length) log.info({ applied }, 'applied migrations');
+    if (applied.length || role === 'migrate') log.info({ applied }, 'applied migrations');
+    if (role === 'migrate') process.exit(0);
   } else {
     await pingPostgres(config.DATABASE_URL);
   }
   await pingRedis(config.REDIS_URL);
 
-  services = createServices(config, { log });
-  if (role !== 'worker' && (await withDatabase(config.DATABASE_URL, () => seedIfEmpty(services!.prisma)))) {
+  services = createServices(config, { log, metrics: new Metrics({ processMetrics: true }) });
+  // No demo users in production, even in an empty database.
+  const seeds = role !== 'worker' && config.NODE_ENV !== 'production';
+  if (seeds && (await withDatabase(config.DATABASE_URL, () => seedIfEmpty(services!.prisma)))) {
     log.info('empty database: seeded the demo data (see README "Demo seed")');
+  }
+  const queues = [services.dispatcher.queue, services.scheduleTriggers.queue];
+  const sampler = sampleQueues(services.metrics, queues, config.METRICS_SAMPLE_MS, log);
+  stops.push(async () => sampler.stop());
+  let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;
+  if (config.METRICS_PORT !== undefined) {
+    metricsServer = await startMetricsServer(
+      services.metrics,
+      { host: config.HOST, port: config.METRICS_PORT, token: config.METRICS_TOKEN },
+      log,
+    );
+    log.info({ port: metricsServer.port }, `metrics on http://${config.HOST}:${metricsServer.port}/metrics`);
   }
   if (role !== 'worker') {
     const server = await startServer(services);
@@ -72,8 +96,10 @@ try {
   if (role === 'worker' || config.WORKERS === 'on') {
     const workers = await startWorkers(services);
     log.info({ concurrency: config.WORKER_CONCURRENCY, provider: config.PROVIDER_MODE }, 'workers started');
-    stops.push(() => workers.close());
+    stops.push(() => workers.close(drainDeadline - Date.now()));
   }
+  // Closed last: a drain in progress stays observable.
+  if (metricsServer) stops.push(() => metricsServer.close());
 } catch (err) {
   if (err instanceof StartupError)
     log.fatal({ variable: err.variable, tried: err.tried, reason: err.reason }, err.message);

@@ -7,17 +7,27 @@ import type { Logger } from './logger.js';
 /** How long a dying process may spend closing servers, workers and clients before it exits anyway. */
 export const SHUTDOWN_GRACE_MS = 5_000;
 
-/** Runs `stop`, giving up (without an error) after `ms`. */
-export async function stopWithin(stop: () => Promise<void>, ms: number, log: Logger): Promise<void> {
+/** Runs `stop`, giving up (without an error) after `ms`; true when it finished in time. */
+export async function stopWithin(stop: () => Promise<void>, ms: number, log: Logger): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<void>((resolve) => {
+  const deadline = new Promise<boolean>((resolve) => {
     timer = setTimeout(() => {
       log.warn({ graceMs: ms }, 'graceful close took too long: exiting without it');
-      resolve();
+      resolve(false);
     }, ms);
   });
-  await Promise.race([stop().catch((err) => log.error({ err }, 'shutdown step failed')), deadline]);
+  const finished = await Promise.race([
+    stop().then(
+      () => true,
+      (err) => {
+        log.error({ err }, 'shutdown step failed');
+        return true;
+      },
+    ),
+    deadline,
+  ]);
   clearTimeout(timer);
+  return finished;
 }
 
 export function installProcessGuards(log: Logger, stop: () => Promise<void>, graceMs = SHUTDOWN_GRACE_MS): void {

@@ -1,6 +1,8 @@
 // The HTTP server: GraphQL (and GraphiQL) at /graphql, graphql-ws subscriptions on the same
-// path, SSE subscriptions through Yoga, /health and /ready. Bounded against abuse: request
-// bodies, WebSocket frames, sockets per user, subscriptions per socket and per user.
+// path, SSE subscriptions through Yoga, /health, /ready and /metrics. Bounded against abuse:
+// request bodies, WebSocket frames, sockets per user, subscriptions per socket and per user.
+// Every request (and socket) has a request id, taken from x-request-id or made up, returned in
+// the response header and carried by every log line written on its behalf. close() drains.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { EnvelopArmor } from '@escape.tech/graphql-armor';
 import { renderGraphiQL } from '@graphql-yoga/render-graphiql';
@@ -13,10 +15,13 @@ import { DEV_JWT_SECRET } from './config.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskError, withExtensions } from './graphql/plugins/errors.js';
 import { exposure, useDisableIntrospection } from './graphql/plugins/exposure.js';
+import { useGraphQLMetrics } from './graphql/plugins/metrics.js';
 import { useStartRateLimit } from './graphql/plugins/rate-limit.js';
 import { tooManySubscriptions, useSubscriptionQuota } from './graphql/plugins/subscription-quota.js';
 import { useSubscriptionAck } from './graphql/plugins/subscription-ack.js';
 import { schema } from './graphql/schema/index.js';
+import { logContext, requestIdFrom } from './logger.js';
+import { serveScrape } from './metrics/metrics-server.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -33,6 +38,12 @@ export type ApiServer = {
   http: Server;
   yoga: YogaServerInstance<ServerContext, GraphQLContext>;
   url: string;
+  /**
+   * Drains: /ready answers 503, no new connection is accepted, WebSockets close with 1012 Service
+   * Restart (graphql-ws clients reconnect, to another replica), SSE streams end, and in-flight
+   * requests finish; then the last connections are closed. Bound it from outside (main.ts:
+   * SHUTDOWN_TIMEOUT_MS).
+   */
   close(): Promise<void>;
 };
 
@@ -63,10 +74,11 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
     maskedErrors: { isDev: false, maskError: maskError(services.log) },
     logging: false,
     plugins: [
+      useGraphQLMetrics(services.metrics.registry),
       ...armor.protect().plugins,
       ...(exposed.introspection ? [] : [useDisableIntrospection()]),
       useStartRateLimit(config.RATE_LIMIT_STARTS, config.RATE_LIMIT_WINDOW_S),
-      useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER),
+      useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, services.metrics.subscriptions),
       useSubscriptionAck(),
     ],
     context: async ({ request, connectionParams }) => {
@@ -84,15 +96,30 @@ export async function startServer(
   port = services.config.PORT,
   host = services.config.HOST,
 ): Promise<ApiServer> {
-  const { config, log } = services;
+  const { config, log, metrics } = services;
   const yoga = createYogaApp(services);
-  const http = createServer(async (req, res) => {
+  const drain = new Drain();
+  const http = createServer((req, res) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    req.headers['x-request-id'] = requestId; // what Yoga's request sees, too
+    res.setHeader('x-request-id', requestId);
+    return logContext.run({ requestId }, () => route(req, res));
+  });
+  const route = async (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
     if (path === '/health') return json(res, 200, { status: 'ok' });
     if (path === '/ready') {
+      if (drain.draining) return json(res, 503, { ok: false, status: 'shutting down' });
       const checks = await readiness(services);
       return json(res, checks.ok ? 200 : 503, checks);
     }
+    if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD'))
+      return serveScrape(metrics, config.METRICS_TOKEN, req, res);
+    if (drain.draining) res.setHeader('connection', 'close'); // served, but the client must go elsewhere next time
+    if (isEventStream(req)) {
+      metrics.sseStreams.inc();
+      drain.stream(res, () => metrics.sseStreams.dec());
+    } else drain.request(res);
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
       const body = await readBody(req, config.HTTP_MAX_BODY_BYTES).catch(() => undefined);
       if (body === undefined) return void res.destroy(); // the client went away mid-body
@@ -101,13 +128,23 @@ export async function startServer(
       (req as IncomingMessage & { body?: Buffer }).body = body;
     }
     return yoga.handle(req, res, { req });
-  });
+  };
 
   // ws answers a frame over maxPayload by closing the socket with 1009 Message Too Big.
   const wss = new WebSocketServer({
     server: http,
     path: yoga.graphqlEndpoint,
     maxPayload: config.WS_MAX_PAYLOAD_BYTES,
+  });
+  // The upgrade answers with the socket's request id; its log lines carry it (see inSocketContext).
+  wss.on('headers', (headers, req) => {
+    const requestId = requestIdFrom(req.headers['x-request-id']);
+    req.headers['x-request-id'] = requestId;
+    headers.push(`X-Request-Id: ${requestId}`);
+  });
+  wss.on('connection', (socket) => {
+    metrics.websocketConnections.inc();
+    socket.once('close', () => metrics.websocketConnections.dec());
   });
   const sessions = new SocketSessions(
     services.auth,
@@ -117,74 +154,88 @@ export async function startServer(
   );
   const mask = maskError(log);
   const socketOf = (extra: unknown) => extra as { socket: WebSocket; request: IncomingMessage };
+  /** Runs `fn` with the socket's request id on every log line (the upgrade request carries it, see 'headers'). */
+  const inSocketContext = <T>(request: IncomingMessage | undefined, fn: () => T): T =>
+    logContext.run({ requestId: String(request?.headers['x-request-id'] ?? 'unknown') }, fn);
+  const requestOf = (args: ExecutionArgs) => (args.contextValue as { req?: IncomingMessage }).req;
   const ws = useServer<Record<string, unknown>>(
     {
       // A missing, invalid or expired token closes the socket with 4403 Forbidden; the sessions
       // close it later when the token expires or the user is deleted (CONTRACT.md section 5).
-      onConnect: async (ctx) => {
-        const header =
-          typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
-        return (await sessions.open(socketOf(ctx.extra).socket, header)) !== null;
-      },
-      execute: (args) => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
-      subscribe: (args) => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-      onSubscribe: async (ctx, _id, payload) => {
-        // graphql-ws has already registered this one: more than the bound means one too many.
-        const open = Object.keys(ctx.subscriptions).length;
-        if (open > config.MAX_SUBSCRIPTIONS_PER_CONNECTION) {
-          const limit = config.MAX_SUBSCRIPTIONS_PER_CONNECTION;
-          return [tooManySubscriptions(`this connection has ${open - 1} open (limit ${limit})`, limit)];
-        }
-        const {
-          schema: s,
-          execute,
-          subscribe,
-          contextFactory,
-          parse,
-          validate,
-        } = yoga.getEnveloped({
-          ...ctx,
-          req: socketOf(ctx.extra).request,
-          connectionParams: ctx.connectionParams,
-          params: payload,
-        });
-        let document: ReturnType<typeof parse>;
-        try {
-          // A syntax error or an armor limit is the client's mistake, not a 4500 for the socket.
-          document = parse(payload.query);
-          const errors = validate(s, document) as readonly GraphQLError[];
-          if (errors.length) return errors.map(withoutHttp);
-        } catch (err) {
-          const masked = mask(err, 'Unexpected error.');
-          return [
-            masked instanceof GraphQLError
-              ? withoutHttp(masked)
-              : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
-          ];
-        }
-        let contextValue: GraphQLContext;
-        try {
-          contextValue = await contextFactory();
-        } catch (err) {
-          // The viewer cannot be looked up (PostgreSQL unreachable): a retryable close, so the
-          // client reconnects and subscribes again instead of ending for good.
-          log.warn({ err: (err as Error).message }, 'websocket closed for now: the user cannot be looked up');
-          socketOf(ctx.extra).socket.close(CLOSE.TRY_AGAIN_LATER, 'Try again later');
-          return [
-            new GraphQLError('A backing service is unavailable. Try again shortly.', {
-              extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 },
-            }),
-          ];
-        }
-        return {
-          schema: s,
-          operationName: payload.operationName,
-          document,
-          variableValues: payload.variables,
-          contextValue,
-          rootValue: { execute, subscribe },
-        };
-      },
+      onConnect: (ctx) =>
+        inSocketContext(socketOf(ctx.extra).request, async () => {
+          const header =
+            typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
+          return (await sessions.open(socketOf(ctx.extra).socket, header)) !== null;
+        }),
+      execute: (args) =>
+        inSocketContext(
+          requestOf(args),
+          () => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
+        ),
+      subscribe: (args) =>
+        inSocketContext(
+          requestOf(args),
+          () => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
+        ),
+      onSubscribe: (ctx, _id, payload) =>
+        inSocketContext(socketOf(ctx.extra).request, async () => {
+          // graphql-ws has already registered this one: more than the bound means one too many.
+          const open = Object.keys(ctx.subscriptions).length;
+          if (open > config.MAX_SUBSCRIPTIONS_PER_CONNECTION) {
+            const limit = config.MAX_SUBSCRIPTIONS_PER_CONNECTION;
+            return [tooManySubscriptions(`this connection has ${open - 1} open (limit ${limit})`, limit)];
+          }
+          const {
+            schema: s,
+            execute,
+            subscribe,
+            contextFactory,
+            parse,
+            validate,
+          } = yoga.getEnveloped({
+            ...ctx,
+            req: socketOf(ctx.extra).request,
+            connectionParams: ctx.connectionParams,
+            params: payload,
+          });
+          let document: ReturnType<typeof parse>;
+          try {
+            // A syntax error or an armor limit is the client's mistake, not a 4500 for the socket.
+            document = parse(payload.query);
+            const errors = validate(s, document) as readonly GraphQLError[];
+            if (errors.length) return errors.map(withoutHttp);
+          } catch (err) {
+            const masked = mask(err, 'Unexpected error.');
+            return [
+              masked instanceof GraphQLError
+                ? withoutHttp(masked)
+                : new GraphQLError('Unexpected error.', { extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+            ];
+          }
+          let contextValue: GraphQLContext;
+          try {
+            contextValue = await contextFactory();
+          } catch (err) {
+            // The viewer cannot be looked up (PostgreSQL unreachable): a retryable close, so the
+            // client reconnects and subscribes again instead of ending for good.
+            log.warn({ err: (err as Error).message }, 'websocket closed for now: the user cannot be looked up');
+            socketOf(ctx.extra).socket.close(CLOSE.TRY_AGAIN_LATER, 'Try again later');
+            return [
+              new GraphQLError('A backing service is unavailable. Try again shortly.', {
+                extensions: { code: 'SERVICE_UNAVAILABLE', retryAfterSeconds: 1 },
+              }),
+            ];
+          }
+          return {
+            schema: s,
+            operationName: payload.operationName,
+            document,
+            variableValues: payload.variables,
+            contextValue,
+            rootValue: { execute, subscribe },
+          };
+        }),
     },
     wss,
   );
@@ -211,12 +262,61 @@ export async function startServer(
     yoga,
     url: `http://127.0.0.1:${actualPort}`,
     async close() {
+      const drained = drain.start(); // /ready 503 from here; SSE streams end (their clients reconnect elsewhere)
+      const stopped = new Promise<void>((resolve) => http.close(() => resolve())); // accepts nothing new
+      for (const socket of wss.clients) socket.close(CLOSE.SERVICE_RESTART, 'Service restart');
+      await drained;
+      // The sockets had their 1012 and the in-flight requests their answers: give the close handshakes a moment.
+      await waitUntil(() => wss.clients.size === 0, 1_000);
+      for (const socket of wss.clients) socket.terminate();
       await ws.dispose();
       wss.close();
       http.closeAllConnections();
-      await new Promise<void>((resolve) => http.close(() => resolve()));
+      await stopped;
     },
   };
+}
+
+/** What a drain waits for: in-flight requests are answered; SSE streams, which never end by themselves, are ended. */
+class Drain {
+  draining = false;
+  private readonly requests = new Set<ServerResponse>();
+  private readonly streams = new Set<ServerResponse>();
+  private idle: (() => void) | undefined;
+
+  request(res: ServerResponse): void {
+    this.requests.add(res);
+    res.once('close', () => {
+      this.requests.delete(res);
+      if (this.requests.size === 0) this.idle?.();
+    });
+  }
+
+  stream(res: ServerResponse, onEnd: () => void): void {
+    this.streams.add(res);
+    res.once('close', () => {
+      this.streams.delete(res);
+      onEnd();
+    });
+  }
+
+  /** Resolves once no request is in flight. */
+  start(): Promise<void> {
+    this.draining = true;
+    // Destroyed, not ended: an SSE "complete" would tell the client the subscription is over for good.
+    for (const res of this.streams) res.destroy();
+    if (this.requests.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.idle = resolve;
+    });
+  }
+}
+
+const isEventStream = (req: IncomingMessage) => (req.headers.accept ?? '').includes('text/event-stream');
+
+async function waitUntil(done: () => boolean, ms: number): Promise<void> {
+  for (const giveUpAt = Date.now() + ms; !done() && Date.now() < giveUpAt; )
+    await new Promise((resolve) => setTimeout(resolve, 20));
 }
 
 /** Each dependency answers within a second or counts as unreachable: a probe must not hang. */

@@ -5,7 +5,8 @@
 // to resolve the target together with its tenant's active runs, three to admit (see README
 // "Performance"). Everything else about runs stays in Prisma.
 import type pg from 'pg';
-import type { OperationRun } from '../generated/prisma/client.js';
+import type { OperationRun, ProviderConnection } from '../generated/prisma/client.js';
+import { getDatamodel } from '../generated/pothos-types.js';
 import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
 import { CONNECTION, RESTORE, RUN, TENANT } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
@@ -16,6 +17,8 @@ import { reviveRunDates } from '../runs/events.js';
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
 export type GateConnection = { id: string; enabled: boolean; credentialState: CredentialState; isDefault: boolean };
 export type GateRestoreRun = { id: string; status: RestoreRunStatus };
+/** A target read for previews: its connections are whole rows. */
+export type PreviewTarget = Omit<GateTarget, 'connections'> & { connections: ProviderConnection[] };
 /** What a start names, resolved: its tenant, the tenant's connections and active top-level runs. */
 export type GateTarget = {
   tenant: GateTenant;
@@ -33,11 +36,31 @@ const C = CONNECTION;
 const connectionJson = (['id', 'enabled', 'credentialState', 'isDefault'] as const)
   .map((f) => `'${f}', ${C.c(f, 'c')}`)
   .join(', ');
-const TARGET_COLUMNS = `
+/** `connection`: the JSON of one connection row `c`, as much of it as the caller needs. */
+const targetColumns = (connection: string) => `
   ${T.c('id', 't')}, ${T.c('workspaceId', 't')}, ${T.c('status', 't')},
-  COALESCE((SELECT json_agg(json_build_object(${connectionJson}))
+  COALESCE((SELECT json_agg(${connection})
             FROM ${C.t} c WHERE ${C.c('tenantId', 'c')} = ${T.c('id', 't')}), '[]') AS connections,
   COALESCE((SELECT json_agg(a) FROM (${ACTIVE_RUNS(T.c('id', 't'))}) a), '[]') AS "activeRuns"`;
+const TARGET_COLUMNS = targetColumns(`json_build_object(${connectionJson})`);
+/**
+ * Previews show the connection a start would pin, so they read whole connection rows with the
+ * rest of the target: one snapshot, never a connection newer than the answer it comes with.
+ */
+const PREVIEW_TARGET_COLUMNS = targetColumns('c');
+
+/** The connection's DateTime fields, read from the Prisma datamodel (JSON carries them as strings). */
+const CONNECTION_DATE_FIELDS = getDatamodel()
+  .datamodel.models.ProviderConnection.fields.filter((f) => f.kind === 'scalar' && f.type === 'DateTime')
+  .map((f) => f.name as keyof ProviderConnection);
+
+function reviveConnection(row: ProviderConnection): ProviderConnection {
+  for (const key of CONNECTION_DATE_FIELDS) {
+    const value = row[key] as unknown;
+    if (typeof value === 'string') (row as Record<string, unknown>)[key] = new Date(value);
+  }
+  return row;
+}
 
 type TargetRow = GateTenant & {
   connections: GateConnection[];
@@ -88,11 +111,11 @@ export class AdmissionStore {
    * The same targets for many ids in one query each (start previews of a tenant list): keyed by
    * the id asked for; ids that name nothing (or are not UUIDs) are absent.
    */
-  async tenantTargets(tenantIds: readonly string[]): Promise<Map<string, GateTarget>> {
+  async tenantTargets(tenantIds: readonly string[]): Promise<Map<string, PreviewTarget>> {
     return this.targetsBy(`${T.t} t`, T.c('id', 't'), tenantIds);
   }
 
-  async restoreRunTargets(restoreRunIds: readonly string[]): Promise<Map<string, GateTarget>> {
+  async restoreRunTargets(restoreRunIds: readonly string[]): Promise<Map<string, PreviewTarget>> {
     return this.targetsBy(
       `${RESTORE.t} r JOIN ${T.t} t ON ${T.c('id', 't')} = ${RESTORE.c('tenantId', 'r')}`,
       RESTORE.c('id', 'r'),
@@ -101,7 +124,7 @@ export class AdmissionStore {
     );
   }
 
-  async connectionTargets(connectionIds: readonly string[]): Promise<Map<string, GateTarget>> {
+  async connectionTargets(connectionIds: readonly string[]): Promise<Map<string, PreviewTarget>> {
     return this.targetsBy(
       `${C.t} pc JOIN ${T.t} t ON ${T.c('id', 't')} = ${C.c('tenantId', 'pc')}`,
       C.c('id', 'pc'),
@@ -114,14 +137,16 @@ export class AdmissionStore {
     key: string,
     ids: readonly string[],
     extra = '',
-  ): Promise<Map<string, GateTarget>> {
+  ): Promise<Map<string, PreviewTarget>> {
     const wanted = [...new Set(ids.filter(isUuid))];
     if (wanted.length === 0) return new Map();
-    const { rows } = await this.pool.query<TargetRow & { key: string }>(
-      `SELECT ${key} AS "key", ${TARGET_COLUMNS}${extra} FROM ${from} WHERE ${key} = ANY($1::uuid[])`,
+    const { rows } = await this.pool.query<TargetRow & { key: string; connections: ProviderConnection[] }>(
+      `SELECT ${key} AS "key", ${PREVIEW_TARGET_COLUMNS}${extra} FROM ${from} WHERE ${key} = ANY($1::uuid[])`,
       [wanted],
     );
-    return new Map(rows.map((row) => [row.key, toTarget(row)!]));
+    return new Map(
+      rows.map((row) => [row.key, { ...toTarget(row)!, connections: row.connections.map(reviveConnection) }]),
+    );
   }
 
   /** The tenant's active top-level runs, oldest first (bootstrap steps are held by their parent). */

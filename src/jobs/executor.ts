@@ -60,7 +60,7 @@ export class RunExecutor {
     const { tenant, providerConnection, restoreRun, ...row } = run;
     if (isTerminal(row.status)) return row;
     const op = operation(row.type);
-    const log = this.log.child({ runId, type: row.type });
+    const log = this.log.child({ runId, type: row.type, tenantId: row.tenantId });
     // Cancelled while nobody ran it (a lost worker, a job handed on): end it without the provider.
     if (row.cancelRequestedAt) return this.end(row.id, { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
 

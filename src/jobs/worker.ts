@@ -17,7 +17,8 @@ export type Workers = {
   firings: Worker<FiringJobData>;
   executor: RunExecutor;
   reconciler: Reconciler;
-  close(): Promise<void>;
+  /** Finishes the jobs in hand, for at most `graceMs` (SHUTDOWN_TIMEOUT_MS); see closeWithin. */
+  close(graceMs?: number): Promise<void>;
 };
 
 /** `racepoints`: test-only pauses in each run's path (see ExecutorRacepoints). */
@@ -120,14 +121,34 @@ export async function startWorkers(
     firings,
     executor,
     reconciler,
-    async close() {
+    async close(graceMs = Number.POSITIVE_INFINITY) {
       reconciler.stop();
       await stopListening();
       cancelSubscriber.disconnect();
       // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.
-      await Promise.all([worker.close(), firings.close()]);
+      await Promise.all([closeWithin(worker, graceMs, log), closeWithin(firings, graceMs, log)]);
       connection.disconnect();
       firingConnection.disconnect();
     },
   };
+}
+
+/**
+ * Takes no new job and lets the jobs in hand finish for up to `graceMs`, then closes regardless: a
+ * job still running (a provider call that hangs) stops having its lease renewed and, once the
+ * process has exited, is taken over by another worker as a stalled job (attempt n + 1), as after
+ * a kill. Its signal is not aborted: to the executor an abort means a cancel request.
+ */
+async function closeWithin(worker: Worker, graceMs: number, log: Services['log']): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const finished = await Promise.race([
+    worker.pause().then(() => true), // resolves once the active jobs are done
+    new Promise<boolean>((resolve) => {
+      if (Number.isFinite(graceMs)) timer = setTimeout(() => resolve(false), Math.max(0, graceMs));
+    }),
+  ]);
+  clearTimeout(timer);
+  if (!finished)
+    log.warn({ queue: worker.name, graceMs }, 'jobs still running at the shutdown deadline: handing them back');
+  await worker.close(!finished);
 }

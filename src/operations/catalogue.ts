@@ -41,6 +41,9 @@ const CANCEL = { anyRun: MANAGERS, ownRun: ALL_WRITERS } as const;
 /** Who may create, update and delete schedules (every member reads them). */
 export const SCHEDULE_MANAGERS: readonly Role[] = MANAGERS;
 
+/** Who may enable or disable a provider connection and choose a tenant's default (CONTRACT.md section 9). */
+export const CONNECTION_MANAGERS: readonly Role[] = MANAGERS;
+
 const byConnection = (type: string) => (t: DedupeInput) => `${type}:${t.tenantId}:${t.connectionId ?? 'none'}`;
 
 export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = {

@@ -9,7 +9,13 @@ import { bearerToken, type TokenService } from '../auth/tokens.js';
 import type { Authenticator, Viewer } from '../auth/viewer.js';
 import type { Logger } from '../logger.js';
 
-export const CLOSE = { TRY_AGAIN_LATER: 1013, FORBIDDEN: 4403, TOO_MANY_CONNECTIONS: 4429 } as const;
+// 1012 Service Restart: this API process is shutting down; graphql-ws clients reconnect (to another replica).
+export const CLOSE = {
+  SERVICE_RESTART: 1012,
+  TRY_AGAIN_LATER: 1013,
+  FORBIDDEN: 4403,
+  TOO_MANY_CONNECTIONS: 4429,
+} as const;
 
 // setTimeout fires at once beyond this; longer-lived tokens are caught by the periodic re-check.
 const MAX_TIMER_MS = 2 ** 31 - 1;

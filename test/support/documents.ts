@@ -155,3 +155,56 @@ export const ScheduledRuns = graphql(`
     }
   }
 `);
+
+// ---- start previews and connection management (CONTRACT.md section 9) ----
+
+export const StartPreviewFields = graphql(`
+  fragment StartPreviewFields on StartPreview {
+    type label status message
+    reason { code message }
+    nextSteps { label action url }
+    run { id status type }
+    providerConnection { id enabled isDefault credentialState }
+  }
+`);
+
+export const AllStartPreviews = graphql(`
+  query AllStartPreviews {
+    tenants { id name startPreviews { ...StartPreviewFields } }
+  }
+`);
+
+export const TenantStartPreviews = graphql(`
+  query TenantStartPreviews($id: ID!, $providerConnectionId: ID) {
+    tenant(id: $id) { id startPreviews(providerConnectionId: $providerConnectionId) { ...StartPreviewFields } }
+  }
+`);
+
+export const TargetPreviews = graphql(`
+  query TargetPreviews($id: ID!) {
+    tenant(id: $id) {
+      restoreRuns { id startPreview { ...StartPreviewFields } }
+      providerConnections { id checkPreview { ...StartPreviewFields } }
+    }
+  }
+`);
+
+export const StartPreviewsChanged = graphql(`
+  subscription StartPreviewsChanged($tenantId: ID!) {
+    startPreviewsChanged(tenantId: $tenantId) { ...StartPreviewFields }
+  }
+`);
+
+export const SetConnectionEnabled = graphql(`
+  mutation SetConnectionEnabled($providerConnectionId: ID!, $enabled: Boolean!) {
+    connection: setProviderConnectionEnabled(providerConnectionId: $providerConnectionId, enabled: $enabled) {
+      id enabled isDefault credentialState
+    }
+  }
+`);
+
+export const SetDefaultConnection = graphql(`
+  mutation SetDefaultConnection($providerConnectionId: ID!) {
+    connection: setDefaultProviderConnection(providerConnectionId: $providerConnectionId) { id enabled isDefault }
+  }
+`);

@@ -31,12 +31,18 @@ export async function spawnAtlas(
   config: Config,
   env: Record<string, string> = {},
   nodeArgs: string[] = [],
+  /** A compiled entry point (`<outDir>/src/main.js`) run by plain node instead of `src/main.ts` under tsx. */
+  main?: string,
 ): Promise<AtlasProcess> {
   const port = role === 'api' ? await freePort() : 0;
   // node itself (not a tsx wrapper process), so the pid is the server's and node flags apply.
   const child = spawn(
     process.execPath,
-    [...nodeArgs, '--import', 'tsx', 'src/main.ts', ...(role === 'worker' ? ['--role=worker'] : [])],
+    [
+      ...nodeArgs,
+      ...(main ? [main] : ['--import', 'tsx', 'src/main.ts']),
+      ...(role === 'worker' ? ['--role=worker'] : []),
+    ],
     {
       cwd: ROOT,
       env: atlasEnv(config, {

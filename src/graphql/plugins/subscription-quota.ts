@@ -3,10 +3,10 @@
 // ends; those already open are untouched. The count drops when a subscription ends for any
 // reason: completed by the client, its socket or SSE stream closed, or its source failed. The same
 // count, by root field, is the atlas_subscriptions_active gauge.
-import { type DocumentNode, getOperationAST, Kind } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { PublicError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
+import { rootField } from './metrics.js';
 
 /** What the live subscriptions are reported to (Metrics.subscriptions fits). */
 export type SubscriptionGauge = {
@@ -56,12 +56,6 @@ export const tooManySubscriptions = (detail: string, limit: number) =>
   new PublicError('RATE_LIMITED', `Too many subscriptions: ${detail}. Complete one before subscribing again.`, {
     limit,
   });
-
-/** The subscription's root field: bounded by the schema (the operation passed validation), unlike operation names. */
-function rootField(document: DocumentNode, operationName?: string | null): string {
-  const first = getOperationAST(document, operationName)?.selectionSet.selections[0];
-  return first?.kind === Kind.FIELD ? first.name.value : 'unknown';
-}
 
 const isAsyncIterable = <T>(value: unknown): value is AsyncIterable<T> =>
   value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';

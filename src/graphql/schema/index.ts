@@ -7,6 +7,7 @@ import './runs.js';
 import './starts.js';
 import './notifications.js';
 import './run-control.js';
+import './previews.js';
 import './schedules.js';
 
 export const schema = lexicographicSortSchema(builder.toSchema());

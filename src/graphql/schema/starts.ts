@@ -21,7 +21,7 @@ const StartOutcomeRef = builder.interfaceRef<StartResultShape>('StartOutcome').i
   }),
 });
 
-const BlockReasonRef = builder.objectRef<Shape<'StartBlocked'>['reason']>('BlockReason').implement({
+export const BlockReasonRef = builder.objectRef<Shape<'StartBlocked'>['reason']>('BlockReason').implement({
   fields: (t) => ({
     code: t.field({ type: BlockReasonCodeEnum, resolve: (r) => r.code }),
     message: t.exposeString('message'),

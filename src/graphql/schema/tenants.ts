@@ -4,7 +4,7 @@ import { isUuid } from '../../errors.js';
 import { builder } from '../builder.js';
 import { CredentialStateEnum, RestoreRunStatusEnum, TenantStatusEnum } from './enums.js';
 
-builder.prismaObject('Tenant', {
+export const TenantRef = builder.prismaObject('Tenant', {
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
@@ -21,7 +21,7 @@ builder.prismaObject('Tenant', {
   }),
 });
 
-builder.prismaObject('ProviderConnection', {
+export const ProviderConnectionRef = builder.prismaObject('ProviderConnection', {
   fields: (t) => ({
     id: t.exposeID('id'),
     displayName: t.exposeString('displayName'),
@@ -34,7 +34,7 @@ builder.prismaObject('ProviderConnection', {
   }),
 });
 
-builder.prismaObject('RestoreRun', {
+export const RestoreRunRef = builder.prismaObject('RestoreRun', {
   fields: (t) => ({
     id: t.exposeID('id'),
     name: t.exposeString('name'),
