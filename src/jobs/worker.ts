@@ -98,7 +98,16 @@ export async function startWorkers(
     async (job) => {
       // The tick this job stands for: a job scheduler's job is delayed until it.
       const tickAt = new Date(job.timestamp + (job.opts.delay ?? 0));
-      return services.schedules.fire(job.data.scheduleId, tickAt);
+      try {
+        const result = await services.schedules.fire(job.data.scheduleId, tickAt);
+        services.metrics.scheduleFirings.inc({
+          outcome: result.fired ? result.status : `SKIPPED_${result.why.toUpperCase()}`,
+        });
+        return result;
+      } catch (err) {
+        services.metrics.scheduleFirings.inc({ outcome: 'NO_ANSWER' }); // retried with backoff
+        throw err;
+      }
     },
     { connection: firingConnection, prefix: `${config.REDIS_PREFIX}:bull`, concurrency: 4 },
   );

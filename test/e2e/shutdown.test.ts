@@ -117,7 +117,7 @@ describe('SIGTERM to a worker whose provider call hangs', () => {
     const signalled = Date.now();
     expect(await stuck.stop('SIGTERM')).toBe(0);
     expect(Date.now() - signalled).toBeLessThan(grace + 1_000);
-    expect(stuck.output.join('')).toContain('handing them back');
+    await waitFor(() => stuck.output.join('').includes('handing them back'), { what: 'the hand-back log line' });
     // Not a cancel: the job's signal was not aborted, so the run is still RUNNING, on attempt 1.
     expect(await row()).toMatchObject({ status: 'RUNNING', attempts: 1, cancelRequestedAt: null });
 

@@ -18,7 +18,7 @@ let workerMetrics: string[];
 
 beforeAll(async () => {
   world = await createWorld();
-  const common = { METRICS_TOKEN, METRICS_SAMPLE_MS: '200' };
+  const common = { METRICS_TOKEN, METRICS_SAMPLE_MS: '200', SCHEDULE_MIN_INTERVAL_S: '1' };
   const worker = () =>
     spawnAtlas('worker', world.config, {
       ...common,
@@ -45,6 +45,8 @@ afterAll(async () => {
 const START_SYNC = `mutation ($t: ID!) { startDirectorySync(tenantId: $t) { __typename ... on StartOutcome { status } ... on StartAccepted { run { id } } ... on StartDeduped { run { id } } } }`;
 const START_RESTORE = `mutation ($r: ID!) { startRestore(restoreRunId: $r) { __typename ... on StartOutcome { status } ... on StartScopeBusy { blockingRun { id } } } }`;
 const CANCEL = `mutation ($id: ID!) { cancelOperationRun(runId: $id) { __typename } }`;
+const CREATE_SCHEDULE = `mutation ($t: ID!) { createSchedule(input: { tenantId: $t, type: TENANT_VERIFICATION, cron: "* * * * * *" }) { id } }`;
+const DISABLE_SCHEDULE = `mutation ($id: ID!) { updateSchedule(id: $id, input: { enabled: false }) { enabled } }`;
 const RUN_UPDATES = `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id status } }`;
 
 describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
@@ -86,13 +88,10 @@ describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
       await waitFor(() => runUpdates(subscriber.events).some((r) => r.id === runId && r.status === 'CANCELLED'), {
         what: 'each API subscriber to see CANCELLED',
       });
-    const holder = workers.findIndex((w) => w.output.join('').includes('cancel requested: stopping the run'));
-    expect(holder).toBeGreaterThanOrEqual(0);
-
-    // ---- schedules (extension point) -----------------------------------------------------------
-    // Schedules firing across these processes (a schedule created through api1, fired once by one
-    // of the two workers, its run seen by both subscribers, atlas_schedule_firings_total counted by
-    // the firing worker) join here once the lead's schedule worker lands; see test/e2e/schedules.test.ts.
+    const holder = await waitFor(
+      () => 1 + workers.findIndex((w) => w.output.join('').includes('cancel requested: stopping the run')),
+      { what: 'the worker holding the run to log the cancel' },
+    ).then((oneBased) => oneBased - 1);
 
     const [m1, m2] = await Promise.all(apis.map((api) => scrape(api.url, METRICS_TOKEN)));
     const mw = await Promise.all(workerMetrics.map((url) => scrape(url, METRICS_TOKEN)));
@@ -130,5 +129,33 @@ describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
     expect((await fetch(`${workerMetrics[0]}/metrics`)).status).toBe(401);
     expect((await fetch(`${workerMetrics[0]}/health`)).status).toBe(200);
     await Promise.all(subscribers.map((s) => s.client.dispose()));
+
+    // Schedules across the processes: created through one API, disabled through the other, fired
+    // by the two workers (once per tick between them), each firing counted by the worker that fired it.
+    const created = await httpGql(api1.url, owner, CREATE_SCHEDULE, { t: ids.tenant('Cedar') });
+    const scheduleId = created.data.createSchedule.id;
+    const firings = async () =>
+      (await world.services.prisma.schedule.findUniqueOrThrow({ where: { id: scheduleId } })).firings;
+    await waitFor(async () => (await firings()) >= 3, { timeoutMs: 15_000, what: 'three firings' });
+    expect((await httpGql(api2.url, owner, DISABLE_SCHEDULE, { id: scheduleId })).data.updateSchedule.enabled).toBe(
+      false,
+    );
+    const fired = await firings();
+    // Cedar has no connection: every firing is a BLOCKED run without initiator, named by the schedule.
+    const runs = await world.services.prisma.operationRun.findMany({ where: { scheduleId } });
+    expect(runs.length).toBe(fired);
+    expect(runs.every((r) => r.status === 'BLOCKED' && r.initiatorId === null)).toBe(true);
+    await waitFor(
+      async () => {
+        const texts = await Promise.all(workerMetrics.map((url) => scrape(url, METRICS_TOKEN)));
+        return (
+          texts.reduce(
+            (sum, text) => sum + (sample(text, 'atlas_schedule_firings_total', { outcome: 'BLOCKED' }) ?? 0),
+            0,
+          ) === fired
+        );
+      },
+      { what: "the workers' firing counters to add up to the schedule's firings" },
+    );
   }, 120_000);
 });

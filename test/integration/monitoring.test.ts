@@ -109,6 +109,11 @@ describe('operationRun', () => {
           action: 'ADD_PROVIDER_CONNECTION',
           url: `/tenants/${ids.tenant('Cedar')}/provider-connections/new`,
         },
+        {
+          label: 'Choose the default connection',
+          action: 'CHOOSE_DEFAULT_CONNECTION',
+          url: `/tenants/${ids.tenant('Cedar')}/provider-connections`,
+        },
       ],
     });
     expect(blocked.startedAt).toBeNull();
