@@ -32,6 +32,13 @@ import {
 import { gateInvariantViolations } from '../support/gate-invariants.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
+import {
+  ALL_CONNECTIONS,
+  CONNECTIONS,
+  TENANTS,
+  TENANTS_WITH_CONNECTIONS,
+  type TenantName,
+} from '../support/seeded-fixtures.js';
 
 /** Scenarios per run of this file, and actions per scenario (a burst counts as one). */
 const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 30);
@@ -45,21 +52,6 @@ const PATH = process.env.PROPERTY_PATH;
 const SHRINK_BUDGET_MS = Number(process.env.PROPERTY_SHRINK_MS ?? 90_000);
 
 // ---- the seeded world the scenarios play in ------------------------------------------------
-
-const TENANTS = ['Alpine', 'Birch', 'Cedar', 'Dune', 'Elm', 'Fir'] as const;
-type TenantName = (typeof TENANTS)[number];
-
-/** Each tenant's connections as seeded (Cedar has none; Birch's first is its disabled default). */
-const CONNECTIONS: Record<TenantName, string[]> = {
-  Alpine: [ids.connection('Alpine', 'Alpine Graph')],
-  Birch: [ids.connection('Birch', 'Birch Graph (primary)'), ids.connection('Birch', 'Birch Graph (secondary)')],
-  Cedar: [],
-  Dune: [ids.connection('Dune', 'Dune Graph')],
-  Elm: [ids.connection('Elm', 'Elm Graph')],
-  Fir: [ids.connection('Fir', 'Fir Graph')],
-};
-const ALL_CONNECTIONS = TENANTS.flatMap((tenant) => CONNECTIONS[tenant].map((id) => ({ tenant, id })));
-const TENANTS_WITH_CONNECTIONS = TENANTS.filter((t) => CONNECTIONS[t].length > 0);
 
 /** Alpine's restore run is seeded; the test gives every other tenant one too (reset to READY per scenario). */
 const restoreRunOf = (tenant: TenantName) =>

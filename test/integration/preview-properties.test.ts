@@ -26,6 +26,13 @@ import {
   TenantStartPreviews,
 } from '../support/documents.js';
 import { createWorld, ids, type World } from '../support/world.js';
+import {
+  ALL_CONNECTIONS,
+  CONNECTIONS,
+  TENANTS,
+  TENANTS_WITH_CONNECTIONS,
+  type TenantName,
+} from '../support/seeded-fixtures.js';
 
 const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 40);
 const MAX_ACTIONS = 16;
@@ -35,18 +42,6 @@ const SEED =
     : (Date.now() ^ (Math.random() * 0x100000000)) | 0;
 const PATH = process.env.PROPERTY_PATH;
 
-const TENANTS = ['Alpine', 'Birch', 'Cedar', 'Dune', 'Elm', 'Fir'] as const;
-type TenantName = (typeof TENANTS)[number];
-const CONNECTIONS: Record<TenantName, string[]> = {
-  Alpine: [ids.connection('Alpine', 'Alpine Graph')],
-  Birch: [ids.connection('Birch', 'Birch Graph (primary)'), ids.connection('Birch', 'Birch Graph (secondary)')],
-  Cedar: [],
-  Dune: [ids.connection('Dune', 'Dune Graph')],
-  Elm: [ids.connection('Elm', 'Elm Graph')],
-  Fir: [ids.connection('Fir', 'Fir Graph')],
-};
-const ALL_CONNECTIONS = TENANTS.flatMap((tenant) => CONNECTIONS[tenant].map((id) => ({ tenant, id })));
-const WITH_CONNECTIONS = TENANTS.filter((t) => CONNECTIONS[t].length > 0);
 const restoreRunOf = (tenant: TenantName) =>
   tenant === 'Alpine' ? ids.restoreRun('Alpine') : stableId(`restore:${tenant}:preview-property`);
 
@@ -123,7 +118,7 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     weight: 1,
     arbitrary: fc.record({
       kind: fc.constant('default' as const),
-      tenant: fc.constantFrom(...WITH_CONNECTIONS),
+      tenant: fc.constantFrom(...TENANTS_WITH_CONNECTIONS),
       connection: fc.nat(3),
     }),
   },
