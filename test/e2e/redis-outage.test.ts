@@ -77,14 +77,16 @@ describe('a Redis outage under running API and worker processes', () => {
     await waitFor(async () => (await row(syncId)).status === 'SUCCEEDED', {
       what: 'the in-flight sync to finish during the outage',
     });
-    // The crash came about a second after the first lost publish: three readiness probes, each
-    // answered 503 by a live API, span longer than that, and both processes are still there.
-    for (let i = 0; i < 3; i++) {
-      const ready = await fetch(`${api.url}/ready`);
-      expect([ready.status, await ready.json()]).toEqual([503, { ok: false, postgres: 'ok', redis: 'unreachable' }]);
-      expect((await fetch(`${api.url}/health`)).status).toBe(200);
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    // The old crash was the lost publish's rejection going unhandled. Here each process reports the
+    // rejection it handled ("run event not published", once ioredis gave up on the command); after
+    // that moment both still answer: the API answers its probes and the worker process has not exited.
+    await waitFor(() => [api, worker].every((p) => p.output.join('').includes('run event not published')), {
+      timeoutMs: 15_000,
+      what: 'both processes to report a lost run event',
+    });
+    const ready = await fetch(`${api.url}/ready`);
+    expect([ready.status, await ready.json()]).toEqual([503, { ok: false, postgres: 'ok', redis: 'unreachable' }]);
+    expect((await fetch(`${api.url}/health`)).status).toBe(200);
     expect([alive(api), alive(worker)]).toEqual([true, true]);
     expect(api.output.join('') + worker.output.join('')).not.toMatch(
       /Unhandled error event|unhandledRejection|uncaughtException|^Error: /im,
