@@ -4,13 +4,20 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
-  // Every typed document lives in one file (a glob over all tests also plucked template literals ending in "/graphql`").
-  documents: ['test/support/documents.ts'],
   ignoreNoDocuments: true,
   // ESM with NodeNext resolution: relative imports need their .js extension.
   emitLegacyCommonJSImports: false,
   generates: {
     'test/generated/': {
+      // Every typed document lives in one file (a glob over all tests also plucked template literals ending in "/graphql`").
+      documents: ['test/support/documents.ts'],
+      preset: 'client',
+      presetConfig: { fragmentMasking: false },
+      config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
+    },
+    // The operator console (examples/console): its documents are `graphql(...)` calls in its components.
+    'examples/console/src/gql/': {
+      documents: ['examples/console/src/**/*.tsx'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },

@@ -11,6 +11,7 @@ import { createYoga, type YogaServerInstance } from 'graphql-yoga';
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Services } from './app.js';
+import { DEV_PATHS, serveDevSignIn } from './auth/dev-tokens.js';
 import { DEV_JWT_SECRET } from './config.js';
 import type { GraphQLContext } from './graphql/context.js';
 import { maskError, withExtensions } from './graphql/plugins/errors.js';
@@ -115,6 +116,7 @@ export async function startServer(
     }
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD'))
       return serveScrape(metrics, config.METRICS_TOKEN, req, res);
+    if (DEV_PATHS.includes(path)) return serveDevSignIn(services, req, res); // 404 unless NODE_ENV=development
     if (drain.draining) res.setHeader('connection', 'close'); // served, but the client must go elsewhere next time
     if (isEventStream(req)) {
       metrics.sseStreams.inc();

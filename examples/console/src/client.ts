@@ -1,0 +1,47 @@
+// The urql client: queries and mutations over HTTP, subscriptions over graphql-ws, both with the
+// signed-in user's bearer token. VITE_API_URL points the console at another API.
+import { Client, cacheExchange, fetchExchange, subscriptionExchange } from 'urql';
+import { createClient as createWsClient } from 'graphql-ws';
+
+export const API_URL: string = import.meta.env.VITE_API_URL ?? 'http://127.0.0.1:4000/graphql';
+
+export type Live = { connected: boolean; reconnects: number };
+
+/** The client, and `onLive` told when the WebSocket is lost and when it is back; it retries forever. */
+export function createApiClient(token: string, onLive: (live: Live) => void): Client {
+  const authorization = `Bearer ${token}`;
+  let reconnects = 0;
+  let lost = false;
+  const ws = createWsClient({
+    url: API_URL.replace(/^http/, 'ws'),
+    connectionParams: { authorization },
+    retryAttempts: Number.POSITIVE_INFINITY,
+    shouldRetry: () => true,
+    on: {
+      connected: () => {
+        if (lost) onLive({ connected: true, reconnects: ++reconnects });
+        lost = false;
+      },
+      // The lazy socket closes normally (1000) when no page subscribes; anything else is a loss.
+      closed: (event) => {
+        if ((event as CloseEvent).code === 1000) return;
+        lost = true;
+        onLive({ connected: false, reconnects });
+      },
+    },
+  });
+  return new Client({
+    url: API_URL,
+    fetchOptions: { headers: { authorization } },
+    requestPolicy: 'cache-and-network',
+    exchanges: [
+      cacheExchange,
+      fetchExchange,
+      subscriptionExchange({
+        forwardSubscription: (request) => ({
+          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+        }),
+      }),
+    ],
+  });
+}
