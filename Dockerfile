@@ -17,7 +17,26 @@ COPY src ./src
 # prisma.config.ts lets `generate` run without downloading a schema engine.
 RUN npx prisma generate && npm run build && npm prune --omit=dev --ignore-scripts --no-audit --no-fund
 
+# The operator console (examples/console): a static Vite build, served by nginx (below). Its API URL
+# is baked in at build time: VITE_API_URL (compose points it at api-1's host port).
+FROM node:20-bookworm-slim AS console-build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY codegen.ts ./
+COPY schema ./schema
+COPY test/support/documents.ts ./test/support/documents.ts
+COPY examples/console ./examples/console
+ARG VITE_API_URL=http://localhost:4001/graphql
+ENV VITE_API_URL=${VITE_API_URL}
+RUN npx graphql-codegen --config codegen.ts && npx vite build examples/console --outDir /app/console-dist
+
+FROM nginx:1.27-alpine AS console
+COPY deploy/console-nginx.conf /etc/nginx/conf.d/default.conf
+COPY --from=console-build /app/console-dist /usr/share/nginx/html
+
 # Runtime: production dependencies and the compiled code only, as the unprivileged `node` user.
+# (Last stage: a plain `docker build` builds the API/worker image.)
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production HOST=0.0.0.0 PORT=4000
 WORKDIR /app

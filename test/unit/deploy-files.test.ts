@@ -33,7 +33,7 @@ const interpolate = (value: string) =>
 describe('docker-compose.yml', () => {
   it('runs PostgreSQL, Redis, a one-shot migration, two APIs on different host ports, two workers and Prometheus', () => {
     expect(Object.keys(services).sort()).toEqual(
-      ['api-1', 'api-2', 'migrate', 'postgres', 'prometheus', 'redis', 'worker-1', 'worker-2'].sort(),
+      ['api-1', 'api-2', 'console', 'migrate', 'postgres', 'prometheus', 'redis', 'worker-1', 'worker-2'].sort(),
     );
     expect(services.migrate.command).toEqual(['node', 'dist/src/main.js', '--role=migrate']);
     for (const api of ['api-1', 'api-2']) {
@@ -94,10 +94,33 @@ describe('deploy/prometheus.yml and deploy/alerts.yml', () => {
 describe('Dockerfile', () => {
   it('builds in one stage and runs the compiled code in another, as a non-root user with production dependencies only', () => {
     const dockerfile = read('Dockerfile');
-    expect(dockerfile.match(/^FROM /gm)?.length).toBe(2);
+    expect(dockerfile.match(/^FROM /gm)?.length).toBe(4); // build, console-build, console, runtime (last: the default image)
+    expect(
+      dockerfile
+        .trim()
+        .split(/^FROM /m)
+        .at(-1),
+    ).toMatch(/^node:20\S* AS runtime/);
     expect(dockerfile).toMatch(/npx prisma generate && npm run build && npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*?\/health/m);
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
+  });
+});
+
+describe('the console service', () => {
+  it("is the Dockerfile console target on PUBLIC_APP_URL's default port, calling an API replica by its host port", () => {
+    const consoleService = compose.services.console as {
+      build: { target: string; args: Record<string, string> };
+      ports: string[];
+    };
+    expect(read('Dockerfile')).toMatch(/^FROM \S+ AS console$/m);
+    expect(consoleService.build.target).toBe('console');
+    expect(consoleService.ports).toEqual(['5173:80']);
+    expect(new URL(loadConfig({}).PUBLIC_APP_URL).port).toBe('5173');
+    const apiPort = new URL(consoleService.build.args.VITE_API_URL).port;
+    expect(services['api-1'].ports?.[0].split(':')[0]).toBe(apiPort);
+    // Every SPA route falls back to index.html, so a run link opened directly shows that run.
+    expect(read('deploy/console-nginx.conf')).toMatch(/try_files \$uri \/index\.html;/);
   });
 });
