@@ -125,6 +125,45 @@ describe('operator console', () => {
     await page.close();
   });
 
+  it('as reader every start button is disabled; as operator the bootstrap is, the syncs are not', async () => {
+    const labels = ['Group sync', 'Role definitions sync', 'Tenant verification', 'Onboarding bootstrap'];
+    const buttonsOn = async (email: string) => {
+      const page = await signedIn(email);
+      await page.getByRole('link', { name: 'Alpine' }).click();
+      await page.getByRole('heading', { name: 'Alpine' }).waitFor();
+      for (const name of labels) await page.getByRole('button', { name, exact: true }).waitFor();
+      const enabled = Object.fromEntries(
+        await Promise.all(
+          labels.map(async (name) => [name, await page.getByRole('button', { name, exact: true }).isEnabled()]),
+        ),
+      );
+      // Rendered from the previews, not a loading state: the reason says who may start it.
+      const description = await page
+        .getByRole('button', { name: 'Group sync', exact: true })
+        .getAttribute('aria-describedby');
+      const reason = description ? await page.locator(`#${description}`).textContent() : null;
+      await page.close();
+      return { ...enabled, reason };
+    };
+    expect(await buttonsOn('reader@contoso.test')).toEqual({
+      'Group sync': false,
+      'Role definitions sync': false,
+      'Tenant verification': false,
+      'Onboarding bootstrap': false,
+      reason: expect.stringMatching(/can only be started by/i),
+    });
+    // The operator's syncs become enabled once the previews say READY (the first test's run has ended).
+    const page = await signedIn('operator@contoso.test');
+    await page.getByRole('link', { name: 'Alpine' }).click();
+    await page.getByRole('heading', { name: 'Alpine' }).waitFor();
+    await waitFor(() => page.getByRole('button', { name: 'Group sync', exact: true }).isEnabled(), {
+      timeoutMs: 15_000,
+    });
+    expect(await page.getByRole('button', { name: 'Onboarding bootstrap', exact: true }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Tenant verification', exact: true }).isEnabled()).toBe(true);
+    await page.close();
+  });
+
   it('a run link opened directly shows that run', async () => {
     const page = await signedIn('owner@contoso.test');
     await page.goto(`${appUrl}/operations/runs/${runId}`);
