@@ -1,84 +1,25 @@
-// The operator console (examples/console) in a real browser (issue 14): Debian's chromium driven by
-// playwright-core, against a spawned API (NODE_ENV=development, for the demo-user sign-in) and worker
-// on this file's database, and the console served by Vite's dev server on a free port.
-// Screenshots of each page go to test-artifacts/ (git-ignored).
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
-import { createServer, type ViteDevServer } from 'vite';
+// The operator console (examples/console) in a real browser (issue 14): sign-in, tenant start
+// buttons from live previews, start toasts, the monitor, run links and cancel (test/support/console.ts).
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AtlasProcess, freePort, spawnAtlas } from '../support/processes.js';
+import { type ConsoleRig, startConsole } from '../support/console.js';
 import { waitFor } from '../support/wait.js';
-import { createWorld, type World } from '../support/world.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const ARTIFACTS = path.join(ROOT, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-let world: World;
-let api: AtlasProcess;
-let worker: AtlasProcess;
-let vite: ViteDevServer;
-let browser: BrowserContext;
-let profile: string;
+let rig: ConsoleRig;
 let appUrl: string;
+let browser: ConsoleRig['browser'];
 
 beforeAll(async () => {
-  world = await createWorld();
-  const port = await freePort();
-  appUrl = `http://127.0.0.1:${port}`;
-  // The API allows the console's origin (PUBLIC_APP_URL) by CORS and builds run links on it.
-  api = await spawnAtlas('api', world.config, { PUBLIC_APP_URL: appUrl, NODE_ENV: 'development' });
-  worker = await spawnAtlas('worker', world.config, { PUBLIC_APP_URL: appUrl, SIM_LATENCY_MS: '1000' });
-  vite = await createServer({
-    root: path.join(ROOT, 'examples/console'),
-    configFile: path.join(ROOT, 'examples/console/vite.config.ts'),
-    logLevel: 'warn',
-    server: { host: '127.0.0.1', port, strictPort: true },
-    define: { 'import.meta.env.VITE_API_URL': JSON.stringify(`${api.url}/graphql`) },
-  });
-  await vite.listen();
-  mkdirSync(ARTIFACTS, { recursive: true });
-  profile = mkdtempSync(path.join(tmpdir(), 'atlas-console-chromium-'));
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  rig = await startConsole();
+  ({ appUrl, browser } = rig);
 }, 120_000);
 
 afterAll(async () => {
-  await browser?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
-  await vite?.close();
-  await worker?.stop();
-  await api?.stop();
-  await world?.close();
+  await rig?.close();
 });
 
-const shot = (page: Page, name: string) =>
-  page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
-
-/** A page signed in through the development demo-user picker (which also proves CORS from the browser). */
-async function signedIn(email: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.goto(appUrl);
-  await page.evaluate(() => localStorage.clear());
-  await page.reload();
-  await shot(page, 'sign-in');
-  await page.getByRole('button', { name: `Sign in as ${email}` }).click();
-  await page.getByRole('heading', { name: 'Tenants' }).waitFor();
-  return page;
-}
+const shot = (page: Page, name: string) => rig.shot(page, name);
+const signedIn = (email: string) => rig.signedIn(email);
 
 describe('operator console', () => {
   let runId: string;

@@ -34,7 +34,8 @@ export async function spawnAtlas(
   /** A compiled entry point (`<outDir>/src/main.js`) run by plain node instead of `src/main.ts` under tsx. */
   main?: string,
 ): Promise<AtlasProcess> {
-  const port = role === 'api' ? await freePort() : 0;
+  // An API restarted on its old port passes PORT in `env`.
+  const port = env.PORT ? Number(env.PORT) : role === 'api' ? await freePort() : 0;
   // node itself (not a tsx wrapper process), so the pid is the server's and node flags apply.
   const child = spawn(
     process.execPath,

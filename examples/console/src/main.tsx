@@ -1,13 +1,18 @@
 // The operator console: sign in, then tenants, a tenant's start buttons, the operations monitor and run pages.
-import { StrictMode, useMemo, useState } from 'react';
+import { type ReactNode, StrictMode, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider } from 'urql';
 import { createApiClient, type Live } from './client';
+import { ConnectionPage, ConnectionsPage, NewConnectionPage } from './pages/ConnectionPages';
+import { OnboardingPage } from './pages/OnboardingPage';
 import { OperationsMonitor } from './pages/OperationsMonitor';
+import { RestoreRunPage } from './pages/RestoreRunPage';
+import { SchedulesPage } from './pages/SchedulesPage';
 import { RunPage } from './pages/RunPage';
 import { SignIn } from './pages/SignIn';
 import { TenantPage } from './pages/TenantPage';
 import { TenantsOverview } from './pages/TenantsOverview';
+import { NotificationBell } from './notification-bell';
 import { Link, usePath } from './router';
 import { ToastProvider } from './start-result';
 
@@ -32,7 +37,7 @@ function App() {
     <Provider value={client}>
       <ToastProvider>
         <nav aria-label="Main">
-          <Link to="/">Tenants</Link> · <Link to="/operations">Operations</Link> ·{' '}
+          <Link to="/">Tenants</Link> · <Link to="/operations">Operations</Link> · <NotificationBell /> ·{' '}
           <button
             type="button"
             onClick={() => {
@@ -51,14 +56,26 @@ function App() {
   );
 }
 
+/** The console's pages; next steps and run links from the API point at these paths (src/operations/reasons.ts). */
+const ROUTES: [RegExp, (...ids: string[]) => ReactNode][] = [
+  [/^\/$/, () => <TenantsOverview />],
+  [/^\/operations$/, () => <OperationsMonitor />],
+  [/^\/operations\/runs\/([^/]+)$/, (id) => <RunPage id={id} />],
+  [/^\/tenants\/([^/]+)$/, (id) => <TenantPage id={id} />],
+  [/^\/tenants\/([^/]+)\/provider-connections$/, (id) => <ConnectionsPage tenantId={id} />],
+  [/^\/tenants\/([^/]+)\/provider-connections\/new$/, (id) => <NewConnectionPage tenantId={id} />],
+  [/^\/tenants\/([^/]+)\/provider-connections\/([^/]+)$/, (id, cid) => <ConnectionPage tenantId={id} id={cid} />],
+  [/^\/tenants\/([^/]+)\/restore-runs\/([^/]+)$/, (id, rid) => <RestoreRunPage tenantId={id} id={rid} />],
+  [/^\/tenants\/([^/]+)\/onboarding$/, (id) => <OnboardingPage tenantId={id} />],
+  [/^\/tenants\/([^/]+)\/schedules$/, (id) => <SchedulesPage tenantId={id} />],
+];
+
 function route(path: string) {
-  const run = path.match(/^\/operations\/runs\/([^/]+)$/);
-  if (run) return <RunPage id={run[1]} />;
-  if (path === '/operations') return <OperationsMonitor />;
-  const tenant = path.match(/^\/tenants\/([^/]+)$/);
-  if (tenant) return <TenantPage id={tenant[1]} />;
-  if (path === '/') return <TenantsOverview />;
-  return <p>Page not found. This console does not have this page yet.</p>;
+  for (const [pattern, page] of ROUTES) {
+    const match = path.match(pattern);
+    if (match) return page(...match.slice(1).map(decodeURIComponent));
+  }
+  return <p>Page not found.</p>;
 }
 
 createRoot(document.getElementById('root')!).render(
