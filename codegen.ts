@@ -17,7 +17,7 @@ const config: CodegenConfig = {
     },
     // The operator console (examples/console): its documents are `graphql(...)` calls in its components.
     'examples/console/src/gql/': {
-      documents: ['examples/console/src/**/*.tsx'],
+      documents: ['examples/console/src/**/*.{ts,tsx}', '!examples/console/src/gql/**'],
       preset: 'client',
       presetConfig: { fragmentMasking: false },
       config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },

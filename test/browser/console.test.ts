@@ -10,7 +10,8 @@ let appUrl: string;
 let browser: ConsoleRig['browser'];
 
 beforeAll(async () => {
-  rig = await startConsole();
+  // Slow enough that a second click, a cancel and the bootstrap's steps all land while runs are active.
+  rig = await startConsole({ simLatencyMs: 3000 });
   ({ appUrl, browser } = rig);
 }, 120_000);
 
@@ -43,6 +44,12 @@ describe('operator console', () => {
     const href = await toast.getByRole('link', { name: 'Open run' }).getAttribute('href');
     runId = href!.split('/').pop()!;
     expect(href).toBe(`/operations/runs/${runId}`);
+    // Clicked again while it runs: the same start answers "already running" with the same run link.
+    await start.click();
+    const again = page.getByRole('status').filter({ hasText: 'Group sync already running' });
+    await again.waitFor();
+    expect(await again.getByRole('link', { name: 'Open run' }).getAttribute('href')).toBe(href);
+    expect(await rig.world.services.prisma.operationRun.count({ where: { type: 'DIRECTORY_GROUPS_SYNC' } })).toBe(1);
 
     const status = monitor.locator(`tr[data-run-id="${runId}"] [data-testid="run-status"]`);
     await waitFor(async () => (await status.count()) > 0 && (await status.textContent()) === 'SUCCEEDED', {
@@ -53,7 +60,7 @@ describe('operator console', () => {
     await page.close();
   });
 
-  it("Birch's group sync button is disabled with the reason", async () => {
+  it("Birch's group sync button is disabled with the reason, and enabled live once its connection is enabled on the connection's page", async () => {
     const page = await signedIn('owner@contoso.test');
     await page.getByRole('link', { name: 'Birch' }).click();
     await page.getByRole('heading', { name: 'Birch' }).waitFor();
@@ -61,8 +68,23 @@ describe('operator console', () => {
     await start.waitFor();
     expect(await start.isDisabled()).toBe(true);
     const description = await start.getAttribute('aria-describedby');
-    expect(await page.locator(`#${description}`).textContent()).toMatch(/the provider connection is disabled/i);
+    const reason = page.locator(`#${description}`);
+    expect(await reason.textContent()).toMatch(/the provider connection is disabled/i);
     await shot(page, 'tenant-blocked');
+
+    // A second tab follows the reason's next step to the connection's page and enables it there.
+    const other = await browser.newPage();
+    await other.goto(page.url());
+    await other.locator(`#${description}`).getByRole('link', { name: 'Enable the connection' }).click();
+    await other.getByRole('heading', { name: 'Birch Graph (primary)' }).waitFor();
+    expect(await other.getByTestId('connection-enabled').textContent()).toBe('Disabled');
+    await other.getByRole('button', { name: 'Enable connection' }).click();
+    await waitFor(async () => (await other.getByTestId('connection-enabled').textContent()) === 'Enabled');
+    await shot(other, 'connection');
+
+    // The first tab was never reloaded: startPreviewsChanged enabled its button.
+    await waitFor(() => start.isEnabled(), { timeoutMs: 10_000, what: 'Group sync enabled live' });
+    await other.close();
     await page.close();
   });
 
@@ -110,7 +132,7 @@ describe('operator console', () => {
     await page.goto(`${appUrl}/operations/runs/${runId}`);
     await page.getByRole('heading', { name: 'Group sync' }).waitFor();
     expect(await page.getByTestId('run-status').textContent()).toBe('SUCCEEDED');
-    expect(await page.getByRole('link', { name: 'Alpine' }).count()).toBe(1);
+    expect(await page.getByRole('link', { name: 'Alpine', exact: true }).count()).toBe(1);
     await shot(page, 'run');
     await page.close();
   });
@@ -129,6 +151,67 @@ describe('operator console', () => {
     await waitFor(async () => (await status.textContent()) === 'CANCELLED', { timeoutMs: 20_000, what: 'CANCELLED' });
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     await shot(page, 'run-cancelled');
+    await page.close();
+  });
+
+  it('cancels a running restore from its run page: the run ends CANCELLED and the restore run is READY again', async () => {
+    const page = await signedIn('owner@contoso.test');
+    await page.getByRole('link', { name: 'Alpine' }).click();
+    await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
+    await page.getByRole('heading', { name: 'Alpine baseline policies' }).waitFor();
+    expect(await page.getByTestId('restore-status').textContent()).toBe('READY');
+    const start = page.getByRole('button', { name: 'Restore', exact: true });
+    await waitFor(() => start.isEnabled(), { timeoutMs: 15_000, what: 'Restore enabled' });
+    await shot(page, 'restore-run');
+    await start.click();
+    await page
+      .getByRole('status')
+      .filter({ hasText: 'Restore queued' })
+      .getByRole('link', { name: 'Open run' })
+      .click();
+    await page.getByRole('heading', { name: 'Restore' }).waitFor();
+    const status = page.getByTestId('run-status');
+    await waitFor(async () => (await status.textContent()) === 'RUNNING', { timeoutMs: 15_000, what: 'RUNNING' });
+    await page.getByRole('button', { name: 'Cancel run' }).click();
+    await waitFor(async () => (await status.textContent()) === 'CANCELLED', { timeoutMs: 20_000, what: 'CANCELLED' });
+    await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
+    await page.getByRole('heading', { name: 'Alpine baseline policies' }).waitFor();
+    await waitFor(async () => (await page.getByTestId('restore-status').textContent()) === 'READY');
+    expect(await page.getByRole('list', { name: 'Executions' }).textContent()).toContain('CANCELLED');
+    await page.close();
+  });
+
+  it('bootstraps Elm: its three steps progress live and Elm becomes ACTIVE', async () => {
+    const page = await signedIn('owner@contoso.test');
+    await page.getByRole('link', { name: 'Elm' }).click();
+    await page.getByRole('link', { name: 'Onboarding' }).click();
+    await page.getByRole('heading', { name: 'Onboarding · Elm' }).waitFor();
+    expect(await page.getByTestId('tenant-status').textContent()).toBe('ONBOARDING');
+    const start = page.getByRole('button', { name: 'Onboarding bootstrap', exact: true });
+    await waitFor(() => start.isEnabled(), { timeoutMs: 15_000, what: 'bootstrap enabled' });
+    await start.click();
+    await page.getByRole('status').filter({ hasText: 'Onboarding bootstrap queued' }).waitFor();
+    // Every distinct rendering of the steps, sampled until all three have succeeded.
+    const steps = page.getByRole('list', { name: 'Bootstrap steps' }).getByTestId('step-status');
+    const seen = new Set<string>();
+    await waitFor(
+      async () => {
+        const now = (await steps.allTextContents()).join(',');
+        if (now) seen.add(now);
+        return now === 'SUCCEEDED,SUCCEEDED,SUCCEEDED';
+      },
+      { timeoutMs: 30_000, intervalMs: 50, what: 'three steps SUCCEEDED' },
+    );
+    await shot(page, 'onboarding');
+    // The page showed the steps in progress before they all ended (one step at a time, in order).
+    expect([...seen].some((rendering) => rendering.includes('RUNNING'))).toBe(true);
+    expect(await page.getByRole('list', { name: 'Bootstrap steps' }).textContent()).toMatch(
+      /Tenant verification.*Group sync.*Role definitions sync/,
+    );
+    await waitFor(async () => (await page.getByTestId('tenant-status').textContent()) === 'ACTIVE', {
+      what: 'Elm ACTIVE',
+    });
+    expect(await page.getByTestId('bootstrap-status').textContent()).toBe('SUCCEEDED');
     await page.close();
   });
 });

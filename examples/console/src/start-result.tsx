@@ -1,8 +1,20 @@
-// The shared presenter of every start's answer: a toast in the contract's words with the run's link.
+// The shared presenter of every start: the start button (enabled from its preview) and the toast of
+// its answer in the contract's words with the run's link; every page starts through these.
 import { createContext, type ReactNode, useCallback, useContext, useState } from 'react';
 import { graphql } from './gql';
-import type { ConsoleStartResultFragment } from './gql/graphql';
+import type { ConsoleStartPreviewFragment, ConsoleStartResultFragment } from './gql/graphql';
 import { Link } from './router';
+import { type StartTarget, useStart } from './starts';
+
+graphql(`
+  fragment ConsoleStartPreview on StartPreview {
+    type label status message
+    reason { code message }
+    nextSteps { action label url }
+    run { id url status }
+    providerConnection { id displayName }
+  }
+`);
 
 export const ConsoleStartResult = graphql(`
   fragment ConsoleStartResult on StartResult {
@@ -15,8 +27,8 @@ export const ConsoleStartResult = graphql(`
   }
 `);
 
-type Toast = { id: number; result: ConsoleStartResultFragment };
-const ToastContext = createContext<(result: ConsoleStartResultFragment) => void>(() => {});
+type Toast = { id: number; result?: ConsoleStartResultFragment; error?: string };
+const ToastContext = createContext<(toast: Omit<Toast, 'id'>) => void>(() => {});
 
 export function useShowStartResult() {
   return useContext(ToastContext);
@@ -24,16 +36,16 @@ export function useShowStartResult() {
 
 export function ToastProvider({ children }: { children: ReactNode }) {
   const [toasts, setToasts] = useState<Toast[]>([]);
-  const show = useCallback((result: ConsoleStartResultFragment) => {
-    setToasts((all) => [...all.slice(-4), { id: Date.now() + Math.random(), result }]);
+  const show = useCallback((toast: Omit<Toast, 'id'>) => {
+    setToasts((all) => [...all.slice(-4), { id: Date.now() + Math.random(), ...toast }]);
   }, []);
   return (
     <ToastContext.Provider value={show}>
       {children}
-      <section aria-label="Notifications" role="status">
+      <section aria-label="Start results">
         {toasts.map((toast) => (
-          <div key={toast.id} className="toast">
-            <StartResultView result={toast.result} />
+          <div key={toast.id} className="toast" role="status">
+            {toast.result ? <StartResultView result={toast.result} /> : <p>{toast.error}</p>}
             <button type="button" onClick={() => setToasts((all) => all.filter((t) => t.id !== toast.id))}>
               Dismiss
             </button>
@@ -60,4 +72,55 @@ export function StartResultView({ result }: { result: ConsoleStartResultFragment
         ))}
     </p>
   );
+}
+
+/**
+ * A start button: enabled where its preview is READY, and where it is ALREADY_RUNNING (the start then
+ * answers "<Operation> already running" with the active run's link and queues nothing); otherwise
+ * disabled, described by the reason, the blocking or active run and the next steps.
+ */
+export function StartButton({ preview, target }: { preview: ConsoleStartPreviewFragment; target: StartTarget }) {
+  const show = useShowStartResult();
+  const start = useStart();
+  const [sending, setSending] = useState(false);
+  const startable = preview.status === 'READY' || preview.status === 'ALREADY_RUNNING';
+  const why = `why-${preview.type}-${target.restoreRunId ?? target.providerConnectionId ?? target.tenantId}`;
+  return (
+    <>
+      <button
+        type="button"
+        disabled={!startable || sending}
+        aria-describedby={preview.status === 'READY' ? undefined : why}
+        onClick={async () => {
+          setSending(true);
+          show(await start(preview.type, target));
+          setSending(false);
+        }}
+      >
+        {preview.label}
+      </button>{' '}
+      {preview.status !== 'READY' && (
+        <span id={why}>
+          {preview.reason?.message ?? preview.message}
+          {preview.run && (
+            <>
+              {' '}
+              ·{' '}
+              <Link to={preview.run.url}>
+                {preview.status === 'SCOPE_BUSY' ? 'Blocking run' : 'Running run'} ({preview.run.status})
+              </Link>
+            </>
+          )}
+          <NextSteps steps={preview.nextSteps} />
+        </span>
+      )}
+    </>
+  );
+}
+
+/** Next steps as links to the console's pages (a step without a route is plain text). */
+export function NextSteps({ steps }: { steps: ConsoleStartPreviewFragment['nextSteps'] }) {
+  return steps.map((step) => (
+    <span key={step.action}> · {step.url ? <Link to={step.url}>{step.label}</Link> : step.label}</span>
+  ));
 }

@@ -1,13 +1,23 @@
-// One run (the canonical run link `${PUBLIC_APP_URL}/operations/runs/<id>`): status, summary, the
-// translated reason, live through operationRunUpdated(runId), and a Cancel button while it is active.
-import { useMutation, useQuery, useSubscription } from 'urql';
+// One run (the canonical run link `${PUBLIC_APP_URL}/operations/runs/<id>`): status, steps, summary,
+// the translated reason and next steps, live through operationRunUpdated(runId) (its steps' events
+// included), and a Cancel button while it is active.
+import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
+import { useRunEvents } from '../live';
 import { Link } from '../router';
+import { NextSteps } from '../start-result';
+import { apiMessage } from '../starts';
 
 graphql(`
   fragment RunDetailFields on OperationRun {
-    id label status type createdAt startedAt finishedAt cancelRequestedAt
+    id label status type createdAt startedAt finishedAt cancelRequestedAt attempts
     tenant { id name }
+    initiator { displayName }
+    cancelledBy { displayName }
+    schedule { id cron }
+    parent { id label }
+    providerConnection { id displayName }
+    restoreRun { id name status }
     summary { total succeeded failed skipped }
     reason { code message nextSteps { action label url } }
     children { id label status step }
@@ -20,12 +30,6 @@ const RunQuery = graphql(`
   }
 `);
 
-const RunUpdated = graphql(`
-  subscription ConsoleRunUpdated($runId: ID!) {
-    operationRunUpdated(runId: $runId) { ...RunDetailFields }
-  }
-`);
-
 const CancelRun = graphql(`
   mutation ConsoleCancelRun($runId: ID!) {
     cancelOperationRun(runId: $runId) { ... on CancelOutcome { message run { ...RunDetailFields } } }
@@ -33,25 +37,56 @@ const CancelRun = graphql(`
 `);
 
 export function RunPage({ id }: { id: string }) {
-  const [{ data, fetching, error }] = useQuery({ query: RunQuery, variables: { id } });
-  const [live] = useSubscription({ query: RunUpdated, variables: { runId: id } });
+  const [{ data, fetching, error }, refetch] = useQuery({ query: RunQuery, variables: { id } });
+  useRunEvents({ runId: id }, () => refetch({ requestPolicy: 'network-only' }));
   const [cancel, cancelRun] = useMutation(CancelRun);
   if (error) return <p role="alert">Could not load the run: {error.message}</p>;
   if (!data) return <p>{fetching ? 'Loading run…' : 'No data.'}</p>;
-  const updated = live.data?.operationRunUpdated;
-  const run = (updated?.id === id ? updated : null) ?? cancel.data?.cancelOperationRun.run ?? data.operationRun;
+  const run = data.operationRun;
   if (!run) return <p role="alert">No such run, or not one you may see.</p>;
   const active = run.status === 'QUEUED' || run.status === 'RUNNING';
+  const tenantPage = `/tenants/${run.tenant.id}`;
   return (
     <>
       <h1>{run.label}</h1>
       <dl>
         <dt>Tenant</dt>
         <dd>
-          <Link to={`/tenants/${run.tenant.id}`}>{run.tenant.name}</Link>
+          <Link to={tenantPage}>{run.tenant.name}</Link>
         </dd>
         <dt>Status</dt>
         <dd data-testid="run-status">{run.status}</dd>
+        {run.restoreRun && (
+          <>
+            <dt>Restore run</dt>
+            <dd>
+              <Link to={`${tenantPage}/restore-runs/${run.restoreRun.id}`}>{run.restoreRun.name}</Link>
+            </dd>
+          </>
+        )}
+        {run.parent && (
+          <>
+            <dt>Step of</dt>
+            <dd>
+              <Link to={`/operations/runs/${run.parent.id}`}>{run.parent.label}</Link>
+            </dd>
+          </>
+        )}
+        <dt>Started by</dt>
+        <dd>
+          {run.initiator?.displayName ??
+            (run.schedule ? <Link to={`${tenantPage}/schedules`}>Schedule {run.schedule.cron}</Link> : 'the system')}
+        </dd>
+        <dt>Connection</dt>
+        <dd>
+          {run.providerConnection ? (
+            <Link to={`${tenantPage}/provider-connections/${run.providerConnection.id}`}>
+              {run.providerConnection.displayName}
+            </Link>
+          ) : (
+            'none'
+          )}
+        </dd>
         <dt>Summary</dt>
         <dd>
           {run.summary.succeeded} succeeded, {run.summary.failed} failed, {run.summary.skipped} skipped of{' '}
@@ -65,26 +100,37 @@ export function RunPage({ id }: { id: string }) {
             <dd>{run.finishedAt}</dd>
           </>
         )}
+        {run.cancelRequestedAt && (
+          <>
+            <dt>Cancel requested</dt>
+            <dd>
+              {run.cancelRequestedAt}
+              {run.cancelledBy && ` by ${run.cancelledBy.displayName}`}
+            </dd>
+          </>
+        )}
         {run.reason && (
           <>
             <dt>Reason</dt>
             <dd>
               {run.reason.message}
-              {run.reason.nextSteps.map((step) => (
-                <span key={step.action}> · {step.url ? <Link to={step.url}>{step.label}</Link> : step.label}</span>
-              ))}
+              <NextSteps steps={run.reason.nextSteps} />
             </dd>
           </>
         )}
       </dl>
       {run.children.length > 0 && (
-        <ol aria-label="Steps">
-          {run.children.map((step) => (
-            <li key={step.id}>
-              {step.label}: {step.status}
-            </li>
-          ))}
-        </ol>
+        <>
+          <h2>Steps</h2>
+          <ol aria-label="Steps">
+            {run.children.map((step) => (
+              <li key={step.id}>
+                <Link to={`/operations/runs/${step.id}`}>{step.label}</Link>:{' '}
+                <span data-testid="step-status">{step.status}</span>
+              </li>
+            ))}
+          </ol>
+        </>
       )}
       {active && (
         <button type="button" disabled={cancel.fetching} onClick={() => cancelRun({ runId: id })}>
@@ -92,7 +138,7 @@ export function RunPage({ id }: { id: string }) {
         </button>
       )}
       {cancel.data && <p role="status">{cancel.data.cancelOperationRun.message}</p>}
-      {cancel.error && <p role="alert">{cancel.error.message}</p>}
+      {cancel.error && <p role="alert">{apiMessage(cancel.error)}</p>}
     </>
   );
 }

@@ -1,23 +1,20 @@
 // A tenant: one start button per operation, enabled or disabled from startPreviews and kept live by
-// startPreviewsChanged; the reason where blocked, the running run linked where busy.
-import { useMutation, useQuery, useSubscription } from 'urql';
+// startPreviewsChanged; its restore runs and provider connections, refreshed on each of its run events.
+import { useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
-import type { OperationType, ConsoleStartPreviewFragment } from '../gql/graphql';
+import { useRunEvents } from '../live';
 import { Link } from '../router';
-import { useShowStartResult } from '../start-result';
-
-graphql(`
-  fragment ConsoleStartPreview on StartPreview {
-    type label status message
-    reason { code message }
-    nextSteps { action label url }
-    run { id url status }
-  }
-`);
+import { StartButton } from '../start-result';
 
 const TenantQuery = graphql(`
   query ConsoleTenant($id: ID!) {
-    tenant(id: $id) { id name status startPreviews { ...ConsoleStartPreview } }
+    tenant(id: $id) {
+      id name status verifiedAt directoryGroupCount roleDefinitionCount
+      workspace { name }
+      startPreviews { ...ConsoleStartPreview }
+      restoreRuns { id name status itemCount }
+      providerConnections { id displayName enabled isDefault credentialState }
+    }
   }
 `);
 
@@ -27,87 +24,66 @@ const PreviewsChanged = graphql(`
   }
 `);
 
-const StartDirectorySync = graphql(`
-  mutation ConsoleStartDirectorySync($tenantId: ID!, $kind: DirectorySyncKind!) {
-    startDirectorySync(tenantId: $tenantId, kind: $kind) { ...ConsoleStartResult }
-  }
-`);
-const StartVerification = graphql(`
-  mutation ConsoleStartVerification($tenantId: ID!) {
-    startTenantVerification(tenantId: $tenantId) { ...ConsoleStartResult }
-  }
-`);
-const StartBootstrap = graphql(`
-  mutation ConsoleStartBootstrap($tenantId: ID!) {
-    startOnboardingBootstrap(tenantId: $tenantId) { ...ConsoleStartResult }
-  }
-`);
-
 export function TenantPage({ id }: { id: string }) {
-  const [{ data, fetching, error }] = useQuery({ query: TenantQuery, variables: { id } });
+  const [{ data, fetching, error }, refetch] = useQuery({ query: TenantQuery, variables: { id } });
   const [live] = useSubscription({ query: PreviewsChanged, variables: { tenantId: id } });
+  useRunEvents({ tenantId: id }, () => refetch({ requestPolicy: 'network-only' }));
   const previews = live.data?.startPreviewsChanged ?? data?.tenant?.startPreviews ?? [];
   if (error) return <p role="alert">Could not load the tenant: {error.message}</p>;
   if (!data) return <p>{fetching ? 'Loading tenant…' : 'No data.'}</p>;
-  if (!data.tenant) return <p role="alert">No such tenant in your workspaces.</p>;
+  const { tenant } = data;
+  if (!tenant) return <p role="alert">No such tenant in your workspaces.</p>;
   return (
     <>
-      <h1>{data.tenant.name}</h1>
-      <p>Status: {data.tenant.status}</p>
+      <h1>{tenant.name}</h1>
+      <p>
+        Status: <span data-testid="tenant-status">{tenant.status}</span> · {tenant.workspace.name} ·{' '}
+        {tenant.verifiedAt ? `verified ${tenant.verifiedAt}` : 'not verified yet'} · {tenant.directoryGroupCount}{' '}
+        groups, {tenant.roleDefinitionCount} role definitions
+      </p>
+      <nav aria-label="Tenant pages">
+        <Link to={`/tenants/${tenant.id}/provider-connections`}>Provider connections</Link> ·{' '}
+        <Link to={`/tenants/${tenant.id}/schedules`}>Schedules</Link> ·{' '}
+        <Link to={`/tenants/${tenant.id}/onboarding`}>Onboarding</Link> ·{' '}
+        <Link to={`/operations?tenant=${tenant.id}`}>Runs of this tenant</Link>
+      </nav>
       {live.error && <p role="alert">Live updates lost: {live.error.message}</p>}
       <h2>Operations</h2>
       <ul aria-label="Operations">
         {previews.map((preview) => (
           <li key={preview.type}>
-            <StartButton tenantId={data.tenant!.id} preview={preview} />
+            <StartButton preview={preview} target={{ tenantId: tenant.id }} />
           </li>
         ))}
       </ul>
-    </>
-  );
-}
-
-function StartButton({ tenantId, preview }: { tenantId: string; preview: ConsoleStartPreviewFragment }) {
-  const show = useShowStartResult();
-  const [sync, startSync] = useMutation(StartDirectorySync);
-  const [verify, startVerify] = useMutation(StartVerification);
-  const [boot, startBoot] = useMutation(StartBootstrap);
-  const busy = sync.fetching || verify.fetching || boot.fetching;
-  const start = async (type: OperationType) => {
-    const answer =
-      type === 'DIRECTORY_GROUPS_SYNC' || type === 'ROLE_DEFINITIONS_SYNC'
-        ? (await startSync({ tenantId, kind: type === 'DIRECTORY_GROUPS_SYNC' ? 'GROUPS' : 'ROLE_DEFINITIONS' })).data
-            ?.startDirectorySync
-        : type === 'TENANT_VERIFICATION'
-          ? (await startVerify({ tenantId })).data?.startTenantVerification
-          : (await startBoot({ tenantId })).data?.startOnboardingBootstrap;
-    if (answer) show(answer);
-  };
-  const ready = preview.status === 'READY';
-  const why = `why-${preview.type}`;
-  return (
-    <>
-      <button
-        type="button"
-        disabled={!ready || busy}
-        aria-describedby={ready ? undefined : why}
-        onClick={() => start(preview.type)}
-      >
-        {preview.label}
-      </button>{' '}
-      {!ready && (
-        <span id={why}>
-          {preview.reason?.message ?? preview.message}
-          {preview.run && (
-            <>
-              {' '}
-              · <Link to={preview.run.url}>Running run ({preview.run.status})</Link>
-            </>
-          )}
-          {preview.nextSteps.map((step) => (
-            <span key={step.action}> · {step.url ? <Link to={step.url}>{step.label}</Link> : step.label}</span>
+      <h2>Restore runs</h2>
+      {tenant.restoreRuns.length === 0 ? (
+        <p>No restore runs.</p>
+      ) : (
+        <ul aria-label="Restore runs">
+          {tenant.restoreRuns.map((restore) => (
+            <li key={restore.id}>
+              <Link to={`/tenants/${tenant.id}/restore-runs/${restore.id}`}>{restore.name}</Link> — {restore.status} (
+              {restore.itemCount} items)
+            </li>
           ))}
-        </span>
+        </ul>
+      )}
+      <h2>Provider connections</h2>
+      {tenant.providerConnections.length === 0 ? (
+        <p>
+          No provider connection. <Link to={`/tenants/${tenant.id}/provider-connections/new`}>Add one</Link>
+        </p>
+      ) : (
+        <ul aria-label="Provider connections">
+          {tenant.providerConnections.map((connection) => (
+            <li key={connection.id}>
+              <Link to={`/tenants/${tenant.id}/provider-connections/${connection.id}`}>{connection.displayName}</Link> —{' '}
+              {connection.enabled ? 'enabled' : 'disabled'}, credentials {connection.credentialState}
+              {connection.isDefault && ', default'}
+            </li>
+          ))}
+        </ul>
       )}
     </>
   );
