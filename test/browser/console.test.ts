@@ -84,6 +84,26 @@ describe('operator console', () => {
 
     // The first tab was never reloaded: startPreviewsChanged enabled its button.
     await waitFor(() => start.isEnabled(), { timeoutMs: 10_000, what: 'Group sync enabled live' });
+
+    // The connection check starts through the same presenter; the default moves to the secondary.
+    await other.getByRole('button', { name: 'Connection check', exact: true }).click();
+    await other.getByRole('status').filter({ hasText: 'Connection check queued' }).waitFor();
+    await other.getByRole('link', { name: 'All connections of Birch' }).click();
+    await other.getByRole('heading', { name: 'Provider connections · Birch' }).waitFor();
+    const primary = other.getByRole('region', { name: 'Birch Graph (primary)' });
+    const secondary = other.getByRole('region', { name: 'Birch Graph (secondary)' });
+    expect(await primary.getByTestId('connection-default').textContent()).toBe('Default connection');
+    await secondary.getByRole('button', { name: 'Make default' }).click();
+    await waitFor(
+      async () => (await secondary.getByTestId('connection-default').textContent()) === 'Default connection',
+    );
+    expect(await primary.getByTestId('connection-default').textContent()).toBe('Not the default');
+    await shot(other, 'connections');
+    const defaults = await rig.world.services.prisma.providerConnection.findMany({
+      where: { tenantId: rig.world.ids.tenant('Birch'), isDefault: true },
+      select: { displayName: true },
+    });
+    expect(defaults).toEqual([{ displayName: 'Birch Graph (secondary)' }]);
     await other.close();
     await page.close();
   });
