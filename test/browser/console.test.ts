@@ -22,7 +22,8 @@ afterAll(async () => {
 const shot = (page: Page, name: string) => rig.shot(page, name);
 const signedIn = (email: string) => rig.signedIn(email);
 
-describe('operator console', () => {
+// Browser steps under a loaded CI machine take seconds each: a minute per test bounds them.
+describe('operator console', { timeout: 60_000 }, () => {
   let runId: string;
 
   it('as owner: a group sync on Alpine is queued, and the monitor shows it reach SUCCEEDED without reload', async () => {
@@ -232,6 +233,17 @@ describe('operator console', () => {
       what: 'Elm ACTIVE',
     });
     expect(await page.getByTestId('bootstrap-status').textContent()).toBe('SUCCEEDED');
+    await page.close();
+  });
+
+  it('a token the API refuses sends the user back to sign-in with the reason', async () => {
+    const page = await browser.newPage();
+    await page.goto(appUrl);
+    await page.evaluate(() => localStorage.setItem('atlas-gate.token', 'not-a-token'));
+    await page.goto(`${appUrl}/tenants/${rig.world.ids.tenant('Alpine')}`);
+    await page.getByRole('heading', { name: 'Sign in to atlas-gate' }).waitFor();
+    expect(await page.getByRole('alert').textContent()).toMatch(/session ended/);
+    expect(await page.evaluate(() => localStorage.getItem('atlas-gate.token'))).toBeNull();
     await page.close();
   });
 });

@@ -1,8 +1,8 @@
 // The operator console: sign in, then tenants, a tenant's start buttons, the operations monitor and run pages.
-import { type ReactNode, StrictMode, useMemo, useState } from 'react';
+import { type ReactNode, StrictMode, useCallback, useMemo, useState } from 'react';
 import { createRoot } from 'react-dom/client';
 import { Provider } from 'urql';
-import { createApiClient, type Live } from './client';
+import { createApiClient, type Live, SESSION_ENDED } from './client';
 import { ConnectionPage, ConnectionsPage, NewConnectionPage } from './pages/ConnectionPages';
 import { OnboardingPage } from './pages/OnboardingPage';
 import { OperationsMonitor } from './pages/OperationsMonitor';
@@ -17,17 +17,31 @@ import { Link, usePath } from './router';
 import { ToastProvider } from './start-result';
 
 const TOKEN_KEY = 'atlas-gate.token';
+const CONNECTED: Live = { connected: true, reconnects: 0 };
 
 function App() {
   const [token, setToken] = useState(() => localStorage.getItem(TOKEN_KEY));
-  const [live, setLive] = useState<Live>({ connected: true, reconnects: 0 });
-  const client = useMemo(() => (token ? createApiClient(token, setLive) : null), [token]);
+  const [live, setLive] = useState<Live>(CONNECTED);
+  const [notice, setNotice] = useState<string | null>(null);
+  const signOut = useCallback((why: string | null) => {
+    localStorage.removeItem(TOKEN_KEY);
+    setToken(null);
+    setNotice(why);
+  }, []);
+  const client = useMemo(
+    () => (token ? createApiClient(token, setLive, () => signOut(SESSION_ENDED)) : null),
+    [token, signOut],
+  );
   const path = usePath();
   if (!client) {
     return (
       <SignIn
+        notice={notice}
         onToken={(value) => {
           localStorage.setItem(TOKEN_KEY, value);
+          // A new client counts its reconnects from zero.
+          setLive(CONNECTED);
+          setNotice(null);
           setToken(value);
         }}
       />
@@ -37,19 +51,14 @@ function App() {
     <Provider value={client}>
       <ToastProvider>
         <nav aria-label="Main">
-          <Link to="/">Tenants</Link> · <Link to="/operations">Operations</Link> · <NotificationBell /> ·{' '}
-          <button
-            type="button"
-            onClick={() => {
-              localStorage.removeItem(TOKEN_KEY);
-              setToken(null);
-            }}
-          >
+          <Link to="/">Tenants</Link> · <Link to="/operations">Operations</Link> ·{' '}
+          <NotificationBell reconnects={live.reconnects} /> ·{' '}
+          <button type="button" onClick={() => signOut(null)}>
             Sign out
           </button>
         </nav>
         {!live.connected && <p role="alert">Live updates disconnected; reconnecting…</p>}
-        {/* After a reconnect the page mounts again, so it refetches what it missed. */}
+        {/* After a reconnect the page mounts again, so its queries (cache-and-network) refetch what it missed. */}
         <main key={live.reconnects}>{route(path)}</main>
       </ToastProvider>
     </Provider>

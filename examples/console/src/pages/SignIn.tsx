@@ -5,7 +5,7 @@ import { API_URL } from '../client';
 
 type DemoUser = { email: string; displayName: string };
 
-export function SignIn({ onToken }: { onToken: (token: string) => void }) {
+export function SignIn({ onToken, notice }: { onToken: (token: string) => void; notice?: string | null }) {
   const [pasted, setPasted] = useState('');
   const [demoUsers, setDemoUsers] = useState<DemoUser[]>([]);
   const [error, setError] = useState<string | null>(null);
@@ -25,6 +25,7 @@ export function SignIn({ onToken }: { onToken: (token: string) => void }) {
   return (
     <main>
       <h1>Sign in to atlas-gate</h1>
+      {notice && <p role="alert">{notice}</p>}
       <form
         onSubmit={(event) => {
           event.preventDefault();
