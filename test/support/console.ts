@@ -8,6 +8,7 @@ import path from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { type AtlasProcess, freePort, spawnAtlas } from './processes.js';
+import type { Config } from '../../src/config.js';
 import { createWorld, type World } from './world.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -32,14 +33,23 @@ export type ConsoleRig = {
   close(): Promise<void>;
 };
 
-export async function startConsole(options: { simLatencyMs?: number } = {}): Promise<ConsoleRig> {
-  const world = await createWorld();
+export type ConsoleOptions = {
+  /** The worker's SIM_LATENCY_MS (default 1000: runs stay active long enough to be seen). */
+  simLatencyMs?: number;
+  /** Settings for the world and both spawned processes, e.g. a lower SCHEDULE_MIN_INTERVAL_S. */
+  config?: Partial<Config>;
+};
+
+export async function startConsole(options: ConsoleOptions = {}): Promise<ConsoleRig> {
+  const world = await createWorld(options.config);
+  const settings = Object.fromEntries(Object.entries(options.config ?? {}).map(([key, value]) => [key, String(value)]));
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   // The API allows the console's origin (PUBLIC_APP_URL) by CORS and builds run links on it.
-  const apiEnv = { PUBLIC_APP_URL: appUrl, NODE_ENV: 'development' };
+  const apiEnv = { ...settings, PUBLIC_APP_URL: appUrl, NODE_ENV: 'development' };
   let api = await spawnAtlas('api', world.config, apiEnv);
   const worker = await spawnAtlas('worker', world.config, {
+    ...settings,
     PUBLIC_APP_URL: appUrl,
     SIM_LATENCY_MS: String(options.simLatencyMs ?? 1000),
   });

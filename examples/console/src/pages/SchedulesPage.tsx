@@ -1,4 +1,346 @@
-// A tenant's schedules: list, create, enable/disable, delete, last outcome.
+// A tenant's schedules (CONTRACT.md section 8): list with last outcome, create, enable/disable, delete;
+// refetched after each change, after each run a schedule started moves, and when the next firing is due.
+import { type FormEvent, useCallback, useEffect, useState } from 'react';
+import { type CombinedError, useMutation, useQuery, useSubscription } from 'urql';
+import { graphql } from '../gql';
+import type { ConsoleScheduleRowFragment, OperationType } from '../gql/graphql';
+import { Link } from '../router';
+
+/** The catalogue's schedulable types; the API refuses the others with BAD_USER_INPUT. */
+const SCHEDULABLE: readonly OperationType[] = [
+  'DIRECTORY_GROUPS_SYNC',
+  'ROLE_DEFINITIONS_SYNC',
+  'TENANT_VERIFICATION',
+  'PROVIDER_CONNECTION_CHECK',
+];
+/** Who may create, change and delete schedules (the catalogue's SCHEDULE_MANAGERS); every member reads. */
+const SCHEDULE_MANAGERS: readonly string[] = ['OWNER', 'MANAGER'];
+/** The one type whose schedule must pin a connection (it checks that connection). */
+const NEEDS_CONNECTION: OperationType = 'PROVIDER_CONNECTION_CHECK';
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+graphql(`
+  fragment ConsoleScheduleRow on Schedule {
+    id type cron timezone enabled nextRunAt firings
+    providerConnection { id displayName }
+    lastOutcome { status message at run { id label status url } }
+  }
+`);
+
+const PageQuery = graphql(`
+  query ConsoleSchedulesPage($tenantId: ID!) {
+    me { memberships { role workspace { id } } }
+    tenant(id: $tenantId) {
+      id name workspace { id }
+      startPreviews { type label }
+      providerConnections { id displayName isDefault checkPreview { type label } }
+    }
+  }
+`);
+
+const SchedulesQuery = graphql(`
+  query ConsoleTenantSchedules($tenantId: ID!) {
+    tenant(id: $tenantId) { id schedules { ...ConsoleScheduleRow } }
+  }
+`);
+
+const ScheduledRunUpdated = graphql(`
+  subscription ConsoleScheduledRunUpdated($tenantId: ID!) {
+    operationRunUpdated(tenantId: $tenantId) { id status schedule { id } }
+  }
+`);
+
+const CreateSchedule = graphql(`
+  mutation ConsoleCreateSchedule($input: CreateScheduleInput!) {
+    createSchedule(input: $input) { ...ConsoleScheduleRow }
+  }
+`);
+
+const SetScheduleEnabled = graphql(`
+  mutation ConsoleSetScheduleEnabled($id: ID!, $enabled: Boolean!) {
+    updateSchedule(id: $id, input: { enabled: $enabled }) { ...ConsoleScheduleRow }
+  }
+`);
+
+const DeleteSchedule = graphql(`
+  mutation ConsoleDeleteSchedule($id: ID!) {
+    deleteSchedule(id: $id)
+  }
+`);
+
+type Connection = { id: string; displayName: string; isDefault: boolean };
+
+/** The API's own words: each GraphQL error's message (BAD_USER_INPUT, FORBIDDEN, ...), else the transport's. */
+const apiMessage = (error: CombinedError) =>
+  error.graphQLErrors.length ? error.graphQLErrors.map((e) => e.message).join(' ') : error.message;
+
+/** Counts only runs a schedule started: each is a firing, or a firing's run moving on. */
+const countScheduledRuns = (seen = 0, event: { operationRunUpdated: { schedule: { id: string } | null } }) =>
+  event.operationRunUpdated.schedule ? seen + 1 : seen;
+
 export function SchedulesPage({ tenantId }: { tenantId: string }) {
-  return <h1>Schedules {tenantId}</h1>;
+  const [page] = useQuery({ query: PageQuery, variables: { tenantId } });
+  const [list, reexecute] = useQuery({ query: SchedulesQuery, variables: { tenantId } });
+  const refresh = useCallback(() => reexecute({ requestPolicy: 'network-only' }), [reexecute]);
+  const liveError = useRefetchOnFirings(tenantId, list.data, refresh);
+
+  const error = page.error ?? list.error;
+  if (error) return <p role="alert">Could not load schedules: {error.message}</p>;
+  if (!page.data || !list.data) return <p>Loading schedules…</p>;
+  const tenant = page.data.tenant;
+  if (!tenant || !list.data.tenant) return <p role="alert">No such tenant in your workspaces.</p>;
+
+  const role = page.data.me.memberships.find((m) => m.workspace.id === tenant.workspace.id)?.role;
+  const canManage = !!role && SCHEDULE_MANAGERS.includes(role);
+  const labels = new Map<OperationType, string>([
+    ...tenant.startPreviews.map((p) => [p.type, p.label] as const),
+    ...tenant.providerConnections.map((c) => [c.checkPreview.type, c.checkPreview.label] as const),
+  ]);
+  const labelOf = (type: OperationType) => labels.get(type) ?? type;
+  const schedules = list.data.tenant.schedules;
+  return (
+    <>
+      <h1>Schedules · {tenant.name}</h1>
+      <p>
+        <Link to={`/tenants/${tenant.id}`}>Back to {tenant.name}</Link>
+      </p>
+      {liveError && <p role="alert">Live updates lost: {liveError.message}</p>}
+      {!canManage && (
+        <p id="schedules-read-only">
+          Schedules can only be created, changed or deleted by owners and managers (your role: {role ?? 'none'}).
+        </p>
+      )}
+      {schedules.length === 0 ? (
+        <p>No schedules yet.</p>
+      ) : (
+        <table aria-label="Schedules">
+          <thead>
+            <tr>
+              <th>Operation</th>
+              <th>Cron</th>
+              <th>Time zone</th>
+              <th>State</th>
+              <th>Next run</th>
+              <th>Firings</th>
+              <th>Last outcome</th>
+              <th>Connection</th>
+              <th>Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {schedules.map((schedule) => (
+              <ScheduleRow
+                key={schedule.id}
+                schedule={schedule}
+                label={labelOf(schedule.type)}
+                canManage={canManage}
+                onChanged={refresh}
+              />
+            ))}
+          </tbody>
+        </table>
+      )}
+      {canManage && (
+        <NewScheduleForm
+          tenantId={tenant.id}
+          types={SCHEDULABLE.filter((type) => type !== NEEDS_CONNECTION || tenant.providerConnections.length > 0)}
+          labelOf={labelOf}
+          connections={tenant.providerConnections}
+          onCreated={refresh}
+        />
+      )}
+    </>
+  );
+}
+
+/**
+ * Firings happen in the worker, so the page refetches (debounced) when a run a schedule started
+ * moves, and once the earliest next firing is due (a deduped firing starts no run; nextRunAt moves on).
+ * Returns the subscription's error, if the live updates are lost.
+ */
+function useRefetchOnFirings(
+  tenantId: string,
+  data: { tenant: { schedules: ConsoleScheduleRowFragment[] } | null } | undefined,
+  refresh: () => void,
+) {
+  const [live] = useSubscription({ query: ScheduledRunUpdated, variables: { tenantId } }, countScheduledRuns);
+  useEffect(() => {
+    if (!live.data) return;
+    const timer = setTimeout(refresh, 250);
+    return () => clearTimeout(timer);
+  }, [live.data, refresh]);
+
+  useEffect(() => {
+    const due = (data?.tenant?.schedules ?? [])
+      .flatMap((s) => (s.enabled && s.nextRunAt ? [Date.parse(s.nextRunAt)] : []))
+      .sort((a, b) => a - b)[0];
+    if (due === undefined || due - Date.now() > DAY_MS) return;
+    const timer = setTimeout(refresh, Math.max(due - Date.now() + 500, 1000));
+    return () => clearTimeout(timer);
+  }, [data, refresh]);
+  return live.error;
+}
+
+function ScheduleRow({
+  schedule,
+  label,
+  canManage,
+  onChanged,
+}: {
+  schedule: ConsoleScheduleRowFragment;
+  label: string;
+  canManage: boolean;
+  onChanged: () => void;
+}) {
+  const [toggle, setEnabled] = useMutation(SetScheduleEnabled);
+  const [removal, remove] = useMutation(DeleteSchedule);
+  const [confirming, setConfirming] = useState(false);
+  const busy = toggle.fetching || removal.fetching;
+  const readOnly = canManage ? undefined : 'schedules-read-only';
+  const error = toggle.error ?? removal.error;
+  const outcome = schedule.lastOutcome;
+  const change = async (done: Promise<{ error?: CombinedError }>) => {
+    if (!(await done).error) onChanged();
+  };
+  return (
+    <tr data-schedule-id={schedule.id}>
+      <td>{label}</td>
+      <td>
+        <code style={{ whiteSpace: 'nowrap' }}>{schedule.cron}</code>
+      </td>
+      <td>{schedule.timezone}</td>
+      <td data-testid="schedule-state">{schedule.enabled ? 'Enabled' : 'Disabled'}</td>
+      <td data-testid="schedule-next-run">{schedule.nextRunAt ?? '—'}</td>
+      <td data-testid="schedule-firings">{schedule.firings}</td>
+      <td data-testid="schedule-last-outcome">
+        {outcome ? (
+          <>
+            {outcome.status}: {outcome.message} ({outcome.at})
+            {outcome.run && (
+              <>
+                {' '}
+                · <Link to={outcome.run.url}>Open run ({outcome.run.status})</Link>
+              </>
+            )}
+          </>
+        ) : (
+          'Never fired'
+        )}
+      </td>
+      <td>{schedule.providerConnection?.displayName ?? 'Tenant default'}</td>
+      <td>
+        <button
+          type="button"
+          disabled={!canManage || busy}
+          aria-describedby={readOnly}
+          onClick={() => change(setEnabled({ id: schedule.id, enabled: !schedule.enabled }))}
+        >
+          {schedule.enabled ? 'Disable' : 'Enable'}
+        </button>{' '}
+        {confirming ? (
+          <>
+            <button type="button" disabled={busy} onClick={() => change(remove({ id: schedule.id }))}>
+              Confirm delete
+            </button>{' '}
+            <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
+              Cancel
+            </button>
+          </>
+        ) : (
+          <button
+            type="button"
+            disabled={!canManage || busy}
+            aria-describedby={readOnly}
+            onClick={() => setConfirming(true)}
+          >
+            Delete
+          </button>
+        )}
+        {error && <p role="alert">{apiMessage(error)}</p>}
+      </td>
+    </tr>
+  );
+}
+
+function NewScheduleForm({
+  tenantId,
+  types,
+  labelOf,
+  connections,
+  onCreated,
+}: {
+  tenantId: string;
+  types: OperationType[];
+  labelOf: (type: OperationType) => string;
+  connections: Connection[];
+  onCreated: () => void;
+}) {
+  const [created, create] = useMutation(CreateSchedule);
+  const [type, setType] = useState<OperationType>(types[0]);
+  const [cron, setCron] = useState('');
+  const [timezone, setTimezone] = useState('UTC');
+  const [connectionId, setConnectionId] = useState('');
+  // A connection check checks one connection: it has no "tenant default" choice.
+  const needsConnection = type === NEEDS_CONNECTION;
+  const pinned = needsConnection && !connectionId ? (connections[0]?.id ?? '') : connectionId;
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const input = { tenantId, type, cron, timezone, providerConnectionId: pinned || null };
+    const result = await create({ input });
+    if (result.error) return;
+    setCron('');
+    onCreated();
+  };
+  return (
+    <form aria-label="New schedule" aria-describedby="new-schedule-result" onSubmit={submit}>
+      <h2>New schedule</h2>
+      <label>
+        Operation{' '}
+        <select value={type} onChange={(event) => setType(event.target.value as OperationType)}>
+          {types.map((t) => (
+            <option key={t} value={t}>
+              {labelOf(t)}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <label>
+        Cron{' '}
+        <input
+          value={cron}
+          required
+          placeholder="0 2 * * *"
+          aria-describedby="cron-help"
+          onChange={(event) => setCron(event.target.value)}
+        />
+      </label>{' '}
+      <label>
+        Time zone <input value={timezone} required onChange={(event) => setTimezone(event.target.value)} />
+      </label>{' '}
+      <label>
+        Connection{' '}
+        <select value={pinned} onChange={(event) => setConnectionId(event.target.value)}>
+          {!needsConnection && <option value="">Tenant default</option>}
+          {connections.map((c) => (
+            <option key={c.id} value={c.id}>
+              {c.displayName}
+              {c.isDefault ? ' (default)' : ''}
+            </option>
+          ))}
+        </select>
+      </label>{' '}
+      <button type="submit" disabled={created.fetching}>
+        Create schedule
+      </button>
+      <p id="cron-help">
+        Five fields (minute hour day-of-month month day-of-week), or six with seconds first; numbers, *, ranges, lists
+        and steps. The time zone is an IANA name such as Europe/Zurich.
+      </p>
+      <div id="new-schedule-result">
+        {created.error && <p role="alert">{apiMessage(created.error)}</p>}
+        {created.data && !created.error && <p role="status">Schedule created.</p>}
+      </div>
+    </form>
+  );
 }
