@@ -12,7 +12,7 @@ import { isTerminal } from '../operations/status.js';
 import { HANDLERS } from './handlers/index.js';
 import { ProviderError, type PinnedConnection, type Provider } from '../providers/provider.js';
 import type { RunEnd, RunLifecycle } from '../runs/lifecycle.js';
-import type { HandlerResult, JobContext } from './handler.js';
+import type { JobContext } from './handler.js';
 
 export type RetryPolicy = {
   maxAttempts: number;

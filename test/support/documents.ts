@@ -208,3 +208,10 @@ export const SetDefaultConnection = graphql(`
     connection: setDefaultProviderConnection(providerConnectionId: $providerConnectionId) { id enabled isDefault }
   }
 `);
+
+export const TenantCapabilities = graphql(`
+  query TenantCapabilities($id: ID!) {
+    schedulableOperationTypes
+    tenant(id: $id) { viewerRole viewerCanManageSchedules viewerCanManageConnections }
+  }
+`);

@@ -75,7 +75,9 @@ export function useStart(): (type: OperationType, target: StartTarget) => Promis
   };
 }
 
-/** The API's own words for a failed request (its GraphQL error message, or that it is unreachable). */
+/** The API's own words for a failed request (its GraphQL errors' messages: BAD_USER_INPUT, FORBIDDEN, ...), or that it is unreachable. */
 export function apiMessage(error: CombinedError): string {
-  return error.graphQLErrors[0]?.message ?? 'The API could not be reached; try again.';
+  return error.graphQLErrors.length
+    ? error.graphQLErrors.map((e) => e.message).join(' ')
+    : 'The API could not be reached; try again.';
 }

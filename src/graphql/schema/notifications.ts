@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { requireViewer } from '../../auth/viewer.js';
-import { PublicError, isUuid, notFound } from '../../errors.js';
+import { PublicError, notFound } from '../../errors.js';
 import { inboxWhere, markRead } from '../../runs/inbox.js';
 import { runUrl } from '../../operations/routes.js';
 import { builder } from '../builder.js';

@@ -1,6 +1,6 @@
 import { filter, pipe } from 'graphql-yoga';
 import { requireViewer } from '../../auth/viewer.js';
-import { isUuid, notFound } from '../../errors.js';
+import { notFound } from '../../errors.js';
 import type { NextStep } from '../../operations/reasons.js';
 import { capitalize } from '../../operations/reasons.js';
 import { operation } from '../../operations/catalogue.js';

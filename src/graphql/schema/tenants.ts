@@ -2,7 +2,8 @@ import { requireViewer } from '../../auth/viewer.js';
 import { visibleTenants, visibleWorkspaceIds } from '../../auth/visibility.js';
 import { isUuid } from '../../errors.js';
 import { builder } from '../builder.js';
-import { CredentialStateEnum, RestoreRunStatusEnum, TenantStatusEnum } from './enums.js';
+import { CONNECTION_MANAGERS, OPERATIONS, SCHEDULE_MANAGERS } from '../../operations/catalogue.js';
+import { CredentialStateEnum, OperationTypeEnum, RestoreRunStatusEnum, RoleEnum, TenantStatusEnum } from './enums.js';
 
 export const TenantRef = builder.prismaObject('Tenant', {
   fields: (t) => ({
@@ -18,6 +19,27 @@ export const TenantRef = builder.prismaObject('Tenant', {
     verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
     directoryGroupCount: t.relationCount('directoryGroups'),
     roleDefinitionCount: t.relationCount('roleDefinitions'),
+    // What the caller may do here, so a client draws its controls without copying the server's rules.
+    viewerRole: t.field({
+      type: RoleEnum,
+      nullable: true,
+      description: "The caller's role in the tenant's workspace",
+      resolve: (tenant, _args, ctx) => requireViewer(ctx.viewer).roles.get(tenant.workspaceId) ?? null,
+    }),
+    viewerCanManageSchedules: t.boolean({
+      description: "Whether the caller may create, update and delete the tenant's schedules",
+      resolve: (tenant, _args, ctx) => {
+        const role = requireViewer(ctx.viewer).roles.get(tenant.workspaceId);
+        return !!role && SCHEDULE_MANAGERS.includes(role);
+      },
+    }),
+    viewerCanManageConnections: t.boolean({
+      description: "Whether the caller may enable, disable and choose the default of the tenant's connections",
+      resolve: (tenant, _args, ctx) => {
+        const role = requireViewer(ctx.viewer).roles.get(tenant.workspaceId);
+        return !!role && CONNECTION_MANAGERS.includes(role);
+      },
+    }),
   }),
 });
 
@@ -46,6 +68,14 @@ export const RestoreRunRef = builder.prismaObject('RestoreRun', {
 });
 
 builder.queryFields((t) => ({
+  schedulableOperationTypes: t.field({
+    type: [OperationTypeEnum],
+    description: 'The operation types a schedule may start (createSchedule refuses the others)',
+    resolve: () =>
+      Object.values(OPERATIONS)
+        .filter((o) => o.schedulable)
+        .map((o) => o.type),
+  }),
   tenants: t.prismaField({
     type: ['Tenant'],
     description: "Tenants of the caller's workspaces (or of one of them), by name.",

@@ -18,8 +18,7 @@ graphql(`
 
 const ConnectionsQuery = graphql(`
   query ConsoleConnections($tenantId: ID!) {
-    me { memberships { role workspace { id } } }
-    tenant(id: $tenantId) { id name workspace { id } providerConnections { ...ConsoleConnectionFields } }
+    tenant(id: $tenantId) { id name viewerCanManageConnections providerConnections { ...ConsoleConnectionFields } }
   }
 `);
 
@@ -40,8 +39,7 @@ function useConnections(tenantId: string) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: ConnectionsQuery, variables: { tenantId } });
   const reload = () => refetch({ requestPolicy: 'network-only' });
   useRunEvents({ tenantId }, reload);
-  const role = data?.me.memberships.find((m) => m.workspace.id === data.tenant?.workspace.id)?.role;
-  return { data, fetching, error, reload, canManage: role === 'OWNER' || role === 'MANAGER' };
+  return { data, fetching, error, reload, canManage: !!data?.tenant?.viewerCanManageConnections };
 }
 
 export function ConnectionsPage({ tenantId }: { tenantId: string }) {

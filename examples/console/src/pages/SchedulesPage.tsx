@@ -5,16 +5,8 @@ import { type CombinedError, useMutation, useQuery, useSubscription } from 'urql
 import { graphql } from '../gql';
 import type { ConsoleScheduleRowFragment, OperationType } from '../gql/graphql';
 import { Link } from '../router';
+import { apiMessage } from '../starts';
 
-/** The catalogue's schedulable types; the API refuses the others with BAD_USER_INPUT. */
-const SCHEDULABLE: readonly OperationType[] = [
-  'DIRECTORY_GROUPS_SYNC',
-  'ROLE_DEFINITIONS_SYNC',
-  'TENANT_VERIFICATION',
-  'PROVIDER_CONNECTION_CHECK',
-];
-/** Who may create, change and delete schedules (the catalogue's SCHEDULE_MANAGERS); every member reads. */
-const SCHEDULE_MANAGERS: readonly string[] = ['OWNER', 'MANAGER'];
 /** The one type whose schedule must pin a connection (it checks that connection). */
 const NEEDS_CONNECTION: OperationType = 'PROVIDER_CONNECTION_CHECK';
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -29,9 +21,9 @@ graphql(`
 
 const PageQuery = graphql(`
   query ConsoleSchedulesPage($tenantId: ID!) {
-    me { memberships { role workspace { id } } }
+    schedulableOperationTypes
     tenant(id: $tenantId) {
-      id name workspace { id }
+      id name viewerRole viewerCanManageSchedules
       startPreviews { type label }
       providerConnections { id displayName isDefault checkPreview { type label } }
     }
@@ -70,10 +62,6 @@ const DeleteSchedule = graphql(`
 
 type Connection = { id: string; displayName: string; isDefault: boolean };
 
-/** The API's own words: each GraphQL error's message (BAD_USER_INPUT, FORBIDDEN, ...), else the transport's. */
-const apiMessage = (error: CombinedError) =>
-  error.graphQLErrors.length ? error.graphQLErrors.map((e) => e.message).join(' ') : error.message;
-
 /** Counts only runs a schedule started: each is a firing, or a firing's run moving on. */
 const countScheduledRuns = (seen = 0, event: { operationRunUpdated: { schedule: { id: string } | null } }) =>
   event.operationRunUpdated.schedule ? seen + 1 : seen;
@@ -90,8 +78,9 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
   const tenant = page.data.tenant;
   if (!tenant || !list.data.tenant) return <p role="alert">No such tenant in your workspaces.</p>;
 
-  const role = page.data.me.memberships.find((m) => m.workspace.id === tenant.workspace.id)?.role;
-  const canManage = !!role && SCHEDULE_MANAGERS.includes(role);
+  const role = tenant.viewerRole;
+  const canManage = tenant.viewerCanManageSchedules;
+  const schedulable = page.data.schedulableOperationTypes;
   const labels = new Map<OperationType, string>([
     ...tenant.startPreviews.map((p) => [p.type, p.label] as const),
     ...tenant.providerConnections.map((c) => [c.checkPreview.type, c.checkPreview.label] as const),
@@ -143,7 +132,7 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
       {canManage && (
         <NewScheduleForm
           tenantId={tenant.id}
-          types={SCHEDULABLE.filter((type) => type !== NEEDS_CONNECTION || tenant.providerConnections.length > 0)}
+          types={schedulable.filter((type) => type !== NEEDS_CONNECTION || tenant.providerConnections.length > 0)}
           labelOf={labelOf}
           connections={tenant.providerConnections}
           onCreated={refresh}
