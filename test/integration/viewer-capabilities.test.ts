@@ -1,5 +1,5 @@
 // What a tenant tells the caller they may do (viewerRole, viewerCanManageSchedules,
-// viewerCanManageConnections) and Query.schedulableOperationTypes: each must say exactly what the
+// viewerCanManageConnections) and Query.operationTypes' `schedulable`: each must say exactly what the
 // corresponding mutation then answers, for every role, so a client can draw its controls from them.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { OperationType } from '../generated/graphql.js';
@@ -50,7 +50,7 @@ describe('viewer capabilities of a tenant', () => {
     expect(data?.tenant?.viewerCanManageSchedules).toBe(scheduleAllowed);
   });
 
-  it("schedulableOperationTypes: exactly the types createSchedule accepts; another workspace's tenant is null", async () => {
+  it("operationTypes: the catalogue's labels; schedulable exactly where createSchedule accepts; another workspace's tenant is null", async () => {
     const { data } = await world.gql(TenantCapabilities, { id: ALPINE }, 'owner@contoso.test');
     const accepted: OperationType[] = [];
     for (const type of TYPES) {
@@ -70,7 +70,22 @@ describe('viewer capabilities of a tenant', () => {
       if (created.errors) expect(created.errors[0].extensions?.code).toBe('BAD_USER_INPUT');
       else accepted.push(type);
     }
-    expect([...(data?.schedulableOperationTypes ?? [])].sort()).toEqual(accepted.sort());
+    const types = data?.operationTypes ?? [];
+    expect(
+      types
+        .filter((t) => t.schedulable)
+        .map((t) => t.type)
+        .sort(),
+    ).toEqual(accepted.sort());
+    expect(types.map((t) => t.type).sort()).toEqual([...TYPES].sort());
+    expect(Object.fromEntries(types.map((t) => [t.type, t.label]))).toEqual({
+      RESTORE_EXECUTE: 'Restore',
+      DIRECTORY_GROUPS_SYNC: 'Group sync',
+      ROLE_DEFINITIONS_SYNC: 'Role definitions sync',
+      TENANT_VERIFICATION: 'Tenant verification',
+      PROVIDER_CONNECTION_CHECK: 'Connection check',
+      ONBOARDING_BOOTSTRAP: 'Onboarding bootstrap',
+    });
     expect(accepted.length).toBeGreaterThan(0);
 
     const outsider = await world.gql(TenantCapabilities, { id: ALPINE }, 'outsider@other.test');

@@ -211,7 +211,7 @@ export const SetDefaultConnection = graphql(`
 
 export const TenantCapabilities = graphql(`
   query TenantCapabilities($id: ID!) {
-    schedulableOperationTypes
+    operationTypes { type label schedulable }
     tenant(id: $id) { viewerRole viewerCanManageSchedules viewerCanManageConnections }
   }
 `);

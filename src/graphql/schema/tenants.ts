@@ -2,7 +2,12 @@ import { requireViewer } from '../../auth/viewer.js';
 import { visibleTenants, visibleWorkspaceIds } from '../../auth/visibility.js';
 import { isUuid } from '../../errors.js';
 import { builder } from '../builder.js';
-import { CONNECTION_MANAGERS, OPERATIONS, SCHEDULE_MANAGERS } from '../../operations/catalogue.js';
+import {
+  CONNECTION_MANAGERS,
+  OPERATIONS,
+  type OperationDefinition,
+  SCHEDULE_MANAGERS,
+} from '../../operations/catalogue.js';
 import { CredentialStateEnum, OperationTypeEnum, RestoreRunStatusEnum, RoleEnum, TenantStatusEnum } from './enums.js';
 
 export const TenantRef = builder.prismaObject('Tenant', {
@@ -67,14 +72,23 @@ export const RestoreRunRef = builder.prismaObject('RestoreRun', {
   }),
 });
 
+const OperationTypeInfoRef = builder.objectRef<OperationDefinition>('OperationTypeInfo').implement({
+  description: 'An operation type as the catalogue describes it (the same labels as start messages)',
+  fields: (t) => ({
+    type: t.field({ type: OperationTypeEnum, resolve: (o) => o.type }),
+    label: t.exposeString('label'),
+    schedulable: t.boolean({
+      description: 'Whether createSchedule accepts it (it refuses the others with BAD_USER_INPUT)',
+      resolve: (o) => o.schedulable,
+    }),
+  }),
+});
+
 builder.queryFields((t) => ({
-  schedulableOperationTypes: t.field({
-    type: [OperationTypeEnum],
-    description: 'The operation types a schedule may start (createSchedule refuses the others)',
-    resolve: () =>
-      Object.values(OPERATIONS)
-        .filter((o) => o.schedulable)
-        .map((o) => o.type),
+  operationTypes: t.field({
+    type: [OperationTypeInfoRef],
+    description: 'Every operation type with its operator-facing label and whether a schedule may start it',
+    resolve: () => Object.values(OPERATIONS),
   }),
   tenants: t.prismaField({
     type: ['Tenant'],

@@ -21,11 +21,10 @@ graphql(`
 
 const PageQuery = graphql(`
   query ConsoleSchedulesPage($tenantId: ID!) {
-    schedulableOperationTypes
+    operationTypes { type label schedulable }
     tenant(id: $tenantId) {
       id name viewerRole viewerCanManageSchedules
-      startPreviews { type label }
-      providerConnections { id displayName isDefault checkPreview { type label } }
+      providerConnections { id displayName isDefault }
     }
   }
 `);
@@ -80,11 +79,8 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
 
   const role = tenant.viewerRole;
   const canManage = tenant.viewerCanManageSchedules;
-  const schedulable = page.data.schedulableOperationTypes;
-  const labels = new Map<OperationType, string>([
-    ...tenant.startPreviews.map((p) => [p.type, p.label] as const),
-    ...tenant.providerConnections.map((c) => [c.checkPreview.type, c.checkPreview.label] as const),
-  ]);
+  const schedulable = page.data.operationTypes.filter((o) => o.schedulable).map((o) => o.type);
+  const labels = new Map(page.data.operationTypes.map((o) => [o.type, o.label]));
   const labelOf = (type: OperationType) => labels.get(type) ?? type;
   const schedules = list.data.tenant.schedules;
   return (
