@@ -28,7 +28,6 @@ describe('operator console', { timeout: 60_000 }, () => {
 
   it('as owner: a group sync on Alpine is queued, and the monitor shows it reach SUCCEEDED without reload', async () => {
     const page = await signedIn('owner@contoso.test');
-    await shot(page, 'tenants');
     // The monitor is open before the start: the new run and its transitions can only arrive live.
     const monitor = await browser.newPage();
     await monitor.goto(`${appUrl}/operations`);
@@ -244,6 +243,26 @@ describe('operator console', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Sign in to atlas-gate' }).waitFor();
     expect(await page.getByRole('alert').textContent()).toMatch(/session ended/);
     expect(await page.evaluate(() => localStorage.getItem('atlas-gate.token'))).toBeNull();
+    await page.close();
+  });
+
+  it("the tenants overview: each tenant's buttons from the batched previews, live, and a start from a row", async () => {
+    const page = await signedIn('owner@contoso.test');
+    const row = (name: string) => page.getByRole('row', { name });
+    const button = (tenant: string, name: string) => row(tenant).getByRole('button', { name, exact: true });
+    await button('Cedar', 'Group sync').waitFor();
+    expect(await button('Cedar', 'Group sync').isDisabled()).toBe(true);
+    expect(await row('Cedar').textContent()).toMatch(/the tenant has no provider connection/i);
+    expect(await button('Fir', 'Tenant verification').isDisabled()).toBe(true);
+    const start = button('Alpine', 'Role definitions sync');
+    await waitFor(() => start.isEnabled(), { timeoutMs: 15_000, what: "Alpine's role definitions sync enabled" });
+    await start.click();
+    await page.getByRole('status').filter({ hasText: 'Role definitions sync queued' }).waitFor();
+    // The row follows its own previews: the run it started is linked while it runs.
+    await row('Alpine')
+      .getByRole('link', { name: /Running run/ })
+      .waitFor({ timeout: 10_000 });
+    await shot(page, 'tenants');
     await page.close();
   });
 });

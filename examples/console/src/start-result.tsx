@@ -62,14 +62,7 @@ export function StartResultView({ result }: { result: ConsoleStartResultFragment
     <p>
       <strong>{result.message}</strong> {link && <Link to={link}>Open run</Link>}
       {/* A next step that only opens the run repeats the run link. */}
-      {result.nextSteps
-        .filter(
-          (step) =>
-            !link || !step.url || new URL(step.url, location.href).pathname !== new URL(link, location.href).pathname,
-        )
-        .map((step) => (
-          <span key={step.action}> · {step.url ? <Link to={step.url}>{step.label}</Link> : step.label}</span>
-        ))}
+      <NextSteps steps={result.nextSteps} except={link} />
     </p>
   );
 }
@@ -111,16 +104,25 @@ export function StartButton({ preview, target }: { preview: ConsoleStartPreviewF
               </Link>
             </>
           )}
-          <NextSteps steps={preview.nextSteps} />
+          <NextSteps steps={preview.nextSteps} except={preview.run?.url} />
         </span>
       )}
     </>
   );
 }
 
-/** Next steps as links to the console's pages (a step without a route is plain text). */
-export function NextSteps({ steps }: { steps: ConsoleStartPreviewFragment['nextSteps'] }) {
-  return steps.map((step) => (
-    <span key={step.action}> · {step.url ? <Link to={step.url}>{step.label}</Link> : step.label}</span>
-  ));
+/** Next steps as links to the console's pages (a step without a route is plain text), but for `except`'s page. */
+export function NextSteps({
+  steps,
+  except,
+}: {
+  steps: ConsoleStartPreviewFragment['nextSteps'];
+  except?: string | null;
+}) {
+  return steps
+    .filter((step) => !except || !step.url || !samePage(step.url, except))
+    .map((step) => <span key={step.action}> · {step.url ? <Link to={step.url}>{step.label}</Link> : step.label}</span>);
 }
+
+/** A route and an absolute run link name the same page when their paths agree. */
+const samePage = (a: string, b: string) => new URL(a, location.href).pathname === new URL(b, location.href).pathname;

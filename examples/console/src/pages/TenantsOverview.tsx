@@ -1,12 +1,28 @@
-// Tenants of the signed-in user's workspaces.
-import { useQuery } from 'urql';
+// Tenants of the signed-in user's workspaces, each with its start buttons: one batched read of every
+// tenant's startPreviews, then each row kept live by its own startPreviewsChanged subscription.
+import { useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
+import type { ConsoleOverviewTenantFragment } from '../gql/graphql';
 import { Link } from '../router';
+import { StartButton } from '../start-result';
+
+graphql(`
+  fragment ConsoleOverviewTenant on Tenant {
+    id name status workspace { name }
+    startPreviews { ...ConsoleStartPreview }
+  }
+`);
 
 const TenantsQuery = graphql(`
   query ConsoleTenants {
     me { email displayName }
-    tenants { id name status workspace { name } }
+    tenants { ...ConsoleOverviewTenant }
+  }
+`);
+
+const RowPreviews = graphql(`
+  subscription ConsoleOverviewPreviews($tenantId: ID!) {
+    startPreviewsChanged(tenantId: $tenantId) { ...ConsoleStartPreview }
   }
 `);
 
@@ -20,14 +36,49 @@ export function TenantsOverview() {
       <p>
         Signed in as {data.me.displayName} ({data.me.email})
       </p>
-      {data.tenants.length === 0 && <p>No tenants in your workspaces.</p>}
-      <ul>
-        {data.tenants.map((tenant) => (
-          <li key={tenant.id}>
-            <Link to={`/tenants/${tenant.id}`}>{tenant.name}</Link> — {tenant.status} ({tenant.workspace.name})
-          </li>
-        ))}
-      </ul>
+      {data.tenants.length === 0 ? (
+        <p>No tenants in your workspaces.</p>
+      ) : (
+        <table aria-label="Tenants">
+          <thead>
+            <tr>
+              <th>Tenant</th>
+              <th>Status</th>
+              <th>Workspace</th>
+              <th>Operations</th>
+            </tr>
+          </thead>
+          <tbody>
+            {data.tenants.map((tenant) => (
+              <TenantRow key={tenant.id} tenant={tenant} />
+            ))}
+          </tbody>
+        </table>
+      )}
     </>
+  );
+}
+
+function TenantRow({ tenant }: { tenant: ConsoleOverviewTenantFragment }) {
+  const [live] = useSubscription({ query: RowPreviews, variables: { tenantId: tenant.id } });
+  const previews = live.data?.startPreviewsChanged ?? tenant.startPreviews;
+  return (
+    <tr aria-label={tenant.name}>
+      <th scope="row">
+        <Link to={`/tenants/${tenant.id}`}>{tenant.name}</Link>
+      </th>
+      <td>{tenant.status}</td>
+      <td>{tenant.workspace.name}</td>
+      <td>
+        <ul className="operations">
+          {previews.map((preview) => (
+            <li key={preview.type}>
+              <StartButton preview={preview} target={{ tenantId: tenant.id }} />
+            </li>
+          ))}
+        </ul>
+        {live.error && <span role="alert"> Live updates lost: {live.error.message}</span>}
+      </td>
+    </tr>
   );
 }
