@@ -2,7 +2,7 @@
 // buttons from live previews, start toasts, the monitor, run links and cancel (test/support/console.ts).
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type ConsoleRig, startConsole } from '../support/console.js';
+import { type ConsoleRig, startConsole, textBecomes } from '../support/console.js';
 import { waitFor } from '../support/wait.js';
 
 let rig: ConsoleRig;
@@ -79,7 +79,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await other.getByRole('heading', { name: 'Birch Graph (primary)' }).waitFor();
     expect(await other.getByTestId('connection-enabled').textContent()).toBe('Disabled');
     await other.getByRole('button', { name: 'Enable connection' }).click();
-    await waitFor(async () => (await other.getByTestId('connection-enabled').textContent()) === 'Enabled');
+    await textBecomes(other.getByTestId('connection-enabled'), 'Enabled');
     await shot(other, 'connection');
 
     // The first tab was never reloaded: startPreviewsChanged enabled its button.
@@ -168,7 +168,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Group sync' }).waitFor();
     await page.getByRole('button', { name: 'Cancel run' }).click();
     const status = page.getByTestId('run-status');
-    await waitFor(async () => (await status.textContent()) === 'CANCELLED', { timeoutMs: 20_000, what: 'CANCELLED' });
+    await textBecomes(status, 'CANCELLED', { timeoutMs: 20_000 });
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     await shot(page, 'run-cancelled');
     await page.close();
@@ -191,12 +191,12 @@ describe('operator console', { timeout: 60_000 }, () => {
       .click();
     await page.getByRole('heading', { name: 'Restore' }).waitFor();
     const status = page.getByTestId('run-status');
-    await waitFor(async () => (await status.textContent()) === 'RUNNING', { timeoutMs: 15_000, what: 'RUNNING' });
+    await textBecomes(status, 'RUNNING', { timeoutMs: 15_000 });
     await page.getByRole('button', { name: 'Cancel run' }).click();
-    await waitFor(async () => (await status.textContent()) === 'CANCELLED', { timeoutMs: 20_000, what: 'CANCELLED' });
+    await textBecomes(status, 'CANCELLED', { timeoutMs: 20_000 });
     await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
     await page.getByRole('heading', { name: 'Alpine baseline policies' }).waitFor();
-    await waitFor(async () => (await page.getByTestId('restore-status').textContent()) === 'READY');
+    await textBecomes(page.getByTestId('restore-status'), 'READY');
     expect(await page.getByRole('list', { name: 'Executions' }).textContent()).toContain('CANCELLED');
     await page.close();
   });

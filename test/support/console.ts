@@ -5,10 +5,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { type BrowserContext, chromium, type Locator, type Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { type AtlasProcess, freePort, spawnAtlas } from './processes.js';
 import type { Config } from '../../src/config.js';
+import { type WaitOptions, waitFor } from './wait.js';
 import { createWorld, type World } from './world.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
@@ -116,3 +117,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Consol
     },
   };
 }
+
+/** Waits until the locator's text is `text` (the page changes it live; no reload). */
+export const textBecomes = (locator: Locator, text: string, options: WaitOptions = {}) =>
+  waitFor(async () => (await locator.textContent()) === text, { what: `"${text}"`, ...options });
