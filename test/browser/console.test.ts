@@ -26,7 +26,7 @@ const signedIn = (email: string) => rig.signedIn(email);
 describe('operator console', { timeout: 60_000 }, () => {
   let runId: string;
 
-  it('as owner: a group sync on Alpine is queued, and the monitor shows it reach SUCCEEDED without reload', async () => {
+  it('as owner: a group sync on Alpine is queued (again: already running), the monitor shows it RUNNING then SUCCEEDED, the bell its notification, all without reload', async () => {
     const page = await signedIn('owner@contoso.test');
     // The monitor is open before the start: the new run and its transitions can only arrive live.
     const monitor = await browser.newPage();
@@ -51,12 +51,18 @@ describe('operator console', { timeout: 60_000 }, () => {
     expect(await again.getByRole('link', { name: 'Open run' }).getAttribute('href')).toBe(href);
     expect(await rig.world.services.prisma.operationRun.count({ where: { type: 'DIRECTORY_GROUPS_SYNC' } })).toBe(1);
 
+    // The monitor shows the run RUNNING, then SUCCEEDED (each provider call takes 3 s here).
     const status = monitor.locator(`tr[data-run-id="${runId}"] [data-testid="run-status"]`);
-    await waitFor(async () => (await status.count()) > 0 && (await status.textContent()) === 'SUCCEEDED', {
-      timeoutMs: 30_000,
-    });
+    await textBecomes(status, 'RUNNING', { timeoutMs: 15_000 });
+    await textBecomes(status, 'SUCCEEDED', { timeoutMs: 30_000 });
     await shot(monitor, 'operations');
     await monitor.close();
+
+    // The initiator's notification arrives in the bell of the page that started it, without a reload.
+    await page.getByRole('button', { name: 'Notifications (1 unread)' }).click();
+    const notification = page.getByRole('region', { name: 'Notifications list' }).getByRole('listitem');
+    await notification.filter({ hasText: 'Group sync succeeded' }).waitFor();
+    expect(await notification.getByRole('link', { name: 'Open run' }).getAttribute('href')).toBe(href);
     await page.close();
   });
 
@@ -108,7 +114,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await page.close();
   });
 
-  it('as reader every start button is disabled; as operator the bootstrap is, the syncs are not', async () => {
+  it('as reader every start button is disabled; as operator restore and bootstrap are, the syncs are not', async () => {
     const labels = ['Group sync', 'Role definitions sync', 'Tenant verification', 'Onboarding bootstrap'];
     const buttonsOn = async (email: string) => {
       const page = await signedIn(email);
@@ -144,6 +150,14 @@ describe('operator console', { timeout: 60_000 }, () => {
     });
     expect(await page.getByRole('button', { name: 'Onboarding bootstrap', exact: true }).isDisabled()).toBe(true);
     expect(await page.getByRole('button', { name: 'Tenant verification', exact: true }).isEnabled()).toBe(true);
+    // Restore is for owners and managers too: disabled on the restore run's page, saying so.
+    await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
+    const restore = page.getByRole('button', { name: 'Restore', exact: true });
+    await restore.waitFor();
+    expect(await restore.isDisabled()).toBe(true);
+    expect(await page.locator(`#${await restore.getAttribute('aria-describedby')}`).textContent()).toMatch(
+      /can only be started by owners and managers/i,
+    );
     await page.close();
   });
 
