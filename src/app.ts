@@ -38,6 +38,8 @@ export type Services = {
   lifecycle: RunLifecycle;
   dispatcher: JobDispatcher;
   store: AdmissionStore;
+  /** The gate's lock, here for /ready (how many of its masters answer). */
+  scopeLock: ScopeLock;
   gate: StartGate;
   presenter: StartResultPresenter;
   /** Start previews (CONTRACT.md section 9): batched, live, and the connection settings they point at. */
@@ -127,6 +129,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     lifecycle,
     dispatcher,
     store,
+    scopeLock,
     gate,
     presenter,
     previews,

@@ -328,11 +328,14 @@ async function readiness(services: Services) {
       check.then(() => 'ok'),
       new Promise((resolve) => setTimeout(resolve, 1_000, 'unreachable').unref()),
     ]).catch(() => 'unreachable');
-  const [postgres, redis] = await Promise.all([
+  const [postgres, redis, masters] = await Promise.all([
     probe(services.prisma.$queryRaw`SELECT 1`),
     probe(services.redis.ping()),
+    services.scopeLock.mastersUp(1_000),
   ]);
-  return { ok: postgres === 'ok' && redis === 'ok', postgres, redis };
+  // The scope lock's masters (REDLOCK_URLS, else REDIS_URL): starts need a majority of them.
+  const locks = `${masters.up}/${masters.total} masters${masters.quorum ? '' : ', no quorum'}`;
+  return { ok: postgres === 'ok' && redis === 'ok' && masters.quorum, postgres, redis, locks };
 }
 
 function json(res: ServerResponse, status: number, body: unknown) {

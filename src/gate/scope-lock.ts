@@ -28,6 +28,7 @@ export class ScopeLock {
   private readonly redlock: Redlock;
   private readonly firstConnect: Promise<unknown>;
   private owned: Redis[] = [];
+  private readonly clients: readonly Redis[];
 
   constructor(
     masters: Redis | readonly Redis[],
@@ -36,6 +37,7 @@ export class ScopeLock {
     private readonly observe: ScopeLockObserver = () => undefined,
   ) {
     const clients = Array.isArray(masters) ? masters : [masters as Redis];
+    this.clients = clients;
     // No redlock retries: under contention the gate re-reads Postgres between its own attempts,
     // which usually answers the start (deduped / scope busy) without ever taking the lock.
     this.redlock = new Redlock(clients, { retryCount: 0, driftFactor: 0.01 });
@@ -81,6 +83,23 @@ export class ScopeLock {
   async release(lock: Lock): Promise<void> {
     // An expired or lost lease is harmless here: the admission transaction already fenced it.
     await lock.release().catch(() => undefined);
+  }
+
+  /**
+   * How many masters answer a PING within `timeoutMs`, of how many: admissions need a majority
+   * (what /ready reports, so a replica that cannot lock is taken out of rotation).
+   */
+  async mastersUp(timeoutMs: number): Promise<{ up: number; total: number; quorum: boolean }> {
+    const answers = await Promise.all(
+      this.clients.map((client) =>
+        Promise.race([
+          client.ping().then(() => true),
+          new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+        ]).catch(() => false),
+      ),
+    );
+    const up = answers.filter(Boolean).length;
+    return { up, total: this.clients.length, quorum: up > this.clients.length / 2 };
   }
 
   close(): void {

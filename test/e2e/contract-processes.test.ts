@@ -243,12 +243,12 @@ describe('on a private PostgreSQL cluster', () => {
       const res = await fetch(`${fresh!.url}/ready`);
       return [res.status, await res.json()];
     };
-    expect(await ready()).toEqual([200, { ok: true, postgres: 'ok', redis: 'ok' }]);
+    expect(await ready()).toEqual([200, { ok: true, postgres: 'ok', redis: 'ok', locks: '1/1 masters' }]);
     await cluster.stop();
-    expect(await ready()).toEqual([503, { ok: false, postgres: 'unreachable', redis: 'ok' }]);
+    expect(await ready()).toEqual([503, { ok: false, postgres: 'unreachable', redis: 'ok', locks: '1/1 masters' }]);
     expect((await fetch(`${fresh.url}/health`)).status).toBe(200);
     await cluster.start();
     await waitFor(async () => (await ready())[0] === 200, { timeoutMs: 15_000, what: '/ready to recover' });
-    expect(await ready()).toEqual([200, { ok: true, postgres: 'ok', redis: 'ok' }]);
+    expect(await ready()).toEqual([200, { ok: true, postgres: 'ok', redis: 'ok', locks: '1/1 masters' }]);
   }, 120_000);
 });

@@ -276,11 +276,14 @@ describe('subscription acknowledgement', () => {
 });
 
 describe('health and readiness', () => {
-  it('/health is 200 and /ready reports Postgres and Redis', async () => {
+  it('/health is 200 and /ready reports Postgres, Redis and the lock masters', async () => {
     const health = await fetch(`${api.url}/health`);
     expect([health.status, await health.json()]).toEqual([200, { status: 'ok' }]);
     const ready = await fetch(`${api.url}/ready`);
-    expect([ready.status, await ready.json()]).toEqual([200, { ok: true, postgres: 'ok', redis: 'ok' }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      200,
+      { ok: true, postgres: 'ok', redis: 'ok', locks: '1/1 masters' },
+    ]);
   });
 
   // /ready 503 while Redis is down: test/e2e/redis-outage.test.ts (an API can no longer start without Redis).

@@ -85,7 +85,10 @@ describe('a Redis outage under running API and worker processes', () => {
       what: 'both processes to report a lost run event',
     });
     const ready = await fetch(`${api.url}/ready`);
-    expect([ready.status, await ready.json()]).toEqual([503, { ok: false, postgres: 'ok', redis: 'unreachable' }]);
+    expect([ready.status, await ready.json()]).toEqual([
+      503,
+      { ok: false, postgres: 'ok', redis: 'unreachable', locks: '0/1 masters, no quorum' },
+    ]);
     expect((await fetch(`${api.url}/health`)).status).toBe(200);
     expect([alive(api), alive(worker)]).toEqual([true, true]);
     expect(api.output.join('') + worker.output.join('')).not.toMatch(

@@ -1,11 +1,13 @@
 // The scope lock on three independent Redis masters (REDLOCK_URLS), each a private redis-server
 // this file starts, kills and restarts by pid. BullMQ and pub/sub stay on the shared Redis.
 // One master down: admissions go on with a 2/3 quorum. Two down: starts answer
-// SERVICE_UNAVAILABLE with nothing half-created. Restarted masters rejoin and hold leases again.
+// SERVICE_UNAVAILABLE with nothing half-created, and /ready answers 503 (no quorum). Restarted
+// masters rejoin and hold leases again.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisOptions } from '../../src/db/redis.js';
 import { ScopeLock } from '../../src/gate/scope-lock.js';
+import { type ApiServer, startServer } from '../../src/server.js';
 import type { StartRequest } from '../../src/gate/start-gate.js';
 import { createLogger } from '../../src/logger.js';
 import { StartDirectorySync, StartTenantVerification } from '../support/documents.js';
@@ -25,6 +27,7 @@ const stopMaster = async (i: number) => {
 };
 let probes: Redis[] = [];
 let world: World;
+let server: ApiServer;
 /** Which masters held the tenant's lease while each admission was inside it (seen from the racepoint). */
 let leaseSeenOn: string[][] = [];
 
@@ -50,6 +53,12 @@ const lockOnAllMasters = (ttlMs?: number) =>
     createLogger('silent'),
     ttlMs,
   );
+
+/** The API's readiness: its HTTP status and what it says of the lock masters. */
+const ready = async () => {
+  const res = await fetch(`${server.url}/ready`);
+  return { status: res.status, locks: ((await res.json()) as { locks: string }).locks };
+};
 
 const queuedRows = () => world.services.prisma.operationRun.count({ where: { status: 'QUEUED' } });
 const jobs = async () =>
@@ -92,9 +101,11 @@ beforeAll(async () => {
       },
     },
   );
+  server = await startServer(world.services, 0);
 });
 
 afterAll(async () => {
+  await server?.close();
   await world?.close();
   for (const p of probes) p.disconnect();
   for (const m of masters) await m.close();
@@ -108,6 +119,7 @@ describe('scope lock on three Redlock masters', () => {
     expect(leaseSeenOn).toEqual([['m0', 'm1', 'm2']]);
     // Released after the admission, on every master.
     expect(await holders(ALPINE)).toEqual([]);
+    expect(await ready()).toEqual({ status: 200, locks: '3/3 masters' });
   });
 
   it('with one master down, admissions go on (2/3 quorum) and contention is still told from the outage', async () => {
@@ -138,6 +150,8 @@ describe('scope lock on three Redlock masters', () => {
     for (const seen of leaseSeenOn) expect(seen).toEqual(['m0', 'm1']);
     expect(await queuedRows()).toBe(5);
     expect(await jobs()).toBe(5);
+    // Still ready: one master down leaves a quorum.
+    expect(await ready()).toEqual({ status: 200, locks: '2/3 masters' });
   });
 
   it('with one master still down, a held lease is contention (wait and re-read), answered without waiting on the down master', async () => {
@@ -188,6 +202,8 @@ describe('scope lock on three Redlock masters', () => {
       expect(await world.services.prisma.operationRun.count()).toBe(0);
       expect(await queuedRows()).toBe(0);
       expect(await jobs()).toBe(0);
+      // Out of rotation: this replica cannot admit anything.
+      expect(await ready()).toEqual({ status: 503, locks: '1/3 masters, no quorum' });
     } finally {
       holder.close();
     }
@@ -208,6 +224,7 @@ describe('scope lock on three Redlock masters', () => {
       { timeoutMs: 15_000, intervalMs: 100, what: 'an admission holding its lease on all three masters' },
     );
     expect(seen).toEqual(['m0', 'm1', 'm2']);
+    expect(await ready()).toEqual({ status: 200, locks: '3/3 masters' });
     expect(await queuedRows()).toBe(1);
     expect(await jobs()).toBe(1);
   });
