@@ -31,6 +31,7 @@ import {
 } from '../support/documents.js';
 import { gateInvariantViolations } from '../support/gate-invariants.js';
 import { waitFor } from '../support/wait.js';
+import { describeRun, propertyRun } from '../support/property-run.js';
 import { createWorld, ids, type World } from '../support/world.js';
 import {
   ALL_CONNECTIONS,
@@ -41,13 +42,8 @@ import {
 } from '../support/seeded-fixtures.js';
 
 /** Scenarios per run of this file, and actions per scenario (a burst counts as one). */
-const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 30);
+const RUN = propertyRun(30);
 const MAX_ACTIONS = 20;
-const SEED =
-  process.env.PROPERTY_SEED !== undefined
-    ? Number(process.env.PROPERTY_SEED)
-    : (Date.now() ^ (Math.random() * 0x100000000)) | 0;
-const PATH = process.env.PROPERTY_PATH;
 /** After the first failure, shrinking stops once this much time has passed (each attempt replays a scenario). */
 const SHRINK_BUDGET_MS = Number(process.env.PROPERTY_SHRINK_MS ?? 90_000);
 
@@ -696,11 +692,9 @@ describe('start gate invariants over random interleavings', () => {
   });
 
   it(
-    `hold for ${NUM_RUNS} random scenarios of up to ${MAX_ACTIONS} actions, and after real workers drain them`,
+    `hold for ${RUN.numRuns} random scenarios of up to ${MAX_ACTIONS} actions, and after real workers drain them`,
     async () => {
-      console.info(
-        `gate properties: seed ${SEED}${PATH ? `, path ${PATH}` : ''}, ${NUM_RUNS} runs (PROPERTY_SEED=${SEED} reproduces this sequence)`,
-      );
+      console.info(describeRun('gate properties', RUN));
       let firstFailureAt: number | null = null;
       await fc.assert(
         fc.asyncProperty(scenarioArb, async (actions) => {
@@ -713,7 +707,7 @@ describe('start gate invariants over random interleavings', () => {
             throw err;
           }
         }),
-        { numRuns: NUM_RUNS, seed: SEED, path: PATH, endOnFailure: process.env.PROPERTY_SHRINK === '0' },
+        { ...RUN, endOnFailure: process.env.PROPERTY_SHRINK === '0' },
       );
       console.info(`gate properties: ${JSON.stringify(stats)}`);
     },

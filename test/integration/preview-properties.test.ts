@@ -25,6 +25,7 @@ import {
   TargetPreviews,
   TenantStartPreviews,
 } from '../support/documents.js';
+import { describeRun, propertyRun } from '../support/property-run.js';
 import { createWorld, ids, type World } from '../support/world.js';
 import {
   ALL_CONNECTIONS,
@@ -34,13 +35,8 @@ import {
   type TenantName,
 } from '../support/seeded-fixtures.js';
 
-const NUM_RUNS = Number(process.env.PROPERTY_RUNS ?? 40);
+const RUN = propertyRun(40);
 const MAX_ACTIONS = 16;
-const SEED =
-  process.env.PROPERTY_SEED !== undefined
-    ? Number(process.env.PROPERTY_SEED)
-    : (Date.now() ^ (Math.random() * 0x100000000)) | 0;
-const PATH = process.env.PROPERTY_PATH;
 
 const restoreRunOf = (tenant: TenantName) =>
   tenant === 'Alpine' ? ids.restoreRun('Alpine') : stableId(`restore:${tenant}:preview-property`);
@@ -353,14 +349,14 @@ async function apply(action: Action, where: string): Promise<void> {
 }
 
 describe('a start preview is the answer of the start right after it', () => {
-  it(`holds for ${NUM_RUNS} random scenarios of up to ${MAX_ACTIONS} actions`, async () => {
-    console.info(`preview properties: seed ${SEED}${PATH ? `, path ${PATH}` : ''}, ${NUM_RUNS} runs`);
+  it(`holds for ${RUN.numRuns} random scenarios of up to ${MAX_ACTIONS} actions`, async () => {
+    console.info(describeRun('preview properties', RUN));
     await fc.assert(
       fc.asyncProperty(scenarioArb, async (actions) => {
         await resetWorld();
         for (const [i, action] of actions.entries()) await apply(action, `action ${i}`);
       }),
-      { numRuns: NUM_RUNS, seed: SEED, path: PATH, endOnFailure: true },
+      { ...RUN, endOnFailure: true },
     );
     console.info(`preview properties: previewed ${JSON.stringify(stats)}`);
     // The scenarios reached every answer (a generator that stopped reaching one would show here).
