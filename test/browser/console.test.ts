@@ -105,6 +105,11 @@ describe('operator console', { timeout: 60_000 }, () => {
     );
     expect(await primary.getByTestId('connection-default').textContent()).toBe('Not the default');
     await shot(other, 'connections');
+    // The "Add a provider connection" next step leads to a page that says how connections come about.
+    await other.getByRole('link', { name: 'Add a provider connection' }).click();
+    await other.getByRole('heading', { name: 'Add a provider connection' }).waitFor();
+    expect(await other.getByRole('main').textContent()).toMatch(/admin consent/);
+    await shot(other, 'connection-new');
     const defaults = await rig.world.services.prisma.providerConnection.findMany({
       where: { tenantId: rig.world.ids.tenant('Birch'), isDefault: true },
       select: { displayName: true },
