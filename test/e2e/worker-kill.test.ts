@@ -126,9 +126,17 @@ describe('a worker process killed mid-run', () => {
     expect(notes[0].userId).toBe(ids.user('owner@contoso.test'));
     expect(notes[0].title).toBe('Group sync succeeded');
 
-    // The job completed in BullMQ too (it is not failed or still active).
+    // The job completed in BullMQ too (not failed, not left active). BullMQ moves it once the
+    // processor has returned, a moment after the run's terminal row: wait for it to leave 'active'.
     const job = await world.services.dispatcher.queue.getJob(runId);
-    expect(await job?.getState()).toBe('completed');
+    const state = await waitFor(
+      async () => {
+        const now = await job?.getState();
+        return now !== 'active' && now;
+      },
+      { what: 'the job to leave active' },
+    );
+    expect(state).toBe('completed');
   }, 50_000);
 
   // README: a killed worker's run is picked up again within about 1.25 x WORKER_LOCK_MS (the lease
