@@ -1,9 +1,10 @@
 // A tenant's schedules (CONTRACT.md section 8): list with last outcome, create, enable/disable, delete;
 // refetched after each change, after each run a schedule started moves, and when the next firing is due.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
-import { type CombinedError, useMutation, useQuery, useSubscription } from 'urql';
+import { type CombinedError, useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import type { ConsoleScheduleRowFragment, OperationType } from '../gql/graphql';
+import { useRunEvents } from '../live';
 import { Link } from '../router';
 import { apiMessage } from '../starts';
 
@@ -35,12 +36,6 @@ const SchedulesQuery = graphql(`
   }
 `);
 
-const ScheduledRunUpdated = graphql(`
-  subscription ConsoleScheduledRunUpdated($tenantId: ID!) {
-    operationRunUpdated(tenantId: $tenantId) { id status schedule { id } }
-  }
-`);
-
 const CreateSchedule = graphql(`
   mutation ConsoleCreateSchedule($input: CreateScheduleInput!) {
     createSchedule(input: $input) { ...ConsoleScheduleRow }
@@ -60,10 +55,6 @@ const DeleteSchedule = graphql(`
 `);
 
 type Connection = { id: string; displayName: string; isDefault: boolean };
-
-/** Counts only runs a schedule started: each is a firing, or a firing's run moving on. */
-const countScheduledRuns = (seen = 0, event: { operationRunUpdated: { schedule: { id: string } | null } }) =>
-  event.operationRunUpdated.schedule ? seen + 1 : seen;
 
 export function SchedulesPage({ tenantId }: { tenantId: string }) {
   const [page] = useQuery({ query: PageQuery, variables: { tenantId } });
@@ -139,7 +130,7 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
 }
 
 /**
- * Firings happen in the worker, so the page refetches (debounced) when a run a schedule started
+ * Firings happen in the worker, so the page refetches when a run a schedule started
  * moves, and once the earliest next firing is due (a deduped firing starts no run; nextRunAt moves on).
  * Returns the subscription's error, if the live updates are lost.
  */
@@ -148,12 +139,8 @@ function useRefetchOnFirings(
   data: { tenant: { schedules: ConsoleScheduleRowFragment[] } | null } | undefined,
   refresh: () => void,
 ) {
-  const [live] = useSubscription({ query: ScheduledRunUpdated, variables: { tenantId } }, countScheduledRuns);
-  useEffect(() => {
-    if (!live.data) return;
-    const timer = setTimeout(refresh, 250);
-    return () => clearTimeout(timer);
-  }, [live.data, refresh]);
+  // Each event of a run a schedule started: a firing, or a firing's run moving on.
+  const liveError = useRunEvents({ tenantId }, refresh, (run) => run.schedule !== null);
 
   useEffect(() => {
     const due = (data?.tenant?.schedules ?? [])
@@ -163,7 +150,7 @@ function useRefetchOnFirings(
     const timer = setTimeout(refresh, Math.max(due - Date.now() + 500, 1000));
     return () => clearTimeout(timer);
   }, [data, refresh]);
-  return live.error;
+  return liveError;
 }
 
 function ScheduleRow({
