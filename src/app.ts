@@ -113,7 +113,12 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     scheduleTriggers,
     gate,
     presenter,
-    config.SCHEDULE_MIN_INTERVAL_S,
+    previews,
+    {
+      minIntervalS: config.SCHEDULE_MIN_INTERVAL_S,
+      maxPerTenant: config.SCHEDULE_MAX_PER_TENANT,
+      maxPerWorkspace: config.SCHEDULE_MAX_PER_WORKSPACE,
+    },
     log.child({ component: 'schedules' }),
   );
 

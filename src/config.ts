@@ -39,6 +39,12 @@ const schema = z
     RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(10),
     // Schedules may fire at most once every this many seconds (CONTRACT.md section 8; tests lower it).
     SCHEDULE_MIN_INTERVAL_S: z.coerce.number().int().min(1).default(60),
+    // Schedules per tenant and per workspace (not deleted ones), so one customer cannot flood the
+    // firing queue; schedule changes (create, update, delete) per user per window, across processes.
+    SCHEDULE_MAX_PER_TENANT: z.coerce.number().int().min(1).default(50),
+    SCHEDULE_MAX_PER_WORKSPACE: z.coerce.number().int().min(1).default(500),
+    RATE_LIMIT_SCHEDULE_CHANGES: z.coerce.number().int().min(1).default(30),
+    RATE_LIMIT_SCHEDULE_WINDOW_S: z.coerce.number().int().min(1).default(60),
     // Exposure: GraphiQL and introspection default to on outside production, off in it; CORS
     // allows these origins (comma-separated, '*' for any; unset: PUBLIC_APP_URL's origin only).
     GRAPHIQL: z.enum(['on', 'off']).optional(),

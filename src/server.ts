@@ -17,7 +17,7 @@ import type { GraphQLContext } from './graphql/context.js';
 import { maskError, withExtensions } from './graphql/plugins/errors.js';
 import { exposure, useDisableIntrospection } from './graphql/plugins/exposure.js';
 import { useGraphQLMetrics } from './graphql/plugins/metrics.js';
-import { useStartRateLimit } from './graphql/plugins/rate-limit.js';
+import { useScheduleChangeRateLimit, useStartRateLimit } from './graphql/plugins/rate-limit.js';
 import { tooManySubscriptions, useSubscriptionQuota } from './graphql/plugins/subscription-quota.js';
 import { useSubscriptionAck } from './graphql/plugins/subscription-ack.js';
 import { schema } from './graphql/schema/index.js';
@@ -79,6 +79,7 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
       ...armor.protect().plugins,
       ...(exposed.introspection ? [] : [useDisableIntrospection()]),
       useStartRateLimit(config.RATE_LIMIT_STARTS, config.RATE_LIMIT_WINDOW_S),
+      useScheduleChangeRateLimit(config.RATE_LIMIT_SCHEDULE_CHANGES, config.RATE_LIMIT_SCHEDULE_WINDOW_S),
       useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, services.metrics.subscriptions),
       useSubscriptionAck(),
     ],

@@ -1,6 +1,8 @@
 // Reconciler: makes sure no admitted run is forgotten. A run whose job never reached the queue
 // (the API process died between commit and dispatch) is dispatched again; a run whose job is
-// gone or failed while the run still looks active is failed as WORKER_LOST.
+// gone or failed while the run still looks active is failed as WORKER_LOST. And no enabled
+// schedule is forgotten: job schedulers that Redis lost (restarted empty, flushed, failed over) are
+// recreated on the same tick, without a worker restart.
 import { ACTIVE_STATUSES } from '../operations/status.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
@@ -20,13 +22,17 @@ export class Reconciler {
     private readonly intervalMs: number,
     /** Runs younger than this are left alone: their dispatch may still be in flight. */
     private readonly graceMs = Math.max(intervalMs, 5_000),
+    /** The schedule service's repair of lost job schedulers, when this process fires schedules. */
+    private readonly schedules?: { repairTriggers(): Promise<unknown> },
   ) {}
 
   start(): void {
-    this.timer = setInterval(
-      () => void this.sweep().catch((err) => this.log.warn({ err }, 'reconcile sweep failed')),
-      this.intervalMs,
-    );
+    this.timer = setInterval(() => {
+      void this.sweep().catch((err) => this.log.warn({ err }, 'reconcile sweep failed'));
+      void this.schedules
+        ?.repairTriggers()
+        .catch((err) => this.log.warn({ err }, 'job scheduler repair failed; retried next tick'));
+    }, this.intervalMs);
     this.timer.unref();
   }
 

@@ -87,6 +87,8 @@ export async function startWorkers(
     executor,
     log.child({ component: 'reconciler' }),
     config.RECONCILE_INTERVAL_MS,
+    undefined,
+    services.schedules,
   );
   reconciler.start();
 

@@ -45,21 +45,77 @@ export function nextRun(cron: string, timezone: string, from = new Date()): Date
   return CronExpressionParser.parse(cron, { tz: timezone, currentDate: from }).next().toDate();
 }
 
+/** Daylight-saving transitions are looked for this far ahead: a year holds every one a zone has. */
+const HORIZON_MS = 366 * 24 * 3600_000;
+/** Firings compared on each side of a transition: more than any clock shift (at most 2 h anywhere). */
+const TRANSITION_WINDOW_MS = 3 * 3600_000;
+const WINDOW_FIRINGS = 600;
+const DAY_S = 24 * 3600;
+
 /**
- * The shortest gap between consecutive firings, in seconds, over the next firings (enough of
- * them to cover every field's cycle: a pattern repeats within a year of firings at the most).
+ * The shortest gap between consecutive firings, in seconds. Bounded in time however rarely the
+ * cron fires (issue 19: iterating 600 firings of a leap-day cron held the event loop for seconds):
+ * every firing day has the same times of day, so the wall-clock gaps follow from the second,
+ * minute and hour fields alone (the gap from a day's last time to the next day's first is counted
+ * as if consecutive days fired, a safe over-estimate of how often it fires). Daylight saving
+ * shortens real gaps only across a clock change, so the real firings are compared only in a few
+ * hours around each change of the next year, with an end date that stops the search there.
  */
-export function shortestGapSeconds(cron: string, timezone: string, from = new Date(), samples = 600): number {
-  const expression = CronExpressionParser.parse(cron, { tz: timezone, currentDate: from });
-  let previous = expression.next().getTime();
+export function shortestGapSeconds(cron: string, timezone: string, from = new Date()): number {
+  const { second, minute, hour } = CronExpressionParser.parse(cron, { tz: 'UTC' }).fields;
   let shortest = Number.POSITIVE_INFINITY;
-  for (let i = 0; i < samples && expression.hasNext(); i++) {
-    const next = expression.next().getTime();
-    shortest = Math.min(shortest, (next - previous) / 1000);
-    previous = next;
-    if (shortest <= 1) break;
+  let first = -1;
+  let previous = -1;
+  for (const h of hour.values)
+    for (const m of minute.values)
+      for (const s of second.values) {
+        const at = Number(h) * 3600 + Number(m) * 60 + Number(s);
+        if (first < 0) first = at;
+        else shortest = Math.min(shortest, at - previous);
+        previous = at;
+      }
+  shortest = Math.min(shortest, DAY_S - previous + first);
+  for (const change of clockChanges(timezone, from, HORIZON_MS)) {
+    shortest = Math.min(shortest, shortestGapNear(cron, timezone, change));
   }
   return shortest;
+}
+
+/** The shortest real gap between firings within TRANSITION_WINDOW_MS of `at`. */
+function shortestGapNear(cron: string, timezone: string, at: Date): number {
+  const expression = CronExpressionParser.parse(cron, {
+    tz: timezone,
+    currentDate: new Date(at.getTime() - TRANSITION_WINDOW_MS),
+    endDate: new Date(at.getTime() + TRANSITION_WINDOW_MS),
+  });
+  let shortest = Number.POSITIVE_INFINITY;
+  let previous: number | null = null;
+  for (let i = 0; i < WINDOW_FIRINGS && expression.hasNext(); i++) {
+    const next = expression.next().getTime();
+    if (previous !== null) shortest = Math.min(shortest, (next - previous) / 1000);
+    previous = next;
+  }
+  return shortest;
+}
+
+/** The instants (to the minute) within `horizonMs` after `from` at which the zone's UTC offset changes. */
+export function clockChanges(timezone: string, from: Date, horizonMs: number): Date[] {
+  const format = new Intl.DateTimeFormat('en-US', { timeZone: timezone, timeZoneName: 'longOffset' });
+  const offset = (ms: number) => format.formatToParts(ms).find((p) => p.type === 'timeZoneName')?.value;
+  const step = 24 * 3600_000;
+  const changes: Date[] = [];
+  for (let t = from.getTime(); t < from.getTime() + horizonMs; t += step) {
+    const before = offset(t);
+    if (offset(t + step) === before) continue;
+    let [lo, hi] = [t, t + step];
+    while (hi - lo > 60_000) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (offset(mid) === before) lo = mid;
+      else hi = mid;
+    }
+    changes.push(new Date(hi));
+  }
+  return changes;
 }
 
 /** Everything a schedule's timing must satisfy, with the first problem as a BAD_USER_INPUT. */

@@ -132,7 +132,7 @@ describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
 
     // Schedules across the processes: created through one API, disabled through the other, fired
     // by the two workers (once per tick between them), each firing counted by the worker that fired it.
-    const created = await httpGql(api1.url, owner, CREATE_SCHEDULE, { t: ids.tenant('Cedar') });
+    const created = await httpGql(api1.url, owner, CREATE_SCHEDULE, { t: ids.tenant('Dune') });
     const scheduleId = created.data.createSchedule.id;
     const firings = async () =>
       (await world.services.prisma.schedule.findUniqueOrThrow({ where: { id: scheduleId } })).firings;
@@ -141,7 +141,8 @@ describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
       false,
     );
     const fired = await firings();
-    // Cedar has no connection: every firing is a BLOCKED run without initiator, named by the schedule.
+    // Dune's connection awaits consent: every firing is a BLOCKED run without initiator, named by the
+    // schedule (a block an operator fixes on the connection, so the schedule is not paused).
     const runs = await world.services.prisma.operationRun.findMany({ where: { scheduleId } });
     expect(runs.length).toBe(fired);
     expect(runs.every((r) => r.status === 'BLOCKED' && r.initiatorId === null)).toBe(true);

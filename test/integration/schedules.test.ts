@@ -1,11 +1,13 @@
 // Schedules (CONTRACT.md section 8) through GraphQL on the real Postgres, Redis and BullMQ: the
 // decision order and role matrix, every validation error, the row and its job scheduler changing
 // together, each firing outcome recorded, disable winning over a due firing, the start-up
-// reconcile, nextRunAt across daylight saving, and no notification for a scheduled run.
+// reconcile, nextRunAt across daylight saving, and no notification for a scheduled run. Issue 19:
+// a rarely firing cron is validated in bounded time; a schedule whose every firing would be
+// blocked is refused, or paused with its reason.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { StartRequest } from '../../src/gate/start-gate.js';
 import { startWorkers } from '../../src/jobs/worker.js';
-import { nextRun } from '../../src/schedules/cron.js';
+import { nextRun, shortestGapSeconds } from '../../src/schedules/cron.js';
 import {
   CreateSchedule,
   DeleteSchedule,
@@ -36,6 +38,7 @@ beforeEach(async () => {
 
 const ALPINE = ids.tenant('Alpine');
 const CEDAR = ids.tenant('Cedar');
+const FIR = ids.tenant('Fir'); // archived
 const now = () => new Date();
 const code = (res: { errors?: readonly { extensions?: Record<string, unknown> }[] }) =>
   res.errors?.[0]?.extensions?.code;
@@ -221,18 +224,22 @@ describe('a firing goes through the gate as a system start and records its outco
     ]);
   });
 
-  it('on Cedar (no connection): a BLOCKED run without initiator, named by the outcome', async () => {
-    const s = await createOk({ tenantId: CEDAR, type: 'ROLE_DEFINITIONS_SYNC', cron: '0 9 * * *' });
+  it('blocked for a reason a firing can get past (consent required): a BLOCKED run each firing, not paused', async () => {
+    const s = await createOk({ tenantId: ids.tenant('Dune'), type: 'ROLE_DEFINITIONS_SYNC', cron: '0 9 * * *' });
     const fired = await world.services.schedules.fire(s.id, now());
     if (!fired.fired) throw new Error('not fired');
     const run = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: fired.runId } });
-    expect([fired.status, run.status, run.reasonCode, run.initiatorId, run.scheduleId]).toEqual([
+    expect([fired.status, fired.pausedFor, run.status, run.reasonCode, run.initiatorId, run.scheduleId]).toEqual([
       'BLOCKED',
+      undefined,
       'BLOCKED',
-      'PROVIDER_CONNECTION_MISSING',
+      'PROVIDER_CONSENT_REQUIRED',
       null,
       s.id,
     ]);
+    expect(await triggers()).toEqual([s.id]);
+    const again = await world.services.schedules.fire(s.id, now());
+    expect(again.fired && again.status).toBe('BLOCKED');
   });
 
   it('disabled or deleted: a firing already due records nothing; a stale one (missed while no worker ran) is not replayed', async () => {
@@ -310,6 +317,125 @@ describe('a firing goes through the gate as a system start and records its outco
     } finally {
       await workers.close();
     }
+  });
+});
+
+describe('a schedule whose every firing would be blocked (issue 19)', () => {
+  it('is refused at create: an archived tenant, a tenant without any connection; a tenant with one is accepted', async () => {
+    const archived = await create({ tenantId: FIR, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 3 * * *' });
+    expect([code(archived), message(archived)]).toEqual([
+      'BAD_USER_INPUT',
+      expect.stringMatching(/^Every firing of this schedule would be blocked: .* \(TENANT_ARCHIVED\)$/),
+    ]);
+    const unconnected = await create({ tenantId: CEDAR, type: 'ROLE_DEFINITIONS_SYNC', cron: '0 3 * * *' });
+    expect([code(unconnected), message(unconnected)]).toEqual([
+      'BAD_USER_INPUT',
+      expect.stringMatching(/^Every firing of this schedule would be blocked: .* \(PROVIDER_CONNECTION_MISSING\)$/),
+    ]);
+    expect(await world.services.prisma.schedule.count({ where: { tenantId: { in: [FIR, CEDAR] } } })).toBe(0);
+    expect(await triggers()).toEqual([]);
+    // Control: the same request on a tenant with a connection.
+    await createOk({ tenantId: ALPINE, type: 'ROLE_DEFINITIONS_SYNC', cron: '0 3 * * *' });
+  });
+
+  it('one that becomes so is paused by its firing: one BLOCKED run, the reason shown, then silence until an update passes the checks', async () => {
+    const s = await createOk({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 13 * * *' });
+    await world.services.prisma.tenant.update({ where: { id: ALPINE }, data: { status: 'ARCHIVED' } });
+
+    const fired = await world.services.schedules.fire(s.id, now());
+    expect(fired).toMatchObject({ fired: true, status: 'BLOCKED', pausedFor: 'TENANT_ARCHIVED' });
+    expect(await triggers()).toEqual([]);
+    const read = (await world.gql(TenantSchedules, { id: ALPINE })).data!.tenant!.schedules.find((x) => x.id === s.id)!;
+    expect(read).toMatchObject({
+      enabled: true,
+      nextRunAt: null,
+      pausedReason: { code: 'TENANT_ARCHIVED', message: expect.stringMatching(/archived/i) },
+      lastOutcome: { status: 'BLOCKED' },
+    });
+    expect(read.pausedAt).not.toBeNull();
+    // Later firings (one already queued, say) record nothing; the periodic repair does not bring its trigger back.
+    expect(await world.services.schedules.fire(s.id, now())).toEqual({ fired: false, why: 'paused' });
+    expect(await world.services.schedules.repairTriggers()).toEqual({ restored: 0, removed: 0 });
+    expect(await triggers()).toEqual([]);
+    expect(await world.services.prisma.operationRun.count({ where: { scheduleId: s.id } })).toBe(1);
+
+    // While the tenant stays archived an update that would fire is refused; once restored it resumes.
+    const refused = await world.gql(UpdateSchedule, { id: s.id, input: { enabled: true } });
+    expect([code(refused), message(refused)]).toEqual(['BAD_USER_INPUT', expect.stringMatching(/TENANT_ARCHIVED/)]);
+    await world.services.prisma.tenant.update({ where: { id: ALPINE }, data: { status: 'ACTIVE' } });
+    const resumed = (await world.gql(UpdateSchedule, { id: s.id, input: { enabled: true } })).data!.schedule;
+    expect([resumed.pausedReason, resumed.pausedAt, resumed.nextRunAt]).toEqual([
+      null,
+      null,
+      nextRun('0 13 * * *', 'UTC').toISOString(),
+    ]);
+    expect(await triggers()).toEqual([s.id]);
+    const next = await world.services.schedules.fire(s.id, now());
+    expect(next.fired && next.status).toBe('QUEUED');
+  });
+
+  it('a schedule made before the check on a tenant without a connection is paused by its first firing (PROVIDER_CONNECTION_MISSING)', async () => {
+    // Rows like this exist from before issue 19: written directly, as the old create accepted them.
+    const s = await world.services.prisma.schedule.create({
+      data: { tenantId: CEDAR, type: 'ROLE_DEFINITIONS_SYNC', cron: '0 9 * * *', timezone: 'UTC' },
+    });
+    await world.services.scheduleTriggers.set(s);
+    const fired = await world.services.schedules.fire(s.id, now());
+    if (!fired.fired) throw new Error('not fired');
+    const run = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: fired.runId } });
+    expect([fired.status, fired.pausedFor, run.status, run.reasonCode, run.initiatorId, run.scheduleId]).toEqual([
+      'BLOCKED',
+      'PROVIDER_CONNECTION_MISSING',
+      'BLOCKED',
+      'PROVIDER_CONNECTION_MISSING',
+      null,
+      s.id,
+    ]);
+    expect(await triggers()).toEqual([]);
+    expect(await world.services.schedules.fire(s.id, now())).toEqual({ fired: false, why: 'paused' });
+    expect(await world.services.prisma.operationRun.count({ where: { scheduleId: s.id } })).toBe(1);
+  });
+});
+
+describe('a cron that fires rarely is validated in bounded time (issue 19)', () => {
+  it('five leap-day schedules in America/New_York at once are accepted while the event loop keeps turning', async () => {
+    // A timer records the longest time between its ticks: a validation that holds the event loop
+    // (it used to iterate 600 leap days, about 5 s per mutation) shows up as a long gap.
+    let longestStallMs = 0;
+    let last = performance.now();
+    const probe = setInterval(() => {
+      const t = performance.now();
+      longestStallMs = Math.max(longestStallMs, t - last);
+      last = t;
+    }, 10);
+    const started = performance.now();
+    const results = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        create({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '0 0 29 2 *', timezone: 'America/New_York' }),
+      ),
+    );
+    const tookMs = performance.now() - started;
+    clearInterval(probe);
+    expect(results.map((r) => r.errors ?? r.data!.schedule.nextRunAt)).toEqual(
+      Array(5).fill(nextRun('0 0 29 2 *', 'America/New_York').toISOString()),
+    );
+    // Generous bounds (a busy 2-core machine): the old check took over 5 s for each.
+    expect(longestStallMs).toBeLessThan(2_000);
+    expect(tookMs).toBeLessThan(10_000);
+  });
+
+  it('the shortest gap is still found when short gaps come rarely, or only across a clock change', async () => {
+    // Every 30 s, on leap days only: too often, whenever the next leap day is.
+    const res = await create({ tenantId: ALPINE, type: 'DIRECTORY_GROUPS_SYNC', cron: '*/30 * * 29 2 *' });
+    expect([code(res), message(res)]).toEqual([
+      'BAD_USER_INPUT',
+      expect.stringMatching(/fires every 30 s at the shortest/),
+    ]);
+    // 01:59 EST and 03:00 EDT on 14 March 2027 are 60 s apart; in UTC 59 minutes is the shortest.
+    const from = new Date('2027-01-01T00:00:00.000Z');
+    expect(shortestGapSeconds('0,59 1,3 * * *', 'America/New_York', from)).toBe(60);
+    expect(shortestGapSeconds('0,59 1,3 * * *', 'UTC', from)).toBe(59 * 60);
+    expect(shortestGapSeconds('0 0 29 2 *', 'America/New_York', from)).toBeGreaterThanOrEqual(24 * 3600);
   });
 });
 

@@ -121,6 +121,8 @@ export const ScheduleFields = graphql(`
     providerConnection { id }
     createdBy { email }
     lastOutcome { status message at run { id status initiator { email } } }
+    pausedReason { code message }
+    pausedAt
   }
 `);
 

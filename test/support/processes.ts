@@ -52,6 +52,7 @@ export async function spawnAtlas(
         WORKERS: role === 'api' ? 'off' : 'on',
         SIM_LATENCY_MS: String(config.SIM_LATENCY_MS),
         RATE_LIMIT_STARTS: String(config.RATE_LIMIT_STARTS),
+        RATE_LIMIT_SCHEDULE_CHANGES: String(config.RATE_LIMIT_SCHEDULE_CHANGES),
         ...env,
       }),
       stdio: ['ignore', 'pipe', 'pipe'],

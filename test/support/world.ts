@@ -38,13 +38,14 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
   const db = await createTestDatabase();
   const config = loadConfig(
     { ...process.env, NODE_ENV: 'test' },
-    // Race tests send hundreds of starts as one user: the start rate limit has its own test.
+    // Race tests send hundreds of starts as one user: the rate limits have their own tests.
     {
       DATABASE_URL: db.url,
       REDIS_PREFIX: uniqueName('atlas-test'),
       LOG_LEVEL: 'silent',
       SIM_LATENCY_MS: 0,
       RATE_LIMIT_STARTS: 100_000,
+      RATE_LIMIT_SCHEDULE_CHANGES: 100_000,
       ...overrides,
     },
   );

@@ -4,6 +4,9 @@
 // counted the way graphql-js collects root fields (fragments, aliases, @skip/@include), so
 // wrapping a start in a fragment costs the same as writing it out. The budget lives in Redis, so
 // it holds across API processes; while Redis is unreachable each process falls back to memory.
+// Schedule changes (create, update, delete) have a budget of their own in the same way
+// (RATE_LIMIT_SCHEDULE_CHANGES per RATE_LIMIT_SCHEDULE_WINDOW_S): each one validates a cron and
+// rewrites a job scheduler, so one user repeating them must not crowd out everyone else.
 import {
   getDirectiveValues,
   getOperationAST,
@@ -25,15 +28,16 @@ import type { GraphQLContext } from '../context.js';
 import { START_MUTATION_FIELDS } from '../../operations/catalogue.js';
 
 const START_FIELDS = START_MUTATION_FIELDS;
+const SCHEDULE_CHANGE_FIELDS: ReadonlySet<string> = new Set(['createSchedule', 'updateSchedule', 'deleteSchedule']);
 
-/** Each user's start budget, shared by every API process on the same Redis and prefix. */
-export class StartBudget {
+/** Each user's budget of one kind of mutation, shared by every API process on the same Redis and prefix. */
+export class UserBudget {
   private readonly limiter: RateLimiterRedis;
 
-  constructor(redis: Redis, prefix: string, points: number, windowSeconds: number) {
+  constructor(redis: Redis, prefix: string, kind: string, points: number, windowSeconds: number) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `${prefix}:ratelimit:starts`,
+      keyPrefix: `${prefix}:ratelimit:${kind}`,
       points,
       duration: windowSeconds,
       // A Redis that is down falls back to this process's memory at once instead of holding the request.
@@ -42,10 +46,10 @@ export class StartBudget {
     });
   }
 
-  /** Spends `starts` points: null when they fit, else the seconds until the budget refills. */
-  async spend(userId: string, starts: number): Promise<number | null> {
+  /** Spends `points`: null when they fit, else the seconds until the budget refills. */
+  async spend(userId: string, points: number): Promise<number | null> {
     try {
-      await this.limiter.consume(userId, starts);
+      await this.limiter.consume(userId, points);
       return null;
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
@@ -54,15 +58,44 @@ export class StartBudget {
   }
 }
 
+/** Each user's start budget. */
+export class StartBudget extends UserBudget {
+  constructor(redis: Redis, prefix: string, points: number, windowSeconds: number) {
+    super(redis, prefix, 'starts', points, windowSeconds);
+  }
+}
+
 export function useStartRateLimit(points: number, windowSeconds: number): Plugin<GraphQLContext> {
+  return useUserRateLimit('starts', START_FIELDS, points, windowSeconds, (s) => `Too many starts: try again in ${s} s`);
+}
+
+export function useScheduleChangeRateLimit(points: number, windowSeconds: number): Plugin<GraphQLContext> {
+  return useUserRateLimit(
+    'schedule-changes',
+    SCHEDULE_CHANGE_FIELDS,
+    points,
+    windowSeconds,
+    (s) =>
+      `Too many schedule changes: try again in ${s} s (RATE_LIMIT_SCHEDULE_CHANGES per RATE_LIMIT_SCHEDULE_WINDOW_S)`,
+  );
+}
+
+/** Each of `fields` that a mutation executes costs one point; past the budget: RATE_LIMITED, nothing executed. */
+function useUserRateLimit(
+  kind: string,
+  fields: ReadonlySet<string>,
+  points: number,
+  windowSeconds: number,
+  message: (retryAfterSeconds: number) => string,
+): Plugin<GraphQLContext> {
   // One budget per services instance (one per process; tests build several in one process).
-  const budgets = new WeakMap<Services, StartBudget>();
+  const budgets = new WeakMap<Services, UserBudget>();
   const budgetOf = (services: Services) => {
     let budget = budgets.get(services);
     if (!budget)
       budgets.set(
         services,
-        (budget = new StartBudget(services.redis, services.config.REDIS_PREFIX, points, windowSeconds)),
+        (budget = new UserBudget(services.redis, services.config.REDIS_PREFIX, kind, points, windowSeconds)),
       );
     return budget;
   };
@@ -70,18 +103,20 @@ export function useStartRateLimit(points: number, windowSeconds: number): Plugin
     onExecute({ args, setResultAndStopExecution }) {
       const { viewer, services } = args.contextValue as GraphQLContext;
       if (!viewer) return;
-      const starts = countStarts(args.schema, args.document, args.operationName, args.variableValues ?? {});
-      if (!starts) return;
+      const cost = countMutationFields(
+        args.schema,
+        args.document,
+        args.operationName,
+        args.variableValues ?? {},
+        fields,
+      );
+      if (!cost) return;
       return budgetOf(services)
-        .spend(viewer.userId, starts)
+        .spend(viewer.userId, cost)
         .then((retryAfterSeconds) => {
           if (retryAfterSeconds === null) return;
           setResultAndStopExecution({
-            errors: [
-              new PublicError('RATE_LIMITED', `Too many starts: try again in ${retryAfterSeconds} s`, {
-                retryAfterSeconds,
-              }),
-            ],
+            errors: [new PublicError('RATE_LIMITED', message(retryAfterSeconds), { retryAfterSeconds })],
           });
         });
     },
@@ -94,6 +129,17 @@ export function countStarts(
   document: DocumentNode,
   operationName: string | null | undefined,
   rawVariables: Record<string, unknown>,
+): number {
+  return countMutationFields(schema, document, operationName, rawVariables, START_FIELDS);
+}
+
+/** How many of `fields` a mutation executes: one per distinct response key, as graphql-js collects root fields. */
+function countMutationFields(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operationName: string | null | undefined,
+  rawVariables: Record<string, unknown>,
+  fields: ReadonlySet<string>,
 ): number {
   const operation = getOperationAST(document, operationName);
   if (operation?.operation !== 'mutation') return 0;
@@ -114,7 +160,7 @@ export function countStarts(
     for (const selection of selectionSet.selections) {
       if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) {
-        if (START_FIELDS.has(selection.name.value)) responseKeys.add(selection.alias?.value ?? selection.name.value);
+        if (fields.has(selection.name.value)) responseKeys.add(selection.alias?.value ?? selection.name.value);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         collect(selection.selectionSet);
       } else if (!visitedFragments.has(selection.name.value)) {

@@ -4,7 +4,9 @@ import { requireViewer } from '../../auth/viewer.js';
 import type { Schedule } from '../../generated/prisma/client.js';
 import { nextRun } from '../../schedules/cron.js';
 import { builder } from '../builder.js';
+import type { BlockReasonCode } from '../../operations/block-reasons.js';
 import { OperationTypeEnum, StartStatusEnum } from './enums.js';
+import { BlockReasonRef } from './starts.js';
 
 type Outcome = Pick<Schedule, 'id' | 'lastOutcomeStatus' | 'lastOutcomeMessage' | 'lastOutcomeRunId' | 'lastFiredAt'>;
 
@@ -43,9 +45,20 @@ builder.prismaObject('Schedule', {
     nextRunAt: t.field({
       type: 'DateTime',
       nullable: true,
-      description: 'The next firing, in the schedule time zone; null while disabled',
-      resolve: (s) => (s.enabled && !s.deletedAt ? nextRun(s.cron, s.timezone) : null),
+      description: 'The next firing, in the schedule time zone; null while disabled or paused',
+      resolve: (s) => (s.enabled && !s.deletedAt && !s.pausedReasonCode ? nextRun(s.cron, s.timezone) : null),
     }),
+    pausedReason: t.field({
+      type: BlockReasonRef,
+      nullable: true,
+      description:
+        'Why the schedule stopped firing: a firing was blocked for a reason no later firing gets past (archived tenant, no connection). An update that passes the checks resumes it.',
+      resolve: (s) =>
+        s.pausedReasonCode
+          ? { code: s.pausedReasonCode as BlockReasonCode, message: s.pausedReasonMessage ?? '' }
+          : null,
+    }),
+    pausedAt: t.expose('pausedAt', { type: 'DateTime', nullable: true }),
     lastFiredAt: t.expose('lastFiredAt', { type: 'DateTime', nullable: true }),
     lastOutcome: t.field({
       type: ScheduleOutcomeRef,
