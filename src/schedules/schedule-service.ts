@@ -161,56 +161,53 @@ export class ScheduleService {
    */
   async fire(scheduleId: string, tickAt: Date, now = new Date()): Promise<FiringResult> {
     if (now.getTime() - tickAt.getTime() > STALE_FIRING_MS) return { fired: false, why: 'stale' };
-    return this.prisma
-      .$transaction(async (tx) => {
-        const S = SCHEDULE;
-        // FOR NO KEY UPDATE: the new run's foreign key to this row (FOR KEY SHARE) does not wait on it.
-        const rows = await tx.$queryRawUnsafe<Schedule[]>(
-          `SELECT * FROM ${S.t} WHERE ${S.c('id')} = $1::uuid FOR NO KEY UPDATE`,
-          scheduleId,
-        );
-        const schedule = rows[0];
-        if (!schedule || schedule.deletedAt) return { fired: false, why: 'gone' } as const;
-        if (!schedule.enabled) return { fired: false, why: 'disabled' } as const;
-        if (schedule.pausedReasonCode) return { fired: false, why: 'paused' } as const;
+    const result: FiringResult = await this.prisma.$transaction(async (tx) => {
+      const S = SCHEDULE;
+      // FOR NO KEY UPDATE: the new run's foreign key to this row (FOR KEY SHARE) does not wait on it.
+      const rows = await tx.$queryRawUnsafe<Schedule[]>(
+        `SELECT * FROM ${S.t} WHERE ${S.c('id')} = $1::uuid FOR NO KEY UPDATE`,
+        scheduleId,
+      );
+      const schedule = rows[0];
+      if (!schedule || schedule.deletedAt) return { fired: false, why: 'gone' } as const;
+      if (!schedule.enabled) return { fired: false, why: 'disabled' } as const;
+      if (schedule.pausedReasonCode) return { fired: false, why: 'paused' } as const;
 
-        const outcome = await this.gate.start(SYSTEM, {
-          type: schedule.type,
-          tenantId: schedule.tenantId,
-          providerConnectionId: schedule.providerConnectionId,
-          scheduleId,
-        });
-        const shape = this.presenter.present(outcome);
-        const runId = outcome.status === 'SCOPE_BUSY' ? outcome.blockingRun.id : outcome.run.id;
-        const pause = outcome.status === 'BLOCKED' && PAUSING_BLOCKS.has(outcome.reason) ? outcome.reason : undefined;
-        await tx.schedule.update({
-          where: { id: scheduleId },
-          data: {
-            firings: { increment: 1 },
-            lastFiredAt: now,
-            lastOutcomeStatus: outcome.status,
-            lastOutcomeMessage: shape.message,
-            lastOutcomeRunId: runId,
-            ...(pause && shape.__typename === 'StartBlocked'
-              ? { pausedReasonCode: pause, pausedReasonMessage: shape.reason.message, pausedAt: now }
-              : {}),
-          },
-        });
-        this.log.info(
-          { scheduleId, type: schedule.type, tenantId: schedule.tenantId, status: outcome.status, runId },
-          'schedule fired',
-        );
-        if (pause) this.log.warn({ scheduleId, reason: pause }, 'schedule paused: every firing would be blocked');
-        return { fired: true, status: outcome.status, runId, ...(pause ? { pausedFor: pause } : {}) } as const;
-      }, FIRING_TX)
-      .then(async (result) => {
-        // Its job scheduler goes once the pause is committed (else the reconciler removes it).
-        if (result.fired && result.pausedFor)
-          await this.triggers
-            .remove(scheduleId)
-            .catch((err) => this.log.warn({ err, scheduleId }, 'job scheduler of a paused schedule not removed yet'));
-        return result;
+      const outcome = await this.gate.start(SYSTEM, {
+        type: schedule.type,
+        tenantId: schedule.tenantId,
+        providerConnectionId: schedule.providerConnectionId,
+        scheduleId,
       });
+      const shape = this.presenter.present(outcome);
+      const runId = outcome.status === 'SCOPE_BUSY' ? outcome.blockingRun.id : outcome.run.id;
+      const pause = outcome.status === 'BLOCKED' && PAUSING_BLOCKS.has(outcome.reason) ? outcome.reason : undefined;
+      await tx.schedule.update({
+        where: { id: scheduleId },
+        data: {
+          firings: { increment: 1 },
+          lastFiredAt: now,
+          lastOutcomeStatus: outcome.status,
+          lastOutcomeMessage: shape.message,
+          lastOutcomeRunId: runId,
+          ...(pause && shape.__typename === 'StartBlocked'
+            ? { pausedReasonCode: pause, pausedReasonMessage: shape.reason.message, pausedAt: now }
+            : {}),
+        },
+      });
+      this.log.info(
+        { scheduleId, type: schedule.type, tenantId: schedule.tenantId, status: outcome.status, runId },
+        'schedule fired',
+      );
+      if (pause) this.log.warn({ scheduleId, reason: pause }, 'schedule paused: every firing would be blocked');
+      return { fired: true, status: outcome.status, runId, ...(pause ? { pausedFor: pause } : {}) } as const;
+    }, FIRING_TX);
+    // Its job scheduler goes once the pause is committed (else the reconciler removes it).
+    if (result.fired && result.pausedFor)
+      await this.triggers
+        .remove(scheduleId)
+        .catch((err) => this.log.warn({ err, scheduleId }, 'job scheduler of a paused schedule not removed yet'));
+    return result;
   }
 
   /**

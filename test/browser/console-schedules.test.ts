@@ -133,6 +133,31 @@ describe('console: schedules page', { timeout: 60_000 }, () => {
     await page.close();
   });
 
+  it('as owner: a schedule paused because its tenant was archived shows the reason; Resume lifts it once the cause is fixed', async () => {
+    const input = { tenantId: alpine(), type: 'TENANT_VERIFICATION' as const, cron: '0 4 * * *' };
+    const id = (await rig.world.gql(CreateSchedule, { input })).data!.schedule.id;
+    const { prisma, schedules } = rig.world.services;
+    await prisma.tenant.update({ where: { id: alpine() }, data: { status: 'ARCHIVED' } });
+    try {
+      expect(await schedules.fire(id, new Date())).toMatchObject({ pausedFor: 'TENANT_ARCHIVED' });
+      const page = await schedulesPage('owner@contoso.test');
+      await row(page, id).waitFor();
+      expect(await cell(page, id, 'schedule-state').textContent()).toMatch(
+        /^Paused.*\(TENANT_ARCHIVED\)\. Fix the cause, then Resume\.$/,
+      );
+      expect(await cell(page, id, 'schedule-next-run').textContent()).toBe('—');
+
+      await prisma.tenant.update({ where: { id: alpine() }, data: { status: 'ACTIVE' } });
+      await row(page, id).getByRole('button', { name: 'Resume' }).click();
+      await waitFor(textIs(page, id, 'schedule-state', 'Enabled'), { what: 'the row to show Enabled' });
+      expect(await cell(page, id, 'schedule-next-run').textContent()).not.toBe('—');
+      expect((await dbSchedule(id)).pausedReasonCode).toBeNull();
+      await page.close();
+    } finally {
+      await prisma.tenant.update({ where: { id: alpine() }, data: { status: 'ACTIVE' } });
+    }
+  });
+
   it('a tenant without schedules says so; without a connection it offers no connection check', async () => {
     const page = await schedulesPage('owner@contoso.test', 'Cedar');
     await page.getByText('No schedules yet.').waitFor();

@@ -17,6 +17,7 @@ graphql(`
     id type cron timezone enabled nextRunAt firings
     providerConnection { id displayName }
     lastOutcome { status message at run { id label status url } }
+    pausedReason { code message }
   }
 `);
 
@@ -171,6 +172,7 @@ function ScheduleRow({
   const readOnly = canManage ? undefined : 'schedules-read-only';
   const error = toggle.error ?? removal.error;
   const outcome = schedule.lastOutcome;
+  const paused = schedule.pausedReason;
   const change = async (done: Promise<{ error?: CombinedError }>) => {
     if (!(await done).error) onChanged();
   };
@@ -181,7 +183,15 @@ function ScheduleRow({
         <code style={{ whiteSpace: 'nowrap' }}>{schedule.cron}</code>
       </td>
       <td>{schedule.timezone}</td>
-      <td data-testid="schedule-state">{schedule.enabled ? 'Enabled' : 'Disabled'}</td>
+      <td data-testid="schedule-state">
+        {paused ? 'Paused' : schedule.enabled ? 'Enabled' : 'Disabled'}
+        {paused && (
+          // Why it stopped firing (an archived tenant, no connection): Resume re-checks and lifts it.
+          <p data-testid="schedule-paused-reason">
+            {paused.message} ({paused.code}). Fix the cause, then Resume.
+          </p>
+        )}
+      </td>
       <td data-testid="schedule-next-run">{schedule.nextRunAt ?? '—'}</td>
       <td data-testid="schedule-firings">{schedule.firings}</td>
       <td data-testid="schedule-last-outcome">
@@ -205,9 +215,9 @@ function ScheduleRow({
           type="button"
           disabled={!canManage || busy}
           aria-describedby={readOnly}
-          onClick={() => change(setEnabled({ id: schedule.id, enabled: !schedule.enabled }))}
+          onClick={() => change(setEnabled({ id: schedule.id, enabled: paused ? true : !schedule.enabled }))}
         >
-          {schedule.enabled ? 'Disable' : 'Enable'}
+          {paused ? 'Resume' : schedule.enabled ? 'Disable' : 'Enable'}
         </button>{' '}
         {confirming ? (
           <>
