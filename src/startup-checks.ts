@@ -66,6 +66,7 @@ export async function pingPostgres(databaseUrl: string, timeoutMs = STARTUP_TIME
       connectionTimeoutMillis: timeoutMs,
       query_timeout: timeoutMs,
     });
+    client.on('error', () => undefined); // a connection lost mid-check fails the query below, not the process
     try {
       await client.connect();
       await client.query('SELECT 1');

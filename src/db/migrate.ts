@@ -15,8 +15,16 @@ const LOCK_KEY = 72_100_417; // arbitrary, stable: "atlas-gate migrations"
 // Start-up fails fast on an unreachable server instead of waiting for the OS's TCP timeout.
 const CONNECT_TIMEOUT_MS = 5_000;
 
-const pgClient = (connectionString: string) =>
-  new pg.Client({ connectionString, options: UTC_SESSION, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+/**
+ * A client for one start-up step. pg emits 'error' when the connection ends unexpectedly, even
+ * with a query in flight: the listener keeps that from being an uncaught exception, and the step
+ * fails through its rejected query instead (a start-up error naming the database).
+ */
+function pgClient(connectionString: string): pg.Client {
+  const client = new pg.Client({ connectionString, options: UTC_SESSION, connectionTimeoutMillis: CONNECT_TIMEOUT_MS });
+  client.on('error', () => undefined);
+  return client;
+}
 
 export async function ensureDatabase(databaseUrl: string): Promise<boolean> {
   const url = new URL(databaseUrl);

@@ -11,9 +11,16 @@ export type { PrismaClient };
  */
 export const UTC_SESSION = '-c timezone=UTC';
 
-/** One pg pool per process, shared by the Prisma client and the gate's plain-SQL hot path. */
+/**
+ * One pg pool per process, shared by the Prisma client and the gate's plain-SQL hot path. An idle
+ * connection that dies (the server restarted) is dropped by the pool, which then emits 'error':
+ * with no listener that would be an uncaught exception, so the pool always has one (a caller adds
+ * its own to log it). Checked-out clients have theirs from their borrower (sql.ts, adapter-pg).
+ */
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max, options: UTC_SESSION });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, options: UTC_SESSION });
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /**

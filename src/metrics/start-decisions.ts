@@ -2,6 +2,7 @@
 // one counter and one latency per answer, whether a busy answer needed the tenant's scope lock,
 // and one log line (debug for accepted and deduped, info for every refusal with its reason).
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { isBackingServiceUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from './metrics.js';
 
@@ -70,8 +71,12 @@ export async function observeStart<T extends GateAnswer>(
   return answer;
 }
 
-/** A product error's code (UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, SERVICE_UNAVAILABLE, ...); anything else is INTERNAL_ERROR. */
+/**
+ * A product error's code (UNAUTHENTICATED, NOT_FOUND, FORBIDDEN, SERVICE_UNAVAILABLE, ...); a lost
+ * database or Redis is SERVICE_UNAVAILABLE, as the API answers it; anything else is INTERNAL_ERROR.
+ */
 function errorCode(err: unknown): string {
   const code = (err as { extensions?: { code?: unknown } })?.extensions?.code;
-  return typeof code === 'string' ? code : 'INTERNAL_ERROR';
+  if (typeof code === 'string') return code;
+  return isBackingServiceUnavailable(err) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_ERROR';
 }

@@ -49,7 +49,13 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
 export type PrivatePostgres = {
   port: number;
   url(database: string): string;
-  stop(): Promise<void>;
+  /**
+   * 'fast' (the default, SIGINT): backends say "terminating connection due to administrator
+   * command" (57P01) before closing. 'immediate' (SIGQUIT, `pg_ctl stop -m immediate`): backends
+   * die without a word, so clients see their sockets end ("Connection terminated unexpectedly",
+   * ECONNRESET), as after a crash; the next start runs crash recovery.
+   */
+  stop(mode?: 'fast' | 'immediate'): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
 };
@@ -64,7 +70,7 @@ function asPostgres(bin: string, args: string[]): [string, string[]] {
   return process.getuid?.() === 0 ? ['runuser', ['-u', 'postgres', '--', bin, ...args]] : [bin, args];
 }
 
-/** A throwaway cluster (trust auth, fsync off) on a free port; stop() is a fast shutdown of its postmaster by pid. */
+/** A throwaway cluster (trust auth, fsync off) on a free port; stop() shuts its postmaster down by pid (fast, or immediate). */
 export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const dir = mkdtempSync(path.join(tmpdir(), 'atlas-pg-'));
   if (process.getuid?.() === 0) {
@@ -89,14 +95,14 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       ]),
     );
   };
-  const stop = async () => {
+  const stop = async (mode: 'fast' | 'immediate' = 'fast') => {
     let pid: number;
     try {
       pid = Number(readFileSync(path.join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
     } catch {
       return; // not running
     }
-    process.kill(pid, 'SIGINT'); // fast shutdown: open connections are terminated
+    process.kill(pid, mode === 'immediate' ? 'SIGQUIT' : 'SIGINT');
     await waitFor(
       () => {
         try {

@@ -4,10 +4,8 @@
 // else becomes INTERNAL_SERVER_ERROR with a generic message, or SERVICE_UNAVAILABLE when a
 // backing store is unreachable. Never a stack trace, SQL or internal message, whatever NODE_ENV says.
 import { GraphQLError } from 'graphql';
+import { isBackingServiceUnavailable } from '../../db/unavailable.js';
 import type { Logger } from '../../logger.js';
-
-const UNAVAILABLE =
-  /ECONNREFUSED|ETIMEDOUT|Connection terminated|Can't reach database|Connection is closed|timeout exceeded when trying to connect/i;
 
 export function maskError(log: Logger) {
   return (error: unknown, message: string): Error => {
@@ -29,7 +27,8 @@ export function maskError(log: Logger) {
       return mistake;
     }
     const path = error instanceof GraphQLError ? error.path : undefined;
-    if (original instanceof Error && UNAVAILABLE.test(original.message)) {
+    // The same classifier the workers use to wait out an outage (db/unavailable.ts).
+    if (isBackingServiceUnavailable(original)) {
       log.error({ err: original, path }, 'backing service unavailable');
       return new GraphQLError('A backing service is unavailable. Try again shortly.', {
         path,
