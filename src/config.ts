@@ -1,6 +1,7 @@
 // Typed environment (CONTRACT.md section 5). Parsed once; a bad value stops the process
 // with a message naming the variable instead of failing somewhere later.
 import { z } from 'zod';
+import { isLoopbackAddress } from './auth/loopback.js';
 
 export const DEV_JWT_SECRET = 'atlas-gate-development-secret-do-not-use-in-production';
 
@@ -14,6 +15,11 @@ const schema = z
     // could mint an OWNER token. Set HOST=0.0.0.0 (and a real JWT_SECRET) to serve a network.
     HOST: z.string().min(1).default('127.0.0.1'),
     JWT_SECRET: z.string().min(16).default(DEV_JWT_SECRET),
+    // The console's demo-user sign-in (GET /dev/users, /dev/token mints tokens for any user): only
+    // when asked for, and refused below anywhere but a developer's own machine (src/auth/dev-tokens.ts).
+    DEV_SIGN_IN: z.enum(['on', 'off']).default('off'),
+    // Seed the demo data into an empty database at start-up; unset: only when NODE_ENV=development.
+    SEED_DEMO: z.enum(['on', 'off']).optional(),
     PUBLIC_APP_URL: z.string().url().default('http://localhost:5173'),
     PROVIDER_MODE: z.enum(['simulated', 'graph']).default('simulated'),
     SIM_LATENCY_MS: z.coerce.number().int().min(0).default(1500),
@@ -80,6 +86,18 @@ const schema = z
   .refine((env) => env.NODE_ENV !== 'production' || env.JWT_SECRET !== DEV_JWT_SECRET, {
     message: 'JWT_SECRET must be set to a real secret when NODE_ENV=production',
     path: ['JWT_SECRET'],
+  })
+  .refine((env) => env.DEV_SIGN_IN === 'off' || env.NODE_ENV !== 'production', {
+    message: 'DEV_SIGN_IN=on mints tokens for any user: refused when NODE_ENV=production',
+    path: ['DEV_SIGN_IN'],
+  })
+  .refine((env) => env.DEV_SIGN_IN === 'off' || env.JWT_SECRET === DEV_JWT_SECRET, {
+    message: 'DEV_SIGN_IN=on is refused with a non-default JWT_SECRET: it would mint tokens signed with a real secret',
+    path: ['DEV_SIGN_IN'],
+  })
+  .refine((env) => env.DEV_SIGN_IN === 'off' || isLoopbackAddress(env.HOST), {
+    message: 'DEV_SIGN_IN=on is refused with a non-loopback HOST: anyone on the network could mint tokens',
+    path: ['DEV_SIGN_IN'],
   });
 
 export type Config = z.infer<typeof schema>;

@@ -1,10 +1,11 @@
-// Entry point. `npm start`: migrate, seed an empty database, serve the API and (by default,
-// WORKERS=on) run the workers in the same process. `npm run worker`: workers only, so API and
+// Entry point. `npm start` (NODE_ENV=development, DEV_SIGN_IN=on): migrate, seed an empty database,
+// serve the API and (by default, WORKERS=on) run the workers in the same process. `npm run worker`: workers only, so API and
 // workers scale separately. `--role=migrate`: apply migrations and exit (a one-shot container).
 // Every way out of start-up is one JSON log line and an exit code; SIGTERM drains within
 // SHUTDOWN_TIMEOUT_MS and exits 0 (1 when the drain had to be cut short).
 import { seedIfEmpty } from './seed/demo.js';
 import { createServices, type Services } from './app.js';
+import { DEV_PATHS } from './auth/dev-tokens.js';
 import { loadConfig, type Config } from './config.js';
 import { ensureDatabase, migrate } from './db/migrate.js';
 import { startWorkers } from './jobs/worker.js';
@@ -21,7 +22,9 @@ const role = process.argv.find((a) => a.startsWith('--role='))?.slice('--role='.
 
 let config: Config;
 try {
-  config = loadConfig();
+  // NODE_ENV unset means production: `node dist/src/main.js` on a server gets no demo seed, no
+  // GraphiQL, and is refused with the development JWT_SECRET. The npm scripts say development.
+  config = loadConfig({ ...process.env, NODE_ENV: process.env.NODE_ENV || 'production' });
 } catch (err) {
   // Before the configuration is known: log at the default level, in the same JSON format.
   createLogger('info').fatal({ reason: (err as Error).message }, (err as Error).message.replace(/\n\s*/g, ' '));
@@ -66,8 +69,8 @@ try {
   await pingRedis(config.REDIS_URL);
 
   services = createServices(config, { log, metrics: new Metrics({ processMetrics: true }) });
-  // No demo users in production, even in an empty database.
-  const seeds = role !== 'worker' && config.NODE_ENV !== 'production';
+  // Demo users only where asked for (SEED_DEMO=on) or in development, never by omission.
+  const seeds = role !== 'worker' && (config.SEED_DEMO ?? (config.NODE_ENV === 'development' ? 'on' : 'off')) === 'on';
   if (seeds && (await withDatabase(config.DATABASE_URL, () => seedIfEmpty(services!.prisma)))) {
     log.info('empty database: seeded the demo data (see README "Demo seed")');
   }
@@ -84,6 +87,11 @@ try {
     log.info({ port: metricsServer.port }, `metrics on http://${config.HOST}:${metricsServer.port}/metrics`);
   }
   if (role !== 'worker') {
+    if (config.DEV_SIGN_IN === 'on')
+      log.warn(
+        { variable: 'DEV_SIGN_IN', paths: DEV_PATHS },
+        'DEV_SIGN_IN=on: /dev/users and /dev/token mint tokens for any user to loopback callers. Development only',
+      );
     const server = await startServer(services);
     const where = `http://${config.HOST.includes(':') ? `[${config.HOST}]` : config.HOST}:${config.PORT}/graphql`;
     log.info(

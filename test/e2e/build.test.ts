@@ -1,7 +1,8 @@
 // The compiled build: `npm run build` into a temporary directory laid out like the container image
 // (dist/, package.json, node_modules), then `node dist/src/main.js` (no tsx, no vitest alias for
 // graphql's dual package) serves this test world's database: a query through Pothos and Prisma, a
-// refused start logged with the caller's request id, /metrics; and `--role=migrate` exits 0.
+// refused start logged with the caller's request id, /metrics; `--role=migrate` exits 0; and with
+// NODE_ENV unset it runs as production (no /dev/token, no demo seed).
 import { execFile } from 'node:child_process';
 import { copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { builtinModules } from 'node:module';
@@ -9,7 +10,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import pg from 'pg';
 import { httpGql } from '../support/clients.js';
+import { createTestDatabase } from '../support/databases.js';
 import { sample, scrape } from '../support/metrics.js';
 import { type AtlasProcess, spawnAtlas } from '../support/processes.js';
 import { waitFor } from '../support/wait.js';
@@ -84,6 +87,36 @@ describe('npm run build', () => {
       timeout: 30_000,
     });
     expect(stdout).toContain('"msg":"applied migrations"');
+  });
+
+  it('with NODE_ENV unset and a real JWT_SECRET runs as production: no token minting, no demo seed, no GraphiQL', async () => {
+    const empty = await createTestDatabase(); // migrated, no users: what a fresh production database looks like
+    // NODE_ENV: undefined removes the variable from the child's environment (spawn ignores undefined values).
+    const unset = { NODE_ENV: undefined as unknown as string, JWT_SECRET: 'a-real-production-secret-0123456789' };
+    const prod = await spawnAtlas(
+      'api',
+      { ...world.config, DATABASE_URL: empty.url },
+      { ...unset, DATABASE_URL: empty.url },
+      [],
+      path.join(app, 'dist/src/main.js'),
+    );
+    try {
+      expect(prod.child.spawnargs.join(' ')).not.toContain('tsx');
+      expect((await fetch(`${prod.url}/health`)).status).toBe(200); // positive control: it serves
+      const token = await fetch(`${prod.url}/dev/token?email=owner@contoso.test`);
+      expect(token.status).toBe(404);
+      expect(await token.text()).not.toMatch(/token"/);
+      expect((await fetch(`${prod.url}/dev/users`)).status).toBe(404);
+      const client = new pg.Client({ connectionString: empty.url });
+      await client.connect();
+      const users = await client.query('SELECT count(*)::int AS n FROM "User"').finally(() => client.end());
+      expect(users.rows[0].n).toBe(0);
+      expect(logLines(prod).some((l) => String(l.msg).includes('seeded the demo data'))).toBe(false);
+      expect(logLines(prod).find((l) => String(l.msg).startsWith('API listening'))).toMatchObject({ graphiql: false });
+    } finally {
+      await prod.stop();
+      await empty.drop();
+    }
   });
 
   it('imports no dev dependency: every package the compiled code names is a production dependency', () => {

@@ -1,6 +1,6 @@
 // The operator console (examples/console) in a real browser for a browser test file: Debian's
-// chromium driven by playwright-core, against a spawned API (NODE_ENV=development, for the demo-user
-// sign-in) and worker on the file's own world, and the console served by Vite's dev server on a
+// chromium driven by playwright-core, against a spawned API (NODE_ENV=development, DEV_SIGN_IN=on for the
+// demo-user sign-in) and worker on the file's own world, and the console served by Vite's dev server on a
 // free port. Screenshots go to test-artifacts/ (git-ignored).
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -47,7 +47,8 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Consol
   const port = await freePort();
   const appUrl = `http://127.0.0.1:${port}`;
   // The API allows the console's origin (PUBLIC_APP_URL) by CORS and builds run links on it.
-  const apiEnv = { ...settings, PUBLIC_APP_URL: appUrl, NODE_ENV: 'development' };
+  // The demo-user sign-in is opt-in (DEV_SIGN_IN=on, refused with a real JWT_SECRET or off loopback).
+  const apiEnv = { ...settings, PUBLIC_APP_URL: appUrl, NODE_ENV: 'development', DEV_SIGN_IN: 'on' };
   let api = await spawnAtlas('api', world.config, apiEnv);
   const worker = await spawnAtlas('worker', world.config, {
     ...settings,

@@ -54,6 +54,8 @@ describe('docker-compose.yml', () => {
       const unknown = Object.keys(env).filter((key) => !(key in config));
       expect({ name, unknown }).toEqual({ name, unknown: [] });
       expect(config.NODE_ENV).toBe('production');
+      expect(service.environment?.NODE_ENV).toBe('production'); // set, not left to a default
+      expect(config.DEV_SIGN_IN).toBe('off'); // no token minting in a deployment
     }
   });
 });
@@ -103,6 +105,7 @@ describe('Dockerfile', () => {
     ).toMatch(/^node:20\S* AS runtime/);
     expect(dockerfile).toMatch(/npx prisma generate && npm run build && npm prune --omit=dev/);
     expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^ENV NODE_ENV=production /m); // every command of the image runs as production
     expect(dockerfile).toMatch(/^HEALTHCHECK [\s\S]*?\/health/m);
     expect(dockerfile).toMatch(/^CMD \["node", "dist\/src\/main\.js"\]$/m);
   });

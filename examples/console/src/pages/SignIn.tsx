@@ -1,5 +1,5 @@
 // Sign-in: paste a bearer token (`npm run token -- <email>`), or, against an API running with
-// NODE_ENV=development, pick a demo user (its /dev/users and /dev/token endpoints are 404 otherwise).
+// DEV_SIGN_IN=on (npm start sets it), pick a demo user (its /dev/users and /dev/token endpoints are 404 otherwise).
 import { useEffect, useState } from 'react';
 import { API_URL } from '../client';
 
