@@ -117,7 +117,7 @@ export async function startServer(
     }
     if (path === '/metrics' && (req.method === 'GET' || req.method === 'HEAD'))
       return serveScrape(metrics, config.METRICS_TOKEN, req, res);
-    if (DEV_PATHS.includes(path)) return serveDevSignIn(services, req, res); // 404 unless NODE_ENV=development
+    if (DEV_PATHS.includes(path)) return serveDevSignIn(services, req, res); // 404 unless DEV_SIGN_IN=on
     if (drain.draining) res.setHeader('connection', 'close'); // served, but the client must go elsewhere next time
     if (isEventStream(req)) {
       metrics.sseStreams.inc();
