@@ -218,8 +218,13 @@ describe('on a private PostgreSQL cluster', () => {
     };
     expect(await sql('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [database])).toEqual([]);
 
-    // What `npm start` runs (src/main.ts), as the API alone, with its own Redis prefix.
-    fresh = await spawnAtlas('api', { ...world.config, DATABASE_URL: cluster.url(database), REDIS_PREFIX: prefix });
+    // What `npm start` runs (src/main.ts with the script's NODE_ENV=development, which seeds an empty
+    // database), as the API alone, with its own Redis prefix.
+    fresh = await spawnAtlas(
+      'api',
+      { ...world.config, DATABASE_URL: cluster.url(database), REDIS_PREFIX: prefix },
+      { NODE_ENV: 'development' },
+    );
     const migrations = readdirSync(path.join(ROOT, 'prisma/migrations'), { withFileTypes: true })
       .filter((d) => d.isDirectory())
       .map((d) => d.name);
