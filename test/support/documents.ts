@@ -217,3 +217,32 @@ export const TenantCapabilities = graphql(`
     tenant(id: $id) { viewerRole viewerCanManageSchedules viewerCanManageConnections }
   }
 `);
+
+export const RunInitiatorMemberships = graphql(`
+  query RunInitiatorMemberships($id: ID!) {
+    operationRun(id: $id) {
+      initiator {
+        email
+        memberships {
+          role
+          workspace {
+            name
+          }
+        }
+      }
+    }
+  }
+`);
+
+export const MyMemberships = graphql(`
+  query MyMemberships {
+    me {
+      memberships {
+        role
+        workspace {
+          name
+        }
+      }
+    }
+  }
+`);

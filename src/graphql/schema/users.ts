@@ -7,7 +7,14 @@ export const UserRef = builder.prismaObject('User', {
     id: t.exposeID('id'),
     email: t.exposeString('email'),
     displayName: t.exposeString('displayName'),
-    memberships: t.relation('memberships', { query: { orderBy: { workspace: { name: 'asc' } } } }),
+    // Only workspaces the viewer shares with this user: another user reached through `initiator`,
+    // `cancelledBy` or `createdBy` must not disclose their other customers. On `me` that is all of them.
+    memberships: t.relation('memberships', {
+      query: (_args, ctx) => ({
+        where: { workspaceId: { in: [...(ctx.viewer?.roles.keys() ?? [])] } },
+        orderBy: { workspace: { name: 'asc' } },
+      }),
+    }),
   }),
 });
 
