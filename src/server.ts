@@ -14,6 +14,7 @@ import type { Services } from './app.js';
 import { DEV_PATHS, serveDevSignIn } from './auth/dev-tokens.js';
 import { DEV_JWT_SECRET } from './config.js';
 import type { GraphQLContext } from './graphql/context.js';
+import { useSubscriptionExpiry } from './graphql/plugins/subscription-expiry.js';
 import { maskError, withExtensions } from './graphql/plugins/errors.js';
 import { exposure, useDisableIntrospection } from './graphql/plugins/exposure.js';
 import { useGraphQLMetrics } from './graphql/plugins/metrics.js';
@@ -81,14 +82,16 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
       useStartRateLimit(config.RATE_LIMIT_STARTS, config.RATE_LIMIT_WINDOW_S),
       useScheduleChangeRateLimit(config.RATE_LIMIT_SCHEDULE_CHANGES, config.RATE_LIMIT_SCHEDULE_WINDOW_S),
       useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, services.metrics.subscriptions),
+      useSubscriptionExpiry(),
       useSubscriptionAck(),
     ],
     context: async ({ request, connectionParams }) => {
-      const header =
-        typeof connectionParams?.authorization === 'string'
-          ? connectionParams.authorization
-          : request?.headers.get('authorization');
-      return { services, viewer: await services.auth.authenticate(header) };
+      if (connectionParams) {
+        const header = typeof connectionParams.authorization === 'string' ? connectionParams.authorization : null;
+        return { services, viewer: await services.auth.authenticate(header) };
+      }
+      const header = request?.headers.get('authorization');
+      return { services, viewer: await services.auth.authenticate(header), requestAuthorization: header };
     },
   });
 }

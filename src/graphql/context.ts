@@ -1,4 +1,9 @@
 import type { Services } from '../app.js';
 import type { Viewer } from '../auth/viewer.js';
 
-export type GraphQLContext = { services: Services; viewer: Viewer | null };
+export type GraphQLContext = {
+  services: Services;
+  viewer: Viewer | null;
+  /** The Authorization header of an HTTP request (SSE streams end when its token expires); absent on a WebSocket. */
+  requestAuthorization?: string | null;
+};
