@@ -116,7 +116,7 @@ describe('an SSE subscription and its token', () => {
 
     // Positive control: the same subscription with a valid token still delivers the next run event.
     const started = await world.gql(StartDirectorySync, variables, 'owner@contoso.test');
-    const runId = (started.data?.result as { run?: { id: string } }).run?.id;
+    const runId = (started.data?.result as { run?: { id: string } } | undefined)?.run?.id;
     await waitFor(() => control.events.some((e) => e.data?.operationRunUpdated?.id === runId), {
       what: 'the run event on the control stream',
     });

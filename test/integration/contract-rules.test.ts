@@ -155,10 +155,8 @@ describe('the busy answer never waits for the scope lock', () => {
     const holder = `contract-test-${process.pid}`;
     expect(await redis.set(key, holder, 'PX', 30_000, 'NX')).toBe('OK');
     try {
-      const started = Date.now();
       const deduped = (await syncOn(ALPINE, MANAGER)).result!;
       const busy = answer(await world.gql(StartRestore, { restoreRunId: ids.restoreRun('Alpine') }, MANAGER)).result!;
-      const elapsed = Date.now() - started;
       expect([deduped.__typename, deduped.__typename === 'StartDeduped' && deduped.run.id]).toEqual([
         'StartDeduped',
         sync.id,
@@ -167,9 +165,9 @@ describe('the busy answer never waits for the scope lock', () => {
         'StartScopeBusy',
         sync.id,
       ]);
-      // Answered while the lease was still ours, well inside the gate's 3 s lock wait.
+      // Answered while the lease was still ours: an answer that needed it could only have been
+      // SERVICE_UNAVAILABLE (the control below).
       expect(await redis.get(key)).toBe(holder);
-      expect(elapsed).toBeLessThan(1_500);
 
       // Control: a start nothing answers early (a shared run of another type) needs the lease, so it
       // cannot be admitted while we hold it: it gives up after the lock wait, recording nothing.

@@ -270,10 +270,9 @@ describe('previews record, queue and lock nothing', () => {
     const holder = `preview-test-${process.pid}`;
     expect(await redis.set(key, holder, 'PX', 30_000, 'NX')).toBe('OK');
     try {
-      const started = Date.now();
+      // A preview never takes the lease: with it held, one that waited would end unavailable, not READY.
       const alpine = await tenantPreviews('Alpine');
       expect(alpine.DIRECTORY_GROUPS_SYNC.status).toBe('READY');
-      expect(Date.now() - started).toBeLessThan(1_500);
       expect(await redis.get(key)).toBe(holder);
     } finally {
       await redis.del(key);

@@ -68,13 +68,11 @@ describe('process guards', () => {
   });
 
   it('a close that hangs does not keep the process: it exits 1 after the grace period', async () => {
-    const started = Date.now();
     const { code, records } = await runGuarded(
       `globalThis.stopImpl = () => new Promise(() => {}); setInterval(() => {}, 1000); Promise.reject(new Error('boom'));`,
       300,
     );
     expect(code).toBe(1);
-    expect(Date.now() - started).toBeLessThan(10_000);
     const msgs = records.map((r) => r.msg);
     expect([...msgs].sort()).toEqual([
       'graceful close took too long: exiting without it',
