@@ -11,6 +11,7 @@ import { type AtlasProcess, freePort, spawnAtlas } from './processes.js';
 import type { Config } from '../../src/config.js';
 import { type WaitOptions, waitFor } from './wait.js';
 import { createWorld, type World } from './world.js';
+import { recordDir } from './registry.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts');
@@ -65,6 +66,7 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Consol
   await vite.listen();
   mkdirSync(ARTIFACTS, { recursive: true });
   const profile = mkdtempSync(path.join(tmpdir(), 'atlas-console-chromium-'));
+  recordDir(profile);
   const browser = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,

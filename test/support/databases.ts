@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { inject } from 'vitest';
+import { recordDatabase } from './registry.js';
 
 /** The server tests create their databases on; TEST_DATABASE_URL overrides (its database name is ignored). */
 const BASE = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
@@ -28,6 +29,7 @@ export async function withAdmin<T>(fn: (client: pg.Client) => Promise<T>): Promi
 /** A fresh database cloned from the migrated template. */
 export async function createTestDatabase(): Promise<{ name: string; url: string; drop(): Promise<void> }> {
   const name = uniqueName('atlas_gate_test');
+  recordDatabase(name);
   for (let attempt = 1; ; attempt++) {
     try {
       await withAdmin((c) => c.query(`CREATE DATABASE "${name}" TEMPLATE "${inject('templateDatabase')}"`));

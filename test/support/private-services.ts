@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { freePort } from './processes.js';
+import { recordPostgres, recordProcess } from './registry.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -28,6 +29,7 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
+    recordProcess(child.pid, `private redis-server :${port}`);
     await waitFor(() => run('redis-cli', ['-p', String(port), 'ping']).then((r) => r.stdout.trim() === 'PONG'), {
       timeoutMs: 10_000,
       what: `private redis on ${port}`,
@@ -79,6 +81,7 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
     chownSync(dir, Number(stdout.trim()), Number(gid.trim()));
   }
   const data = path.join(dir, 'data');
+  recordPostgres(data);
   await run(...asPostgres(pgBin('initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '--no-sync']));
   const port = await freePort();
   const start = async () => {

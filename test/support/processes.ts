@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
 import path from 'node:path';
 import type { Config } from '../../src/config.js';
+import { recordProcess } from './registry.js';
 
 const ROOT = path.resolve(import.meta.dirname, '../..');
 
@@ -58,6 +59,7 @@ export async function spawnAtlas(
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
+  recordProcess(child.pid, `atlas ${role}`);
   const output: string[] = [];
   const ready = role === 'api' ? 'API listening on' : 'workers started';
   await new Promise<void>((resolve, reject) => {
@@ -115,6 +117,7 @@ export async function runAtlasUntilExit(
     env: atlasEnv(config, { PORT: '0', WORKERS: 'off', ...env }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  recordProcess(child.pid, 'atlas (expected to exit)');
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
