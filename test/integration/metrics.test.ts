@@ -134,6 +134,18 @@ describe('/metrics after a known sequence', () => {
     ).toBe(4);
   });
 
+  it('counts client mistakes by their public code, not as unknown', async () => {
+    const token = await world.token('reader@contoso.test');
+    const invalid = await httpGql(api.url, token, '{ me { noSuchField } }');
+    expect(invalid.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    const unparsable = await httpGql(api.url, token, '{ me { id }');
+    expect(unparsable.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
+    const text = await scrape(api.url, METRICS_TOKEN);
+    const errors = (phase: string, code: string) => sample(text, 'graphql_envelop_error_result', { phase, code });
+    expect([errors('validate', 'GRAPHQL_VALIDATION_FAILED'), errors('parse', 'GRAPHQL_PARSE_FAILED')]).toEqual([1, 1]);
+    expect(text).not.toMatch(/graphql_envelop_error_result\{[^}]*code="unknown"/);
+  });
+
   it('needs the METRICS_TOKEN bearer when one is configured', async () => {
     expect((await fetch(`${api.url}/metrics`)).status).toBe(401);
     const wrong = await fetch(`${api.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}x` } });

@@ -6,6 +6,11 @@ import type { Plugin } from 'graphql-yoga';
 import { createCounter, createHistogram, usePrometheus } from '@graphql-yoga/plugin-prometheus';
 import type { Registry } from 'prom-client';
 
+const PHASE_CODES: Record<string, string> = {
+  parse: 'GRAPHQL_PARSE_FAILED',
+  validate: 'GRAPHQL_VALIDATION_FAILED',
+};
+
 export function useGraphQLMetrics(registry: Registry): Plugin {
   return usePrometheus({
     registry,
@@ -33,7 +38,11 @@ export function useGraphQLMetrics(registry: Registry): Plugin {
         },
         fillLabelsFn: (params) => ({
           phase: params.errorPhase ?? 'unknown',
-          code: String(params.error?.extensions?.code ?? 'unknown'),
+          // Parse and validation errors get their code only when Yoga writes the response; an error
+          // without one is what the client receives as INTERNAL_SERVER_ERROR.
+          code: String(
+            params.error?.extensions?.code ?? PHASE_CODES[params.errorPhase ?? ''] ?? 'INTERNAL_SERVER_ERROR',
+          ),
         }),
       }),
       graphql_envelop_request: false,
