@@ -14,7 +14,8 @@ const ENDED_WORDS: Record<TerminalStatus, string> = {
 type Ended = Pick<OperationRun, 'type' | 'status' | 'total' | 'succeeded' | 'failed' | 'skipped' | 'reasonMessage'>;
 
 /**
- * "Group sync succeeded" / "Group sync on Alpine succeeded. 29 of 29 items succeeded. <link>";
+ * Every title names the operation and the tenant: "Group sync on Alpine succeeded"; the body adds
+ * the counts, in steps for an operation made of steps: "... 29 of 29 items succeeded. <link>";
  * a cancelled run's title names who cancelled it: "Group sync on Alpine was cancelled by Mateo Manager".
  */
 export function notificationText(
@@ -23,10 +24,11 @@ export function notificationText(
   link: string,
   canceller?: string | null,
 ): { title: string; body: string } {
-  const label = operation(run.type).label;
+  const { label, steps } = operation(run.type);
+  const unit = steps ? 'steps' : 'items';
   const ended = ENDED_WORDS[run.status as TerminalStatus];
   if (run.status === 'CANCELLED' && canceller) {
-    const counts = run.total > 0 ? ` ${run.succeeded} of ${run.total} items were done by then.` : '';
+    const counts = run.total > 0 ? ` ${run.succeeded} of ${run.total} ${unit} were done by then.` : '';
     return {
       title: `${label} on ${tenantName} was cancelled by ${canceller}`,
       body: `${label} on ${tenantName} was cancelled by ${canceller}.${counts} ${link}`,
@@ -34,8 +36,11 @@ export function notificationText(
   }
   const counts =
     run.total > 0
-      ? ` ${run.succeeded} of ${run.total} items succeeded${run.failed ? `, ${run.failed} failed` : ''}${run.skipped ? `, ${run.skipped} skipped` : ''}.`
+      ? ` ${run.succeeded} of ${run.total} ${unit} succeeded${run.failed ? `, ${run.failed} failed` : ''}${run.skipped ? `, ${run.skipped} skipped` : ''}.`
       : '';
   const why = run.reasonMessage ? ` ${capitalize(run.reasonMessage)}.` : '';
-  return { title: `${label} ${ended}`, body: `${label} on ${tenantName} ${ended}.${counts}${why} ${link}` };
+  return {
+    title: `${label} on ${tenantName} ${ended}`,
+    body: `${label} on ${tenantName} ${ended}.${counts}${why} ${link}`,
+  };
 }

@@ -66,7 +66,7 @@ describe('notification bell and operations monitor', { timeout: 60_000 }, () => 
 
     // No reload: the notification (sent when the run ends) arrives through myNotifications.
     await waitUnread(page, before + 1, 30_000);
-    const item = list.getByRole('listitem').filter({ hasText: 'Group sync succeeded' });
+    const item = list.getByRole('listitem').filter({ hasText: 'Group sync on Alpine succeeded' });
     await item.waitFor();
     expect(await item.getByRole('link', { name: 'Open run' }).getAttribute('href')).toBe(runLink);
     expect(await item.textContent()).toContain('Group sync on Alpine succeeded.');

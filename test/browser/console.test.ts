@@ -61,7 +61,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     // The initiator's notification arrives in the bell of the page that started it, without a reload.
     await page.getByRole('button', { name: 'Notifications (1 unread)' }).click();
     const notification = page.getByRole('region', { name: 'Notifications list' }).getByRole('listitem');
-    await notification.filter({ hasText: 'Group sync succeeded' }).waitFor();
+    await notification.filter({ hasText: 'Group sync on Alpine succeeded' }).waitFor();
     expect(await notification.getByRole('link', { name: 'Open run' }).getAttribute('href')).toBe(href);
     await page.close();
   });

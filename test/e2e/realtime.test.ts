@@ -133,14 +133,14 @@ describe('live monitoring over graphql-ws', () => {
     );
     const [note, ...rest] = notes(operatorInbox.events);
     expect(rest.map((n) => n.run.id)).toEqual([markerId]); // nothing else for the first run came in between
-    expect(note.title).toBe('Group sync succeeded');
+    expect(note.title).toBe('Group sync on Alpine succeeded');
     expect(note.url).toBe(started.data.startDirectorySync.runUrl);
     expect(note.body).toContain(note.url);
     expect(note.run).toEqual({ id: runId, status: 'SUCCEEDED' });
 
     await until(() => notes(managerInbox.events).length > 0, "the manager's own notification");
     expect(notes(managerInbox.events).map((n) => [n.run.id, n.title])).toEqual([
-      [managerRunId, 'Group sync succeeded'],
+      [managerRunId, 'Group sync on Alpine succeeded'],
     ]);
 
     await until(
@@ -159,7 +159,7 @@ describe('live monitoring over graphql-ws', () => {
     expect(stored.data.notifications).toHaveLength(2);
     expect(stored.data.notifications).toContainEqual({
       id: note.id,
-      title: 'Group sync succeeded',
+      title: 'Group sync on Alpine succeeded',
       run: { id: runId },
     });
     expect((await http('{ notifications { run { id } } }', {}, MANAGER)).data.notifications).toEqual([

@@ -124,7 +124,7 @@ describe('a worker process killed mid-run', () => {
     const notes = await world.services.prisma.notification.findMany({ where: { runId } });
     expect(notes).toHaveLength(1);
     expect(notes[0].userId).toBe(ids.user('owner@contoso.test'));
-    expect(notes[0].title).toBe('Group sync succeeded');
+    expect(notes[0].title).toBe('Group sync on Alpine succeeded');
 
     // The job completed in BullMQ too (not failed, not left active). BullMQ moves it once the
     // processor has returned, a moment after the run's terminal row: wait for it to leave 'active'.

@@ -313,7 +313,7 @@ describe('races', () => {
       expect(['REQUESTED', 'FINISHED']).toContain(answer.status);
       if (answer.status === 'REQUESTED') expect(row.cancelledById).toBe(ids.user('owner@contoso.test'));
       expect(await prisma().notification.findMany({ where: { runId } })).toEqual([
-        expect.objectContaining({ title: 'Group sync succeeded' }),
+        expect.objectContaining({ title: 'Group sync on Alpine succeeded' }),
       ]);
     }
   });

@@ -340,7 +340,7 @@ describe('handlers: outcome and summary counts', () => {
       'COMPLETED',
     );
     const note = await expectOneNotification(runId, OWNER);
-    expect(note.title).toBe('Restore succeeded');
+    expect(note.title).toBe('Restore on Alpine succeeded');
 
     const again = resultOf(await restore());
     expect(again.__typename).toBe('StartBlocked');
@@ -363,7 +363,7 @@ describe('handlers: outcome and summary counts', () => {
       'PARTIALLY_COMPLETED',
     );
     const note = await expectOneNotification(runId, OWNER);
-    expect(note.title).toBe('Restore partially succeeded');
+    expect(note.title).toBe('Restore on Alpine partially succeeded');
     expect(note.body).toContain('4 of 6 items succeeded, 2 failed. Some restore items failed to apply.');
 
     const again = resultOf(await restore());
@@ -382,7 +382,7 @@ describe('handlers: outcome and summary counts', () => {
     expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe(
       'FAILED',
     );
-    expect((await expectOneNotification(runId, OWNER)).title).toBe('Restore failed');
+    expect((await expectOneNotification(runId, OWNER)).title).toBe('Restore on Alpine failed');
 
     const again = resultOf(await restore());
     expect(again.__typename).toBe('StartBlocked');
@@ -464,7 +464,7 @@ describe('pinned connection', () => {
     expect(run.finishedAt).not.toBeNull();
     expect(summaryOf(run)).toEqual(ZERO);
     expect(await groupRows(ALPINE)).toEqual(before);
-    expect((await expectOneNotification(runId, OWNER)).title).toBe('Group sync failed');
+    expect((await expectOneNotification(runId, OWNER)).title).toBe('Group sync on Alpine failed');
   });
 
   it('pre-execute guard: credentials expired after admission -> FAILED PROVIDER_CREDENTIALS_EXPIRED, attempts 0', async () => {
@@ -533,7 +533,7 @@ describe('retries of transient provider errors', () => {
     expect(run.attempts).toBe(4);
     expect(summaryOf(run)).toEqual(ZERO);
     expect(await groupRows(ALPINE)).toHaveLength(0);
-    expect((await expectOneNotification(runId, OWNER)).title).toBe('Group sync failed');
+    expect((await expectOneNotification(runId, OWNER)).title).toBe('Group sync on Alpine failed');
   });
 
   it('auth failure is permanent: FAILED PROVIDER_AUTH_FAILED on attempt 1, no retry', async () => {
@@ -638,7 +638,8 @@ describe('onboarding bootstrap', () => {
     expect(all).toHaveLength(1);
     expect(all[0].runId).toBe(parentId);
     expect(all[0].userId).toBe(ids.user(OWNER));
-    expect(all[0].title).toBe('Onboarding bootstrap succeeded');
+    expect(all[0].title).toBe('Onboarding bootstrap on Elm succeeded');
+    expect(all[0].body).toMatch(/^Onboarding bootstrap on Elm succeeded\. 3 of 3 steps succeeded\. /);
 
     // The scope is free again.
     const after = resultOf(await groupSync(ELM, OPERATOR));
@@ -678,7 +679,7 @@ describe('onboarding bootstrap', () => {
     const all = await world.services.prisma.notification.findMany();
     expect(all).toHaveLength(1);
     expect(all[0].runId).toBe(parentId);
-    expect(all[0].title).toBe('Onboarding bootstrap failed');
+    expect(all[0].title).toBe('Onboarding bootstrap on Elm failed');
   });
 
   it('stops at a failed group sync step: step 1 kept, step 3 CANCELLED, parent FAILED naming "Group sync"', async () => {
@@ -735,13 +736,13 @@ describe('notifications', () => {
     const all = await world.services.prisma.notification.findMany({ orderBy: { createdAt: 'asc' } });
     expect(all).toHaveLength(2);
     const forOperator = await expectOneNotification(operatorRunId, OPERATOR);
-    expect(forOperator.title).toBe('Group sync succeeded');
+    expect(forOperator.title).toBe('Group sync on Alpine succeeded');
     const groups = await defaultGroupCount(ALPINE);
     expect(forOperator.body).toBe(
       `Group sync on Alpine succeeded. ${groups} of ${groups} items succeeded. https://atlas.example/operations/runs/${operatorRunId}`,
     );
     const forManager = await expectOneNotification(managerRunId, MANAGER);
-    expect(forManager.title).toBe('Tenant verification succeeded');
+    expect(forManager.title).toBe('Tenant verification on Elm succeeded');
 
     // Through GraphQL: each member sees exactly their own.
     const operatorView = await world.gql(Notifications, {}, OPERATOR);
