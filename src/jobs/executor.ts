@@ -110,7 +110,9 @@ export class RunExecutor {
         provider: this.provider,
         prisma: this.prisma,
         steps: () => this.prisma.operationRun.findMany({ where: { parentId: row.id }, orderBy: { step: 'asc' } }),
-        progress: async (summary) => void (await this.lifecycle.progress(row.id, summary)),
+        // Retried through a database outage: a count lost after its item was applied would make a
+        // later attempt apply that item again (a restore resumes after the items it counted).
+        progress: async (summary) => void (await this.durably(log, () => this.lifecycle.progress(row.id, summary))),
         signal,
         call: { attempt, signal },
         log,

@@ -350,6 +350,36 @@ describe('handlers: outcome and summary counts', () => {
     expect(again.run.status).toBe('BLOCKED');
   });
 
+  it('restore interrupted after two items resumes after them: every item applied exactly once, counts only grow', async () => {
+    const runId = acceptedRunId(await restore());
+    // The provider answers a transient error once, at the third item: the run is retried (attempt 2).
+    const inner = new SimulatedProvider(0);
+    const applied: string[] = [];
+    const savedCounts: number[] = [];
+    let calls = 0;
+    const provider: Provider = Object.assign(Object.create(inner) as Provider, {
+      applyRestoreItem: async (...args: Parameters<Provider['applyRestoreItem']>) => {
+        const saved = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: runId } });
+        savedCounts.push(saved.succeeded);
+        if (++calls === 3) throw new ProviderError('PROVIDER_THROTTLED', 'HTTP 429 Too Many Requests', true, 0);
+        const result = await inner.applyRestoreItem(...args);
+        applied.push(args[1].name);
+        return result;
+      },
+    });
+    await runWorkers(provider);
+    const run = await waitTerminal(runId);
+    expect([run.status, run.attempts]).toEqual(['SUCCEEDED', 2]);
+    expect(summaryOf(run)).toEqual({ total: 6, succeeded: 6, failed: 0, skipped: 0 });
+    expect(applied).toHaveLength(6);
+    expect(new Set(applied).size).toBe(6);
+    // The counts the run showed before each provider call: attempt 2 went on from 2, never back to 0.
+    expect(savedCounts).toEqual([0, 1, 2, 2, 3, 4, 5]);
+    expect((await world.services.prisma.restoreRun.findUniqueOrThrow({ where: { id: alpineRestore } })).status).toBe(
+      'COMPLETED',
+    );
+  });
+
   it('restore: some items failing -> PARTIALLY_SUCCEEDED with exact counts, restore run PARTIALLY_COMPLETED', async () => {
     await setSimulation(alpineConnection, { failItems: ['iOS minimum OS', 'BitLocker'] });
     const runId = acceptedRunId(await restore());

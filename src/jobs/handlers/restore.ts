@@ -10,11 +10,17 @@ const Items = z.array(
  * Applies each backed-up item in order and counts per-item results: some failures make the run
  * PARTIALLY_SUCCEEDED, not FAILED. A transient error is not an item's failure: it is rethrown
  * so the whole run is retried with backoff.
+ *
+ * Never twice into a customer's tenant: items are applied in order and the counts are saved after
+ * each one (ctx.progress waits out a database outage rather than lose a count), so the counts a
+ * later attempt finds on the run (after a transient error, a lost database or a killed worker) are
+ * the items already dealt with, and it resumes after them.
  */
 export async function executeRestore(ctx: JobContext): Promise<HandlerResult> {
   const items: RestoreItem[] = Items.parse(ctx.restoreRun?.items ?? []);
-  const summary = { total: items.length, succeeded: 0, failed: 0, skipped: 0 };
-  for (const item of items) {
+  const { succeeded, failed, skipped } = ctx.run;
+  const summary = { total: items.length, succeeded, failed, skipped };
+  for (const item of items.slice(succeeded + failed + skipped)) {
     // A safe point: a cancelled restore stops between items and reports what it applied.
     if (ctx.signal.aborted) return { status: 'CANCELLED', summary };
     try {
