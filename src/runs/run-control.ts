@@ -54,7 +54,9 @@ export class RunControl {
     if (run.status === 'QUEUED') {
       const cancelled = await this.lifecycle.cancelQueued(run.id, viewer.userId);
       if (cancelled) {
-        await this.signals
+        // Not awaited: the cancel is decided (the database says CANCELLED); a slow Redis must not
+        // hold the answer, and a worker that takes the job finds the run cancelled.
+        void this.signals
           .withdraw(run.id)
           .catch((err) =>
             this.log.warn({ err, runId: run.id }, 'job not withdrawn; its worker will find the run cancelled'),
@@ -67,7 +69,7 @@ export class RunControl {
     if (!requested)
       return { status: 'FINISHED', run: await this.prisma.operationRun.findUniqueOrThrow({ where: { id: run.id } }) };
     // The request is recorded: a worker that misses the signal still sees it at its next check.
-    await this.signals
+    void this.signals
       .requested(run.id)
       .catch((err) => this.log.warn({ err, runId: run.id }, 'cancel signal not sent; the worker polls for it'));
     return { status: 'REQUESTED', run: requested };

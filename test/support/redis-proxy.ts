@@ -1,5 +1,6 @@
-// A TCP proxy in front of the shared Redis that can hold back its clients' SUBSCRIBE commands:
-// the way to make "Redis has not subscribed the channel yet" last as long as a test needs.
+// A TCP proxy in front of the shared Redis that can hold back its clients' SUBSCRIBE commands (the
+// way to make "Redis has not subscribed the channel yet" last as long as a test needs), or all of
+// their commands (a Redis that hangs).
 // Only the proxied connections are affected; the shared Redis itself is never paused.
 import { createConnection, createServer, type Server, type Socket } from 'node:net';
 
@@ -7,6 +8,8 @@ export type RedisProxy = {
   url: string;
   /** From now on, a client chunk that contains a SUBSCRIBE (and whatever that client sends after it) waits. */
   holdSubscribes(): void;
+  /** From now on, every client's commands wait: a Redis that accepts connections and never answers. */
+  holdEverything(): void;
   /** How many SUBSCRIBE-bearing chunks are being held. */
   heldSubscribes(): number;
   /** Sends everything held, in order, and stops holding. */
@@ -16,7 +19,8 @@ export type RedisProxy = {
 
 export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
   const target = new URL(redisUrl);
-  let holding = false;
+  /** What makes a client chunk (and everything after it) wait; null: nothing is held. */
+  let holding: RegExp | null = null;
   const pipes = new Set<{ client: Socket; upstream: Socket; held: Buffer[] | null }>();
 
   const server: Server = createServer((client) => {
@@ -24,7 +28,7 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
     const pipe = { client, upstream, held: null as Buffer[] | null };
     pipes.add(pipe);
     client.on('data', (chunk: Buffer) => {
-      if (!pipe.held && holding && /subscribe/i.test(chunk.toString('latin1'))) pipe.held = [];
+      if (!pipe.held && holding?.test(chunk.toString('latin1'))) pipe.held = [];
       if (pipe.held) pipe.held.push(chunk);
       else upstream.write(chunk);
     });
@@ -42,11 +46,12 @@ export async function startRedisProxy(redisUrl: string): Promise<RedisProxy> {
 
   return {
     url: `redis://127.0.0.1:${port}${target.pathname}`,
-    holdSubscribes: () => void (holding = true),
+    holdSubscribes: () => void (holding = /subscribe/i),
+    holdEverything: () => void (holding = /[\s\S]/),
     heldSubscribes: () =>
       [...pipes].filter((p) => p.held?.some((chunk) => /subscribe/i.test(chunk.toString('latin1')))).length,
     release() {
-      holding = false;
+      holding = null;
       for (const pipe of pipes) {
         for (const chunk of pipe.held ?? []) pipe.upstream.write(chunk);
         pipe.held = null;
