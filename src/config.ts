@@ -64,6 +64,11 @@ const schema = z
     WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),
     MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(100),
     MAX_SUBSCRIPTIONS_PER_USER: z.coerce.number().int().min(1).default(500),
+    // What live subscriptions may cost (src/graphql/plugins/subscription-cost.ts): one document (the
+    // console's costliest, a tenant's previews, costs 451), and one user's open ones together on this
+    // API process (about two overview pages of 100 live tenant rows).
+    SUBSCRIPTION_MAX_COST: z.coerce.number().int().min(1).default(600),
+    SUBSCRIPTION_COST_BUDGET_PER_USER: z.coerce.number().int().min(1).default(100_000),
     // Production running: /metrics needs this bearer token when set (metrics name tenants' activity);
     // METRICS_PORT serves /metrics and /health on a port of its own (how worker processes expose
     // theirs; 0 picks a free one); queue depths are sampled this often instead of per scrape.

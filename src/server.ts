@@ -81,7 +81,10 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
       ...(exposed.introspection ? [] : [useDisableIntrospection()]),
       useStartRateLimit(config.RATE_LIMIT_STARTS, config.RATE_LIMIT_WINDOW_S),
       useScheduleChangeRateLimit(config.RATE_LIMIT_SCHEDULE_CHANGES, config.RATE_LIMIT_SCHEDULE_WINDOW_S),
-      useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, services.metrics.subscriptions),
+      useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, services.metrics.subscriptions, {
+        maxCost: config.SUBSCRIPTION_MAX_COST,
+        budgetPerUser: config.SUBSCRIPTION_COST_BUDGET_PER_USER,
+      }),
       useSubscriptionExpiry(),
       useSubscriptionAck(),
     ],

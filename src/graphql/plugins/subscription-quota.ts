@@ -7,6 +7,7 @@ import type { Plugin } from 'graphql-yoga';
 import { PublicError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
 import { rootField } from './metrics.js';
+import { subscriptionCost, subscriptionTooCostly } from './subscription-cost.js';
 
 /** What the live subscriptions are reported to (Metrics.subscriptions fits). */
 export type SubscriptionGauge = {
@@ -14,15 +15,25 @@ export type SubscriptionGauge = {
   dec(labels: { field: string }): void;
 };
 
+/** What one subscription document may cost, and all of a user's live ones together (subscription-cost.ts). */
+export type SubscriptionCosts = { maxCost: number; budgetPerUser: number };
+
 export function useSubscriptionQuota(
   maxPerUser: number,
   gauge: SubscriptionGauge = { inc: () => undefined, dec: () => undefined },
+  costs: SubscriptionCosts = { maxCost: Number.POSITIVE_INFINITY, budgetPerUser: Number.POSITIVE_INFINITY },
 ): Plugin<GraphQLContext> {
   const active = new Map<string, number>();
+  const spent = new Map<string, number>();
   return {
     onSubscribe({ args, setResultAndStopExecution }) {
       const userId = (args.contextValue as GraphQLContext).viewer?.userId;
       if (!userId) return;
+      const cost = subscriptionCost(args.schema, args.document, args.operationName);
+      if (cost > costs.maxCost) {
+        setResultAndStopExecution({ errors: [subscriptionTooCostly(cost, costs.maxCost)] });
+        return;
+      }
       const count = active.get(userId) ?? 0;
       if (count >= maxPerUser) {
         setResultAndStopExecution({
@@ -30,7 +41,20 @@ export function useSubscriptionQuota(
         });
         return;
       }
+      const budget = spent.get(userId) ?? 0;
+      if (budget + cost > costs.budgetPerUser) {
+        setResultAndStopExecution({
+          errors: [
+            tooManySubscriptions(
+              `this user's open subscriptions cost ${budget} and this one ${cost} (budget ${costs.budgetPerUser})`,
+              costs.budgetPerUser,
+            ),
+          ],
+        });
+        return;
+      }
       active.set(userId, count + 1);
+      spent.set(userId, budget + cost);
       const field = rootField(args.document, args.operationName);
       gauge.inc({ field });
       let held = true;
@@ -41,6 +65,9 @@ export function useSubscriptionQuota(
         const left = (active.get(userId) ?? 1) - 1;
         if (left > 0) active.set(userId, left);
         else active.delete(userId);
+        const remaining = (spent.get(userId) ?? cost) - cost;
+        if (left > 0 && remaining > 0) spent.set(userId, remaining);
+        else spent.delete(userId);
       };
       return {
         onSubscribeResult({ result, setResult }) {
