@@ -162,7 +162,7 @@ describe('operationRun', () => {
 describe('notifications', () => {
   it('one per terminal accepted run for its initiator; none for blocked or system runs; mark read is own-only', async () => {
     const mine = (await world.gql(Notifications, {})).data!.notifications;
-    expect(mine.map((n) => [n.title, n.run.id])).toEqual([['Group sync failed', created.failed]]);
+    expect(mine.map((n) => [n.title, n.run.id])).toEqual([['Group sync on Alpine failed', created.failed]]);
     expect(mine[0].body).toBe(
       `Group sync on Alpine failed. The provider kept throttling requests (HTTP 429) after several retries. ${world.config.PUBLIC_APP_URL}/operations/runs/${created.failed}`,
     );
