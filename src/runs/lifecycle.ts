@@ -2,7 +2,6 @@
 // Every transition is a conditional update (a run that already ended is never rewritten), and
 // every transition that happened is published from here, after its transaction committed.
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
 import { type Field, NOTIFICATION, RUN, TENANT, USER } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import type { Logger } from '../logger.js';
@@ -13,6 +12,7 @@ import { operation } from '../operations/catalogue.js';
 import { notificationText } from '../operations/notifications.js';
 import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
 import { ACTIVE_STATUSES, SQL_ACTIVE, type Summary, type TerminalStatus } from '../operations/status.js';
+import { waitBriefly } from './bounded-wait.js';
 import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from '../operations/routes.js';
@@ -314,30 +314,13 @@ export class RunLifecycle {
   }
 
   /**
-   * A lost realtime event must not undo a committed transition: clients catch up by querying. Nor
-   * may a slow Redis hold the caller (an operator's cancel, a worker's next step) for ioredis'
-   * retries: Redis normally acknowledges within a millisecond; past PUBLISH_WAIT_MS the caller goes
-   * on and the event follows when Redis answers (commands on one connection keep their order) or is
-   * logged as lost.
+   * A lost realtime event must not undo a committed transition (clients catch up by querying), nor
+   * may a slow Redis hold the caller: see waitBriefly.
    */
   private async safely(send: () => Promise<void>): Promise<void> {
-    const waiting = new AbortController();
-    const sent = send().then(
-      () => waiting.abort(),
-      (err) => {
-        waiting.abort();
-        this.log.warn({ err }, 'run event not published');
-      },
-    );
-    await Promise.race([
-      sent,
-      delay(PUBLISH_WAIT_MS, undefined, { signal: waiting.signal, ref: false }).catch(() => undefined),
-    ]);
+    await waitBriefly(this.log, 'run event not published', {}, send);
   }
 }
-
-/** How long a transition waits for Redis to acknowledge its run event before going on without it. */
-const PUBLISH_WAIT_MS = 250;
 
 function runColumns(input: NewRun) {
   return {

@@ -7,6 +7,7 @@ import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import { operation } from '../operations/catalogue.js';
 import { isTerminal } from '../operations/status.js';
+import { waitBriefly } from './bounded-wait.js';
 import type { RunLifecycle } from './lifecycle.js';
 import { findVisibleRun } from './monitoring.js';
 
@@ -54,13 +55,15 @@ export class RunControl {
     if (run.status === 'QUEUED') {
       const cancelled = await this.lifecycle.cancelQueued(run.id, viewer.userId);
       if (cancelled) {
-        // Not awaited: the cancel is decided (the database says CANCELLED); a slow Redis must not
-        // hold the answer, and a worker that takes the job finds the run cancelled.
-        void this.signals
-          .withdraw(run.id)
-          .catch((err) =>
-            this.log.warn({ err, runId: run.id }, 'job not withdrawn; its worker will find the run cancelled'),
-          );
+        // The cancel is decided (the database says CANCELLED): the job is withdrawn while Redis answers
+        // promptly; past that the answer goes out anyway and a worker that takes the job finds the run
+        // cancelled.
+        await waitBriefly(
+          this.log,
+          'job not withdrawn; its worker will find the run cancelled',
+          { runId: run.id },
+          () => this.signals.withdraw(run.id),
+        );
         return { status: 'CANCELLED', run: cancelled };
       }
       // A worker took it at this very moment: it is RUNNING now (or already over).
@@ -69,9 +72,9 @@ export class RunControl {
     if (!requested)
       return { status: 'FINISHED', run: await this.prisma.operationRun.findUniqueOrThrow({ where: { id: run.id } }) };
     // The request is recorded: a worker that misses the signal still sees it at its next check.
-    void this.signals
-      .requested(run.id)
-      .catch((err) => this.log.warn({ err, runId: run.id }, 'cancel signal not sent; the worker polls for it'));
+    await waitBriefly(this.log, 'cancel signal not sent; the worker polls for it', { runId: run.id }, () =>
+      this.signals.requested(run.id),
+    );
     return { status: 'REQUESTED', run: requested };
   }
 }
