@@ -4,29 +4,19 @@
 // is the snapshot that was judged), and judged by the gate's own `targetOf` and `decide`: nothing
 // is recorded, queued or locked.
 import type { ProviderConnection } from '../generated/prisma/client.js';
-import type { OperationType } from '../generated/prisma/enums.js';
 import { PublicError } from '../errors.js';
-import { OPERATIONS, operation, type TargetKind } from '../operations/catalogue.js';
+import { operation, type TargetKind, typesTargeting } from '../operations/catalogue.js';
 import type { AdmissionStore, PreviewTarget } from './admission-store.js';
 import type { PreviewText, StartResultPresenter } from './presenter.js';
-import { decide, type Initiator, type StartRequest, targetOf } from './start-gate.js';
+import { decide, type Initiator, type StartRequest, startRequest, targetOf } from './start-gate.js';
 
 export type StartPreview = PreviewText & {
   /** The connection a start would pin (explicit, else the tenant's default); null when none would be. */
   providerConnection: ProviderConnection | null;
 };
 
-const typesTargeting = (kind: TargetKind): OperationType[] =>
-  Object.values(OPERATIONS)
-    .filter((o) => o.target === kind)
-    .map((o) => o.type);
-
-/** `Tenant.startPreviews`: every operation whose start names the tenant (both syncs, verification, bootstrap). */
-export const TENANT_PREVIEW_TYPES: readonly OperationType[] = typesTargeting('tenant');
-const [RESTORE] = typesTargeting('restoreRun');
-const [CONNECTION_CHECK] = typesTargeting('providerConnection');
-
-export type TenantPreviewRequest = { tenantId: string; providerConnectionId?: string | null };
+/** A target to preview every start of: its id, and the connection a start would name (none: the default). */
+export type PreviewRequest = { targetId: string; providerConnectionId?: string | null };
 
 /** Per request, in order: its previews, or the error its start would throw before deciding (NOT_FOUND). */
 export type Previewed<T> = T | PublicError;
@@ -37,39 +27,42 @@ export class StartPreviews {
     private readonly presenter: StartResultPresenter,
   ) {}
 
-  async forTenants(
+  /**
+   * Every operation type whose start names a target of this kind (catalogue order), previewed on
+   * each requested target: one query for all the targets, whatever their number.
+   */
+  async forTargets(
     initiator: Initiator,
-    requests: readonly TenantPreviewRequest[],
+    kind: TargetKind,
+    requests: readonly PreviewRequest[],
   ): Promise<Previewed<StartPreview[]>[]> {
-    const targets = await this.store.tenantTargets(requests.map((r) => r.tenantId));
+    const targets = await this.load(
+      kind,
+      requests.map((r) => r.targetId),
+    );
+    const types = typesTargeting(kind);
     return requests.map((r) =>
       attempt(() =>
-        TENANT_PREVIEW_TYPES.map((type) =>
+        types.map((type) =>
           this.preview(
             initiator,
-            { type, tenantId: r.tenantId, providerConnectionId: r.providerConnectionId ?? null },
-            targets.get(r.tenantId),
+            startRequest(type, r.targetId, r.providerConnectionId ?? null),
+            targets.get(r.targetId),
           ),
         ),
       ),
     );
   }
 
-  async forRestoreRuns(initiator: Initiator, restoreRunIds: readonly string[]): Promise<Previewed<StartPreview>[]> {
-    const targets = await this.store.restoreRunTargets(restoreRunIds);
-    return restoreRunIds.map((id) =>
-      attempt(() => this.preview(initiator, { type: RESTORE, restoreRunId: id }, targets.get(id))),
-    );
-  }
-
-  async forConnectionChecks(
-    initiator: Initiator,
-    connectionIds: readonly string[],
-  ): Promise<Previewed<StartPreview>[]> {
-    const targets = await this.store.connectionTargets(connectionIds);
-    return connectionIds.map((id) =>
-      attempt(() => this.preview(initiator, { type: CONNECTION_CHECK, providerConnectionId: id }, targets.get(id))),
-    );
+  private load(kind: TargetKind, ids: string[]): Promise<Map<string, PreviewTarget>> {
+    switch (kind) {
+      case 'tenant':
+        return this.store.tenantTargets(ids);
+      case 'restoreRun':
+        return this.store.restoreRunTargets(ids);
+      case 'providerConnection':
+        return this.store.connectionTargets(ids);
+    }
   }
 
   /** The gate's steps 2 to 5 on a target loaded in a batch, shown with the connection row read with it. */

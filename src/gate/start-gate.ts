@@ -25,6 +25,22 @@ export type StartRequest = {
   scheduleId?: string | null;
 };
 
+/**
+ * The start of `type` on the target named by `targetId` (a tenant, restore run or connection, as
+ * the catalogue says), pinning `providerConnectionId` where given. One shape for the named start
+ * mutations, `startOperation`, previews and schedules.
+ */
+export function startRequest(type: OperationType, targetId: string, providerConnectionId: string | null): StartRequest {
+  switch (operation(type).target) {
+    case 'tenant':
+      return { type, tenantId: targetId, providerConnectionId };
+    case 'restoreRun':
+      return { type, restoreRunId: targetId, providerConnectionId };
+    case 'providerConnection':
+      return { type, providerConnectionId: targetId };
+  }
+}
+
 /** Who is starting: a user with their role in each workspace, or the system (scheduled runs). */
 export type Initiator = { userId: string; roles: ReadonlyMap<string, Role> } | typeof SYSTEM;
 

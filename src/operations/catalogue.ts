@@ -25,8 +25,13 @@ export type OperationDefinition = {
   dedupeKey: (t: DedupeInput) => string;
   /** Ordered child steps, for operations that run others under their own scope. */
   steps?: readonly OperationType[];
-  /** The GraphQL mutation that starts it (and the `kind` argument that selects it, if shared). */
-  mutation: { field: string; kind?: string };
+  /**
+   * The named GraphQL mutation that starts it (generated from this table, src/graphql/schema/starts.ts).
+   * Types that share a mutation are told apart by its `kind` argument: the enum's name, this type's
+   * value, and whether that value is the argument's default. Every type is also started by
+   * `startOperation(type:, targetId:)`.
+   */
+  mutation: { field: string; kind?: { enum: string; value: string; isDefault?: boolean } };
   /** Whether a schedule may start it (CONTRACT.md section 8). */
   schedulable: boolean;
   /** Who may cancel a run of this type: any run of their workspace, or only runs they initiated. */
@@ -69,7 +74,7 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'SHARED',
     requiresValidCredentials: true,
     dedupeKey: byConnection('DIRECTORY_GROUPS_SYNC'),
-    mutation: { field: 'startDirectorySync', kind: 'GROUPS' },
+    mutation: { field: 'startDirectorySync', kind: { enum: 'DirectorySyncKind', value: 'GROUPS', isDefault: true } },
     schedulable: true,
     cancel: CANCEL,
   },
@@ -82,7 +87,7 @@ export const OPERATIONS: Readonly<Record<OperationType, OperationDefinition>> = 
     scope: 'SHARED',
     requiresValidCredentials: true,
     dedupeKey: byConnection('ROLE_DEFINITIONS_SYNC'),
-    mutation: { field: 'startDirectorySync', kind: 'ROLE_DEFINITIONS' },
+    mutation: { field: 'startDirectorySync', kind: { enum: 'DirectorySyncKind', value: 'ROLE_DEFINITIONS' } },
     schedulable: true,
     cancel: CANCEL,
   },
@@ -132,18 +137,70 @@ export function operation(type: OperationType): OperationDefinition {
   return OPERATIONS[type];
 }
 
-/** Every GraphQL mutation field that starts an operation. */
-export const START_MUTATION_FIELDS: ReadonlySet<string> = new Set(
-  Object.values(OPERATIONS).map((o) => o.mutation.field),
-);
+/** The argument of a start that names its target. */
+export const TARGET_ARGUMENT: Readonly<Record<TargetKind, 'tenantId' | 'restoreRunId' | 'providerConnectionId'>> = {
+  tenant: 'tenantId',
+  restoreRun: 'restoreRunId',
+  providerConnection: 'providerConnectionId',
+};
 
-/** The operation a start mutation (and its `kind` argument, where one mutation starts several) names. */
-export function operationStartedBy(field: string, kind?: string): OperationType {
-  const found = Object.values(OPERATIONS).find(
-    (o) => o.mutation.field === field && (o.mutation.kind === undefined || o.mutation.kind === kind),
-  );
-  if (!found) throw new Error(`no operation is started by ${field}${kind ? `(kind: ${kind})` : ''}`);
-  return found.type;
+/** Whether a start must name a provider connection (its target is one); the others may pin one. */
+export const needsConnection = (op: OperationDefinition) => op.target === 'providerConnection';
+
+/** The generic start mutation: any type, by its target's id. */
+export const GENERIC_START_FIELD = 'startOperation';
+
+/** A named start mutation as the catalogue describes it: its target and, where shared, its kinds. */
+export type StartMutation = {
+  field: string;
+  target: TargetKind;
+  /** The type it starts (the first, where a `kind` argument selects among several). */
+  type: OperationType;
+  kind: { enum: string; values: { value: string; type: OperationType }[]; defaultValue?: string } | null;
+};
+
+/** The named start mutations, in catalogue order, each with the types it starts. */
+export const START_MUTATIONS: readonly StartMutation[] = (() => {
+  const byField = new Map<string, StartMutation>();
+  for (const op of Object.values(OPERATIONS)) {
+    const { field, kind } = op.mutation;
+    const known = byField.get(field);
+    if (known && known.target !== op.target) throw new Error(`${field} starts types of different targets`);
+    const mutation: StartMutation = known ?? { field, target: op.target, type: op.type, kind: null };
+    if (kind) {
+      mutation.kind ??= { enum: kind.enum, values: [] };
+      mutation.kind.values.push({ value: kind.value, type: op.type });
+      if (kind.isDefault) mutation.kind.defaultValue = kind.value;
+    }
+    byField.set(field, mutation);
+  }
+  return [...byField.values()];
+})();
+
+/** Every GraphQL mutation field that starts an operation. */
+export const START_MUTATION_FIELDS: ReadonlySet<string> = new Set([
+  ...START_MUTATIONS.map((m) => m.field),
+  GENERIC_START_FIELD,
+]);
+
+/** The operation types whose start names a target of this kind, in catalogue order. */
+export const typesTargeting = (kind: TargetKind): OperationType[] =>
+  Object.values(OPERATIONS)
+    .filter((o) => o.target === kind)
+    .map((o) => o.type);
+
+/**
+ * Who may cancel a run: a role that may cancel any run of the type in the run's workspace, or one
+ * that may cancel its own and initiated it. `role` is the viewer's role in the run's workspace.
+ */
+export function mayCancel(
+  type: OperationType,
+  role: Role | undefined,
+  viewerId: string,
+  initiatorId: string | null,
+): boolean {
+  const may = OPERATIONS[type].cancel;
+  return role !== undefined && (may.anyRun.includes(role) || (may.ownRun.includes(role) && initiatorId === viewerId));
 }
 
 /** Child steps are never dedupe targets for outside starts: their keys live in their own namespace. */

@@ -137,7 +137,7 @@ export class PreviewFeed {
 
   private async compute(viewer: Viewer, tenantId: string): Promise<StartPreview[]> {
     this.computed++;
-    const [previews] = await this.previews.forTenants(viewer, [{ tenantId }]);
+    const [previews] = await this.previews.forTargets(viewer, 'tenant', [{ targetId: tenantId }]);
     if (previews instanceof Error) throw previews;
     return previews;
   }

@@ -5,7 +5,7 @@ import type { Viewer } from '../auth/viewer.js';
 import { forbidden, notFound } from '../errors.js';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
-import { operation } from '../operations/catalogue.js';
+import { mayCancel, operation } from '../operations/catalogue.js';
 import { isTerminal } from '../operations/status.js';
 import { waitBriefly } from './bounded-wait.js';
 import type { RunLifecycle } from './lifecycle.js';
@@ -45,11 +45,7 @@ export class RunControl {
     });
 
     const role = viewer.roles.get(workspaceId);
-    const may = operation(run.type).cancel;
-    const allowed =
-      role !== undefined &&
-      (may.anyRun.includes(role) || (may.ownRun.includes(role) && run.initiatorId === viewer.userId));
-    if (!allowed) throw forbidden('cancel this run');
+    if (!mayCancel(run.type, role, viewer.userId, run.initiatorId)) throw forbidden('cancel this run');
 
     if (isTerminal(run.status)) return { status: 'FINISHED', run };
     if (run.status === 'QUEUED') {

@@ -13,7 +13,7 @@ import { SCHEDULE } from '../db/identifiers.js';
 import type { PrismaClient, Schedule } from '../generated/prisma/client.js';
 import type { OperationType } from '../generated/prisma/enums.js';
 import type { Logger } from '../logger.js';
-import { operation, SCHEDULE_MANAGERS } from '../operations/catalogue.js';
+import { needsConnection, operation, SCHEDULE_MANAGERS } from '../operations/catalogue.js';
 import { assertTiming } from './cron.js';
 
 /** Where schedules fire from: the job schedulers (src/jobs/schedulers.ts). */
@@ -297,12 +297,12 @@ export class ScheduleService {
   /** Refused when the start gate would block every firing for a reason that no firing fixes (PAUSING_BLOCKS). */
   private async assertWouldFire(type: OperationType, tenantId: string, connectionId: string | null): Promise<void> {
     const op = operation(type);
-    const [answer] =
-      op.target === 'providerConnection'
-        ? await this.previews.forConnectionChecks(SYSTEM, [connectionId!])
-        : await this.previews.forTenants(SYSTEM, [{ tenantId, providerConnectionId: connectionId }]);
+    const targetId = needsConnection(op) ? connectionId! : tenantId;
+    const [answer] = await this.previews.forTargets(SYSTEM, op.target, [
+      { targetId, providerConnectionId: connectionId },
+    ]);
     if (answer instanceof PublicError) throw answer;
-    const preview = Array.isArray(answer) ? answer.find((p) => p.type === type) : answer;
+    const preview = answer.find((p) => p.type === type);
     if (preview?.status === 'BLOCKED' && preview.reason && PAUSING_BLOCKS.has(preview.reason.code)) {
       throw new PublicError(
         'BAD_USER_INPUT',

@@ -16,19 +16,13 @@ import type { Services } from '../../src/app.js';
 import { PublicError } from '../../src/errors.js';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { CredentialState, OperationRunStatus, OperationType } from '../../src/generated/prisma/enums.js';
-import { operation } from '../../src/operations/catalogue.js';
+import { needsConnection, operation } from '../../src/operations/catalogue.js';
 import type { ReasonCode } from '../../src/operations/reasons.js';
-import { SYSTEM, type Initiator, type StartRequest } from '../../src/gate/start-gate.js';
+import { SYSTEM, type Initiator, type StartRequest, startRequest } from '../../src/gate/start-gate.js';
 import { startWorkers } from '../../src/jobs/worker.js';
 import type { RunEnd, Summary } from '../../src/runs/lifecycle.js';
 import type { StartResultFieldsFragment } from '../generated/graphql.js';
-import {
-  StartBootstrap,
-  StartConnectionCheck,
-  StartDirectorySync,
-  StartRestore,
-  StartTenantVerification,
-} from '../support/documents.js';
+import { StartOperation } from '../support/documents.js';
 import { gateInvariantViolations } from '../support/gate-invariants.js';
 import { waitFor } from '../support/wait.js';
 import { describeRun, propertyRun } from '../support/property-run.js';
@@ -260,17 +254,19 @@ type Answer = { status: 'QUEUED' | 'ALREADY_RUNNING' | 'SCOPE_BUSY' | 'BLOCKED';
 
 function requestOf(start: Start): StartRequest {
   const own = CONNECTIONS[start.tenant];
-  const explicit = start.connection !== null && own.length ? own[start.connection % own.length] : undefined;
-  switch (start.type) {
-    case 'RESTORE_EXECUTE':
-      return { type: start.type, restoreRunId: restoreRunOf(start.tenant), providerConnectionId: explicit };
-    case 'PROVIDER_CONNECTION_CHECK': {
+  const explicit = start.connection !== null && own.length ? own[start.connection % own.length] : null;
+  switch (operation(start.type).target) {
+    case 'restoreRun':
+      return startRequest(start.type, restoreRunOf(start.tenant), explicit);
+    case 'providerConnection':
       // A check names a connection: the tenant's, or (Cedar has none) one of another tenant.
-      const id = explicit ?? own[0] ?? ALL_CONNECTIONS[(start.connection ?? 0) % ALL_CONNECTIONS.length].id;
-      return { type: start.type, providerConnectionId: id };
-    }
-    default:
-      return { type: start.type, tenantId: ids.tenant(start.tenant), providerConnectionId: explicit };
+      return startRequest(
+        start.type,
+        explicit ?? own[0] ?? ALL_CONNECTIONS[(start.connection ?? 0) % ALL_CONNECTIONS.length].id,
+        null,
+      );
+    case 'tenant':
+      return startRequest(start.type, ids.tenant(start.tenant), explicit);
   }
 }
 
@@ -296,24 +292,17 @@ type StartResponse = {
   errors?: readonly { extensions?: Record<string, unknown> }[];
 };
 
+/** Every type through startOperation, with the target the gate request names. */
 function sendStart(start: Start, as: string): Promise<StartResponse> {
   const req = requestOf(start);
-  const providerConnectionId = req.providerConnectionId ?? undefined;
-  const tenantId = req.tenantId!;
-  switch (start.type) {
-    case 'RESTORE_EXECUTE':
-      return world.gql(StartRestore, { restoreRunId: req.restoreRunId!, providerConnectionId }, as);
-    case 'DIRECTORY_GROUPS_SYNC':
-      return world.gql(StartDirectorySync, { tenantId, kind: 'GROUPS', providerConnectionId }, as);
-    case 'ROLE_DEFINITIONS_SYNC':
-      return world.gql(StartDirectorySync, { tenantId, kind: 'ROLE_DEFINITIONS', providerConnectionId }, as);
-    case 'TENANT_VERIFICATION':
-      return world.gql(StartTenantVerification, { tenantId, providerConnectionId }, as);
-    case 'PROVIDER_CONNECTION_CHECK':
-      return world.gql(StartConnectionCheck, { providerConnectionId: providerConnectionId! }, as);
-    case 'ONBOARDING_BOOTSTRAP':
-      return world.gql(StartBootstrap, { tenantId, providerConnectionId }, as);
-  }
+  const targetId =
+    operation(start.type).target === 'tenant'
+      ? req.tenantId!
+      : operation(start.type).target === 'restoreRun'
+        ? req.restoreRunId!
+        : req.providerConnectionId!;
+  const providerConnectionId = needsConnection(operation(start.type)) ? null : (req.providerConnectionId ?? null);
+  return world.gql(StartOperation, { type: start.type, targetId, providerConnectionId }, as);
 }
 
 async function startThroughGraphql(start: Start): Promise<Answer> {

@@ -12,16 +12,13 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Prisma } from '../../src/generated/prisma/client.js';
 import type { CredentialState, OperationType } from '../../src/generated/prisma/enums.js';
+import { needsConnection, operation } from '../../src/operations/catalogue.js';
 import { stableId } from '../../src/seed/demo.js';
 import type { StartPreviewFieldsFragment, StartResultFieldsFragment } from '../generated/graphql.js';
 import {
   SetConnectionEnabled,
   SetDefaultConnection,
-  StartBootstrap,
-  StartConnectionCheck,
-  StartDirectorySync,
-  StartRestore,
-  StartTenantVerification,
+  StartOperation,
   TargetPreviews,
   TenantStartPreviews,
 } from '../support/documents.js';
@@ -176,9 +173,14 @@ async function previewOf(probe: Probe, as: string): Promise<StartPreviewFieldsFr
     expect(res.errors).toBeUndefined();
     const tenant = res.data!.tenant;
     if (!tenant) return null;
-    if (probe.type === 'RESTORE_EXECUTE')
-      return tenant.restoreRuns.find((r) => r.id === restoreRunOf(probe.tenant))!.startPreview;
-    return tenant.providerConnections.find((c) => c.id === connectionId)!.checkPreview;
+    const target =
+      probe.type === 'RESTORE_EXECUTE'
+        ? tenant.restoreRuns.find((r) => r.id === restoreRunOf(probe.tenant))!
+        : tenant.providerConnections.find((c) => c.id === connectionId)!;
+    const single = 'startPreview' in target ? target.startPreview : target.checkPreview;
+    // The contract's singular field is its type's entry of the target's list.
+    expect(target.startPreviews.find((p) => p.type === probe.type)).toEqual(single);
+    return single;
   }
   const res = await world.gql(TenantStartPreviews, { id: tenantId, providerConnectionId: connectionId }, as);
   expect(res.errors).toBeUndefined();
@@ -190,23 +192,30 @@ type StartResponse = {
   errors?: readonly { extensions?: Record<string, unknown> }[];
 };
 
-function startOf(probe: Probe, as: string): Promise<StartResponse> {
-  const tenantId = ids.tenant(probe.tenant);
-  const providerConnectionId = connectionOf(probe);
-  switch (probe.type) {
-    case 'RESTORE_EXECUTE':
-      return world.gql(StartRestore, { restoreRunId: restoreRunOf(probe.tenant) }, as);
-    case 'DIRECTORY_GROUPS_SYNC':
-      return world.gql(StartDirectorySync, { tenantId, kind: 'GROUPS', providerConnectionId }, as);
-    case 'ROLE_DEFINITIONS_SYNC':
-      return world.gql(StartDirectorySync, { tenantId, kind: 'ROLE_DEFINITIONS', providerConnectionId }, as);
-    case 'TENANT_VERIFICATION':
-      return world.gql(StartTenantVerification, { tenantId, providerConnectionId }, as);
-    case 'PROVIDER_CONNECTION_CHECK':
-      return world.gql(StartConnectionCheck, { providerConnectionId: providerConnectionId! }, as);
-    case 'ONBOARDING_BOOTSTRAP':
-      return world.gql(StartBootstrap, { tenantId, providerConnectionId }, as);
+/** The id a start of the probe's type names, by the catalogue's kind of target. */
+function targetIdOf(probe: Probe): string | undefined {
+  switch (operation(probe.type).target) {
+    case 'tenant':
+      return ids.tenant(probe.tenant);
+    case 'restoreRun':
+      return restoreRunOf(probe.tenant);
+    case 'providerConnection':
+      return connectionOf(probe);
   }
+}
+
+/** Every type through startOperation (test/integration/catalogue-surfaces holds it to the named mutations). */
+function startOf(probe: Probe, as: string): Promise<StartResponse> {
+  const op = operation(probe.type);
+  return world.gql(
+    StartOperation,
+    {
+      type: probe.type,
+      targetId: targetIdOf(probe)!,
+      providerConnectionId: needsConnection(op) ? null : connectionOf(probe),
+    },
+    as,
+  );
 }
 
 const TYPENAME = {

@@ -4,7 +4,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { OPERATIONS } from '../../src/operations/catalogue.js';
 import type { OperationType } from '../generated/graphql.js';
-import { CreateSchedule, SetConnectionEnabled, TenantCapabilities, UpdateSchedule } from '../support/documents.js';
+import {
+  CancelRun,
+  CreateSchedule,
+  RunCapabilities,
+  SetConnectionEnabled,
+  StartBootstrap,
+  StartDirectorySync,
+  TenantCapabilities,
+  UpdateSchedule,
+} from '../support/documents.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
 let world: World;
@@ -21,14 +30,7 @@ const ROLES = {
 } as const;
 const ALPINE = ids.tenant('Alpine');
 const alpineConnection = ids.connection('Alpine', 'Alpine Graph');
-const TYPES: OperationType[] = [
-  'DIRECTORY_GROUPS_SYNC',
-  'ROLE_DEFINITIONS_SYNC',
-  'TENANT_VERIFICATION',
-  'PROVIDER_CONNECTION_CHECK',
-  'RESTORE_EXECUTE',
-  'ONBOARDING_BOOTSTRAP',
-];
+const TYPES = Object.keys(OPERATIONS) as OperationType[];
 
 describe('viewer capabilities of a tenant', () => {
   it.each(Object.entries(ROLES))('%s: each capability matches what its mutation answers', async (email, role) => {
@@ -54,7 +56,7 @@ describe('viewer capabilities of a tenant', () => {
   it("operationTypes: the catalogue's labels; schedulable exactly where createSchedule accepts; another workspace's tenant is null", async () => {
     const { data } = await world.gql(TenantCapabilities, { id: ALPINE }, 'owner@contoso.test');
     const accepted: OperationType[] = [];
-    for (const type of TYPES) {
+    for (const { type, needsConnection } of data?.operationTypes ?? []) {
       const created = await world.gql(
         CreateSchedule,
         {
@@ -63,7 +65,7 @@ describe('viewer capabilities of a tenant', () => {
             type,
             cron: '0 3 * * *',
             enabled: false,
-            providerConnectionId: type === 'PROVIDER_CONNECTION_CHECK' ? alpineConnection : null,
+            providerConnectionId: needsConnection ? alpineConnection : null,
           },
         },
         'owner@contoso.test',
@@ -87,5 +89,64 @@ describe('viewer capabilities of a tenant', () => {
 
     const outsider = await world.gql(TenantCapabilities, { id: ALPINE }, 'outsider@other.test');
     expect(outsider.data?.tenant).toBeNull();
+  });
+});
+
+describe('viewer capabilities of a run', () => {
+  /** An active run the given user started (or the one already running for them). */
+  async function activeRun(kind: 'GROUPS' | 'ROLE_DEFINITIONS', as: string): Promise<string> {
+    const res = await world.gql(StartDirectorySync, { tenantId: ALPINE, kind }, as);
+    const result = res.data?.result;
+    if (result?.__typename !== 'StartAccepted' && result?.__typename !== 'StartDeduped')
+      throw new Error(String(result?.__typename));
+    return result.run.id;
+  }
+
+  it.each(Object.entries(ROLES))(
+    "%s: viewerCanCancel is exactly what cancelOperationRun then does, on one's own run and another's",
+    async (email) => {
+      // An operator's own run and one the owner started: every role sees both (one workspace).
+      const runs = {
+        own: await activeRun('GROUPS', 'operator@contoso.test'),
+        other: await activeRun('ROLE_DEFINITIONS', 'owner@contoso.test'),
+      };
+      for (const runId of Object.values(runs)) {
+        const before = await world.gql(RunCapabilities, { id: runId }, email);
+        const may = before.data!.operationRun!.viewerCanCancel;
+        const answer = await world.gql(CancelRun, { runId }, email);
+        if (may) expect(answer.data?.result.__typename, `${email} on ${runId}`).toBe('RunCancelled');
+        else expect(answer.errors?.[0].extensions?.code, `${email} on ${runId}`).toBe('FORBIDDEN');
+      }
+    },
+  );
+
+  it('a finished run offers no cancel, and a bootstrap step answers as its bootstrap', async () => {
+    const finished = await activeRun('GROUPS', 'owner@contoso.test');
+    await world.gql(CancelRun, { runId: finished }, 'owner@contoso.test');
+    const after = await world.gql(RunCapabilities, { id: finished }, 'owner@contoso.test');
+    expect(after.data?.operationRun).toMatchObject({ status: 'CANCELLED', viewerCanCancel: false });
+
+    const started = await world.gql(StartBootstrap, { tenantId: world.ids.tenant('Elm') }, 'manager@contoso.test');
+    if (started.data?.result.__typename !== 'StartAccepted') throw new Error(started.data?.result.__typename);
+    const bootstrap = started.data.result.run.id;
+    const expected = {
+      'owner@contoso.test': true,
+      'manager@contoso.test': true,
+      'operator@contoso.test': false,
+      'reader@contoso.test': false,
+    };
+    for (const [email, may] of Object.entries(expected)) {
+      const { data } = await world.gql(RunCapabilities, { id: bootstrap }, email);
+      expect(data?.operationRun?.viewerCanCancel, email).toBe(may);
+      expect(
+        data?.operationRun?.children.map((c) => c.viewerCanCancel),
+        email,
+      ).toEqual([may, may, may]);
+    }
+    // An operator cancelling a step is refused as on the bootstrap itself.
+    const step = (await world.gql(RunCapabilities, { id: bootstrap })).data!.operationRun!.children[0].id;
+    expect((await world.gql(CancelRun, { runId: step }, 'operator@contoso.test')).errors?.[0].extensions?.code).toBe(
+      'FORBIDDEN',
+    );
   });
 });

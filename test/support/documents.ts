@@ -65,6 +65,14 @@ export const StartBootstrap = graphql(`
   }
 `);
 
+export const StartOperation = graphql(`
+  mutation StartOperation($type: OperationType!, $targetId: ID!, $providerConnectionId: ID) {
+    result: startOperation(type: $type, targetId: $targetId, providerConnectionId: $providerConnectionId) {
+      ...StartResultFields
+    }
+  }
+`);
+
 export const OperationRunById = graphql(`
   query OperationRunById($id: ID!) {
     operationRun(id: $id) {
@@ -185,8 +193,16 @@ export const TenantStartPreviews = graphql(`
 export const TargetPreviews = graphql(`
   query TargetPreviews($id: ID!) {
     tenant(id: $id) {
-      restoreRuns { id startPreview { ...StartPreviewFields } }
-      providerConnections { id checkPreview { ...StartPreviewFields } }
+      restoreRuns {
+        id
+        startPreview { ...StartPreviewFields }
+        startPreviews { ...StartPreviewFields }
+      }
+      providerConnections {
+        id
+        checkPreview { ...StartPreviewFields }
+        startPreviews { ...StartPreviewFields }
+      }
     }
   }
 `);
@@ -213,8 +229,14 @@ export const SetDefaultConnection = graphql(`
 
 export const TenantCapabilities = graphql(`
   query TenantCapabilities($id: ID!) {
-    operationTypes { type label schedulable }
+    operationTypes { type label verb schedulable target needsConnection startMutation }
     tenant(id: $id) { viewerRole viewerCanManageSchedules viewerCanManageConnections }
+  }
+`);
+
+export const RunCapabilities = graphql(`
+  query RunCapabilities($id: ID!) {
+    operationRun(id: $id) { id status viewerCanCancel children { id viewerCanCancel } }
   }
 `);
 

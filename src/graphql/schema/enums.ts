@@ -19,6 +19,3 @@ export const BlockReasonCodeEnum = builder.enumType('BlockReasonCode', { values:
 export const StartStatusEnum = builder.enumType('StartStatus', {
   values: ['QUEUED', 'ALREADY_RUNNING', 'SCOPE_BUSY', 'BLOCKED'] as const,
 });
-export const DirectorySyncKindEnum = builder.enumType('DirectorySyncKind', {
-  values: ['GROUPS', 'ROLE_DEFINITIONS'] as const,
-});

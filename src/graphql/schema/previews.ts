@@ -1,10 +1,12 @@
 // Start previews and connection management (CONTRACT.md section 9). The preview fields are batched
 // per request (every tenant of a list in one load, see RequestBatch) and answered by the gate's own
 // decision (src/gate/previews.ts); the mutations call ConnectionSettings. Nothing else happens here.
-import { requireViewer, type Viewer } from '../../auth/viewer.js';
+import { requireViewer } from '../../auth/viewer.js';
 import { visibleTenants } from '../../auth/visibility.js';
 import { isUuid, notFound } from '../../errors.js';
-import type { StartPreview, TenantPreviewRequest } from '../../gate/previews.js';
+import type { PreviewRequest, StartPreview } from '../../gate/previews.js';
+import type { OperationType } from '../../generated/prisma/enums.js';
+import { operation, type TargetKind, typesTargeting } from '../../operations/catalogue.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
 import { requestBatch } from '../request-batch.js';
@@ -42,29 +44,39 @@ const StartPreviewRef = builder.objectRef<StartPreview>('StartPreview').implemen
 });
 
 // One load per request and kind of target, whatever the number of parents in the result.
-const tenantPreviews = (ctx: GraphQLContext, viewer: Viewer) =>
-  requestBatch<TenantPreviewRequest, StartPreview[]>(ctx, 'tenantPreviews', (keys) =>
-    ctx.services.previews.forTenants(viewer, keys),
+const previewsOf = (ctx: GraphQLContext, kind: TargetKind) =>
+  requestBatch<PreviewRequest, StartPreview[]>(ctx, `previews:${kind}`, (keys) =>
+    ctx.services.previews.forTargets(requireViewer(ctx.viewer), kind, keys),
   );
-const restorePreviews = (ctx: GraphQLContext, viewer: Viewer) =>
-  requestBatch<string, StartPreview>(ctx, 'restorePreviews', (ids) =>
-    ctx.services.previews.forRestoreRuns(viewer, ids),
-  );
-const checkPreviews = (ctx: GraphQLContext, viewer: Viewer) =>
-  requestBatch<string, StartPreview>(ctx, 'checkPreviews', (ids) =>
-    ctx.services.previews.forConnectionChecks(viewer, ids),
-  );
+
+const connectionArg = (id: string | number | null | undefined) => (id == null ? null : String(id));
+const labels = (kind: TargetKind) =>
+  typesTargeting(kind)
+    .map((type) => operation(type).label.toLowerCase())
+    .join(', ');
 
 builder.prismaObjectField('Tenant', 'startPreviews', (t) =>
   t.field({
     type: [StartPreviewRef],
-    description:
-      "What starting each tenant-targeted operation (both syncs, verification, bootstrap) would answer now; with providerConnectionId, starts naming that connection (another tenant's: NOT_FOUND).",
+    description: `What starting each tenant-targeted operation (${labels('tenant')}) would answer now; with providerConnectionId, starts naming that connection (another tenant's: NOT_FOUND).`,
     args: { providerConnectionId: t.arg.id({ required: false }) },
     resolve: (tenant, args, ctx) =>
-      tenantPreviews(ctx, requireViewer(ctx.viewer)).get({
-        tenantId: tenant.id,
-        providerConnectionId: args.providerConnectionId == null ? null : String(args.providerConnectionId),
+      previewsOf(ctx, 'tenant').get({
+        targetId: tenant.id,
+        providerConnectionId: connectionArg(args.providerConnectionId),
+      }),
+  }),
+);
+
+builder.prismaObjectField('RestoreRun', 'startPreviews', (t) =>
+  t.field({
+    type: [StartPreviewRef],
+    description: `What starting each operation that targets a restore run (${labels('restoreRun')}) would answer now; with providerConnectionId, starts naming that connection.`,
+    args: { providerConnectionId: t.arg.id({ required: false }) },
+    resolve: (restoreRun, args, ctx) =>
+      previewsOf(ctx, 'restoreRun').get({
+        targetId: restoreRun.id,
+        providerConnectionId: connectionArg(args.providerConnectionId),
       }),
   }),
 );
@@ -73,7 +85,16 @@ builder.prismaObjectField('RestoreRun', 'startPreview', (t) =>
   t.field({
     type: StartPreviewRef,
     description: 'What startRestore of this restore run would answer now.',
-    resolve: (restoreRun, _args, ctx) => restorePreviews(ctx, requireViewer(ctx.viewer)).get(restoreRun.id),
+    resolve: async (restoreRun, _args, ctx) =>
+      one(await previewsOf(ctx, 'restoreRun').get({ targetId: restoreRun.id }), 'RESTORE_EXECUTE'),
+  }),
+);
+
+builder.prismaObjectField('ProviderConnection', 'startPreviews', (t) =>
+  t.field({
+    type: [StartPreviewRef],
+    description: `What starting each operation that targets a connection (${labels('providerConnection')}) would answer now.`,
+    resolve: (connection, _args, ctx) => previewsOf(ctx, 'providerConnection').get({ targetId: connection.id }),
   }),
 );
 
@@ -81,9 +102,17 @@ builder.prismaObjectField('ProviderConnection', 'checkPreview', (t) =>
   t.field({
     type: StartPreviewRef,
     description: 'What startProviderConnectionCheck of this connection would answer now.',
-    resolve: (connection, _args, ctx) => checkPreviews(ctx, requireViewer(ctx.viewer)).get(connection.id),
+    resolve: async (connection, _args, ctx) =>
+      one(await previewsOf(ctx, 'providerConnection').get({ targetId: connection.id }), 'PROVIDER_CONNECTION_CHECK'),
   }),
 );
+
+/** The contract's singular preview fields: one type's entry of its target's list. */
+function one(previews: StartPreview[], type: OperationType): StartPreview {
+  const found = previews.find((p) => p.type === type);
+  if (!found) throw new Error(`no ${type} preview`);
+  return found;
+}
 
 builder.subscriptionField('startPreviewsChanged', (t) =>
   t.field({

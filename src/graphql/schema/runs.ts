@@ -3,7 +3,8 @@ import { requireViewer } from '../../auth/viewer.js';
 import { notFound } from '../../errors.js';
 import type { NextStep } from '../../operations/reasons.js';
 import { capitalize } from '../../operations/reasons.js';
-import { operation } from '../../operations/catalogue.js';
+import { mayCancel, operation } from '../../operations/catalogue.js';
+import { isTerminal } from '../../operations/status.js';
 import type { OperationRun } from '../../generated/prisma/client.js';
 import { runUrl } from '../../operations/routes.js';
 import { findVisibleRun, isVisibleTenant, listRuns, type RunPage } from '../../runs/monitoring.js';
@@ -92,6 +93,26 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
       description: 'When a cancel was first requested',
     }),
     cancelledBy: t.relation('cancelledBy', { nullable: true, description: 'Who first requested the cancel' }),
+    viewerCanCancel: t.boolean({
+      description:
+        "Whether cancelOperationRun by the caller would cancel this run now: it has not ended and the caller's role allows it (any run for owners and managers, their own for operators; a bootstrap step as its bootstrap)",
+      select: {
+        status: true,
+        tenant: { select: { workspaceId: true } },
+        parent: { select: { type: true, initiatorId: true } },
+      },
+      resolve: (run, _args, ctx) => {
+        if (isTerminal(run.status)) return false;
+        const viewer = requireViewer(ctx.viewer);
+        const decidedBy = run.parent ?? run;
+        return mayCancel(
+          decidedBy.type,
+          viewer.roles.get(run.tenant.workspaceId),
+          viewer.userId,
+          decidedBy.initiatorId,
+        );
+      },
+    }),
   }),
 });
 

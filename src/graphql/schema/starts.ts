@@ -1,13 +1,21 @@
-// The start mutations: parse arguments, call the gate, present its outcome. Nothing else.
+// The start mutations, generated from the operations catalogue: parse arguments, call the gate,
+// present its outcome. Nothing else.
 import { requireViewer } from '../../auth/viewer.js';
 import type { StartResultShape } from '../../gate/presenter.js';
-import type { StartRequest } from '../../gate/start-gate.js';
+import { type StartRequest, startRequest } from '../../gate/start-gate.js';
 import type { OperationType } from '../../generated/prisma/enums.js';
 import { observeStart } from '../../metrics/start-decisions.js';
-import { operationStartedBy } from '../../operations/catalogue.js';
+import { PublicError } from '../../errors.js';
+import {
+  GENERIC_START_FIELD,
+  needsConnection,
+  operation,
+  START_MUTATIONS,
+  TARGET_ARGUMENT,
+} from '../../operations/catalogue.js';
 import { builder } from '../builder.js';
 import type { GraphQLContext } from '../context.js';
-import { BlockReasonCodeEnum, DirectorySyncKindEnum, StartStatusEnum } from './enums.js';
+import { BlockReasonCodeEnum, OperationTypeEnum, StartStatusEnum } from './enums.js';
 import { NextStepRef, OperationRunRef } from './runs.js';
 
 type Shape<N extends StartResultShape['__typename']> = Extract<StartResultShape, { __typename: N }>;
@@ -78,63 +86,55 @@ async function start(ctx: GraphQLContext, req: StartRequest): Promise<StartResul
 
 const id = (value: string | number | null | undefined) => (value == null ? null : String(value));
 
-// The operation each field starts comes from the catalogue; resolved at load, so a field the
-// catalogue does not know fails at start-up (and the guard test checks every type has its field).
-const started = (field: string, kind?: string): OperationType => operationStartedBy(field, kind);
-const RESTORE = started('startRestore');
-const VERIFICATION = started('startTenantVerification');
-const CONNECTION_CHECK = started('startProviderConnectionCheck');
-const BOOTSTRAP = started('startOnboardingBootstrap');
+// The named start mutations, generated from the catalogue: the target's id argument, the `kind`
+// enum where one mutation starts several types, and an optional connection to pin unless the
+// target is a connection itself.
+for (const mutation of START_MUTATIONS) {
+  const kinds = mutation.kind;
+  const kindEnum = kinds
+    ? builder.enumType(kinds.enum, { values: kinds.values.map((k) => k.value) as [string, ...string[]] })
+    : null;
+  const targetArg = TARGET_ARGUMENT[mutation.target];
+  const typeOf = (kind: unknown): OperationType => kinds?.values.find((k) => k.value === kind)?.type ?? mutation.type;
+  builder.mutationField(mutation.field, (t) =>
+    t.field({
+      type: StartResult,
+      args: {
+        [targetArg]: t.arg.id({ required: true }),
+        ...(kindEnum
+          ? { kind: t.arg({ type: kindEnum, required: true, defaultValue: kinds?.defaultValue ?? undefined }) }
+          : {}),
+        ...(targetArg === 'providerConnectionId' ? {} : { providerConnectionId: t.arg.id({ required: false }) }),
+      },
+      resolve: (_root, args: Record<string, unknown>, ctx) => {
+        const type = typeOf(args.kind);
+        const connectionId = targetArg === 'providerConnectionId' ? null : id(args.providerConnectionId as string);
+        return start(ctx, startRequest(type, String(args[targetArg]), connectionId));
+      },
+    }),
+  );
+}
 
-builder.mutationFields((t) => ({
-  startRestore: t.field({
+builder.mutationField(GENERIC_START_FIELD, (t) =>
+  t.field({
     type: StartResult,
-    args: { restoreRunId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
-    resolve: (_root, args, ctx) =>
-      start(ctx, {
-        type: RESTORE,
-        restoreRunId: String(args.restoreRunId),
-        providerConnectionId: id(args.providerConnectionId),
-      }),
-  }),
-  startDirectorySync: t.field({
-    type: StartResult,
+    description:
+      'Starts any operation type on its target (Query.operationTypes says which kind of target each names): the same gate and answer as its named mutation. providerConnectionId pins a connection; for a type that targets a connection, targetId is that connection.',
     args: {
-      tenantId: t.arg.id({ required: true }),
-      kind: t.arg({ type: DirectorySyncKindEnum, required: true, defaultValue: 'GROUPS' }),
+      type: t.arg({ type: OperationTypeEnum, required: true }),
+      targetId: t.arg.id({ required: true }),
       providerConnectionId: t.arg.id({ required: false }),
     },
-    resolve: (_root, args, ctx) =>
-      start(ctx, {
-        type: started('startDirectorySync', args.kind),
-        tenantId: String(args.tenantId),
-        providerConnectionId: id(args.providerConnectionId),
-      }),
+    resolve: (_root, args, ctx) => {
+      const targetId = String(args.targetId);
+      const connectionId = id(args.providerConnectionId);
+      if (needsConnection(operation(args.type)) && connectionId !== null && connectionId !== targetId) {
+        throw new PublicError(
+          'BAD_USER_INPUT',
+          `${operation(args.type).label} targets a connection: name it once, as targetId`,
+        );
+      }
+      return start(ctx, startRequest(args.type, targetId, needsConnection(operation(args.type)) ? null : connectionId));
+    },
   }),
-  startTenantVerification: t.field({
-    type: StartResult,
-    args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
-    resolve: (_root, args, ctx) =>
-      start(ctx, {
-        type: VERIFICATION,
-        tenantId: String(args.tenantId),
-        providerConnectionId: id(args.providerConnectionId),
-      }),
-  }),
-  startProviderConnectionCheck: t.field({
-    type: StartResult,
-    args: { providerConnectionId: t.arg.id({ required: true }) },
-    resolve: (_root, args, ctx) =>
-      start(ctx, { type: CONNECTION_CHECK, providerConnectionId: String(args.providerConnectionId) }),
-  }),
-  startOnboardingBootstrap: t.field({
-    type: StartResult,
-    args: { tenantId: t.arg.id({ required: true }), providerConnectionId: t.arg.id({ required: false }) },
-    resolve: (_root, args, ctx) =>
-      start(ctx, {
-        type: BOOTSTRAP,
-        tenantId: String(args.tenantId),
-        providerConnectionId: id(args.providerConnectionId),
-      }),
-  }),
-}));
+);

@@ -4,6 +4,7 @@ import { isUuid } from '../../errors.js';
 import { builder } from '../builder.js';
 import {
   CONNECTION_MANAGERS,
+  needsConnection,
   OPERATIONS,
   type OperationDefinition,
   SCHEDULE_MANAGERS,
@@ -72,11 +73,30 @@ export const RestoreRunRef = builder.prismaObject('RestoreRun', {
   }),
 });
 
+const OperationTargetEnum = builder.enumType('OperationTarget', {
+  description: 'What a start of the type names: startOperation(targetId:) is an id of this kind',
+  values: {
+    TENANT: { value: 'tenant' },
+    RESTORE_RUN: { value: 'restoreRun' },
+    PROVIDER_CONNECTION: { value: 'providerConnection' },
+  } as const,
+});
+
 const OperationTypeInfoRef = builder.objectRef<OperationDefinition>('OperationTypeInfo').implement({
   description: 'An operation type as the catalogue describes it (the same labels as start messages)',
   fields: (t) => ({
     type: t.field({ type: OperationTypeEnum, resolve: (o) => o.type }),
     label: t.exposeString('label'),
+    verb: t.exposeString('verb', { description: 'What the type does, as in "Your role does not allow you to <verb>"' }),
+    target: t.field({ type: OperationTargetEnum, resolve: (o) => o.target }),
+    needsConnection: t.boolean({
+      description: 'Whether a start (and a schedule) must name a provider connection: the target is one',
+      resolve: (o) => needsConnection(o),
+    }),
+    startMutation: t.string({
+      description: 'The named mutation that starts it (startOperation starts every type)',
+      resolve: (o) => o.mutation.field,
+    }),
     schedulable: t.boolean({
       description: 'Whether createSchedule accepts it (it refuses the others with BAD_USER_INPUT)',
       resolve: (o) => o.schedulable,
