@@ -2,6 +2,7 @@
 // translated into operator-facing text with next steps. Monitoring, the start presenter and
 // notifications all read reasons from here, so a reason reads the same on every surface.
 import type { BlockReasonCode } from './block-reasons.js';
+import { routePath } from './routes.js';
 
 export type NextStep = { label: string; action: string; url: string | null };
 export type Reason = { code: string; message: string; nextSteps: NextStep[] };
@@ -11,6 +12,8 @@ export type ReasonScope = {
   tenantId: string;
   connectionId?: string | null;
   restoreRunId?: string | null;
+  /** The run the reason is on (a bootstrap's "Open the failed step" opens its failed step). */
+  runId?: string | null;
   step?: string;
   actor?: string;
 };
@@ -34,11 +37,15 @@ export type ExecutionReasonCode =
 
 export type ReasonCode = BlockReasonCode | ExecutionReasonCode;
 
-const tenantRoute = (s: ReasonScope) => `/tenants/${s.tenantId}`;
+const tenantRoute = (s: ReasonScope) => routePath('tenant', { tenantId: s.tenantId });
+const connectionsRoute = (s: ReasonScope) => routePath('connections', { tenantId: s.tenantId });
 const connectionRoute = (s: ReasonScope) =>
-  s.connectionId
-    ? `${tenantRoute(s)}/provider-connections/${s.connectionId}`
-    : `${tenantRoute(s)}/provider-connections`;
+  s.connectionId ? routePath('connection', { tenantId: s.tenantId, connectionId: s.connectionId }) : connectionsRoute(s);
+const restoreRunRoute = (s: ReasonScope) =>
+  s.restoreRunId ? routePath('restoreRun', { tenantId: s.tenantId, restoreRunId: s.restoreRunId }) : tenantRoute(s);
+/** Where the run can be started again: its restore run's page, else the tenant's runs with its start buttons. */
+const startAgainRoute = (s: ReasonScope) =>
+  s.restoreRunId ? restoreRunRoute(s) : routePath('tenantRuns', { tenantId: s.tenantId });
 
 const openConnection = (s: ReasonScope): NextStep => ({
   label: 'Open provider connection',
@@ -54,7 +61,7 @@ const checkConnection = (s: ReasonScope): NextStep => ({
 const chooseDefault = (s: ReasonScope): NextStep => ({
   label: 'Choose the default connection',
   action: 'CHOOSE_DEFAULT_CONNECTION',
-  url: `${tenantRoute(s)}/provider-connections`,
+  url: connectionsRoute(s),
 });
 const retry = (s: ReasonScope): NextStep => ({ label: 'Try again later', action: 'RETRY', url: tenantRoute(s) });
 
@@ -66,7 +73,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Add a provider connection',
           action: 'ADD_PROVIDER_CONNECTION',
-          url: `${tenantRoute(s)}/provider-connections/new`,
+          url: routePath('newConnection', { tenantId: s.tenantId }),
         },
         // "No connection" also means "no default" on a tenant that has connections.
         chooseDefault(s),
@@ -80,7 +87,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Choose another connection',
           action: 'CHOOSE_PROVIDER_CONNECTION',
-          url: `${tenantRoute(s)}/provider-connections`,
+          url: connectionsRoute(s),
         },
         chooseDefault(s),
       ],
@@ -113,7 +120,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Open restore run',
           action: 'OPEN_RESTORE_RUN',
-          url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}`,
+          url: restoreRunRoute(s),
         },
       ],
     },
@@ -146,7 +153,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Open restore run',
           action: 'OPEN_RESTORE_RUN',
-          url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}`,
+          url: restoreRunRoute(s),
         },
       ],
     },
@@ -156,7 +163,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Open restore run',
           action: 'OPEN_RESTORE_RUN',
-          url: `${tenantRoute(s)}/restore-runs/${s.restoreRunId}`,
+          url: restoreRunRoute(s),
         },
       ],
     },
@@ -166,14 +173,18 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Open verification report',
           action: 'OPEN_TENANT_VERIFICATION',
-          url: `${tenantRoute(s)}/verification`,
+          url: routePath('verification', { tenantId: s.tenantId }),
         },
       ],
     },
     BOOTSTRAP_STEP_FAILED: {
       message: (s) => `the ${s.step ?? 'bootstrap'} step failed`,
       nextSteps: (s) => [
-        { label: 'Open the failed step', action: 'OPEN_OPERATION_RUN', url: `${tenantRoute(s)}/operations` },
+        {
+          label: 'Open the failed step',
+          action: 'OPEN_OPERATION_RUN',
+          url: s.runId ? routePath('failedStep', { runId: s.runId }) : routePath('tenantRuns', { tenantId: s.tenantId }),
+        },
         retry(s),
       ],
     },
@@ -183,7 +194,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
     },
     CANCELLED_BY_USER: {
       message: (s) => `cancelled by ${s.actor ?? 'a member of the workspace'}`,
-      nextSteps: (s) => [{ label: 'Start it again', action: 'RETRY', url: `${tenantRoute(s)}/operations` }],
+      nextSteps: (s) => [{ label: 'Start it again', action: 'RETRY', url: startAgainRoute(s) }],
     },
     WORKER_LOST: {
       message: () => 'the worker executing the run stopped before it finished',
@@ -202,6 +213,9 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
       nextSteps: (s) => [retry(s)],
     },
   };
+
+/** Every code a run can carry, in catalog order. */
+export const REASON_CODES = Object.keys(CATALOG) as ReasonCode[];
 
 export function isReasonCode(code: string): code is ReasonCode {
   return code in CATALOG;

@@ -45,10 +45,11 @@ function reasonColumns(code: ReasonCode, scope: ReasonScope) {
 }
 
 const scopeOf = (
-  run: Pick<OperationRun, 'tenantId' | 'providerConnectionId' | 'restoreRunId'>,
+  run: Pick<OperationRun, 'id' | 'tenantId' | 'providerConnectionId' | 'restoreRunId'>,
   step?: string,
   actor?: string | null,
 ): ReasonScope => ({
+  runId: run.id,
   tenantId: run.tenantId,
   connectionId: run.providerConnectionId,
   restoreRunId: run.restoreRunId,

@@ -6,6 +6,8 @@ import { createApiClient, type Live, SESSION_ENDED } from './client';
 import { ConnectionPage, ConnectionsPage, NewConnectionPage } from './pages/ConnectionPages';
 import { OnboardingPage } from './pages/OnboardingPage';
 import { OperationsMonitor } from './pages/OperationsMonitor';
+import { FailedStepPage, TenantRunsPage } from './pages/TenantRunsPage';
+import { VerificationPage } from './pages/VerificationPage';
 import { RestoreRunPage } from './pages/RestoreRunPage';
 import { SchedulesPage } from './pages/SchedulesPage';
 import { RunPage } from './pages/RunPage';
@@ -13,6 +15,7 @@ import { SignIn } from './pages/SignIn';
 import { TenantPage } from './pages/TenantPage';
 import { TenantsOverview } from './pages/TenantsOverview';
 import { NotificationBell } from './notification-bell';
+import { matchRoute, type ParamsOf, type RouteName } from '../../../src/operations/routes';
 import { Link, usePath } from './router';
 import { ToastProvider } from './start-result';
 
@@ -65,26 +68,31 @@ function App() {
   );
 }
 
-/** The console's pages; next steps and run links from the API point at these paths (src/operations/reasons.ts). */
-const ROUTES: [RegExp, (...ids: string[]) => ReactNode][] = [
-  [/^\/$/, () => <TenantsOverview />],
-  [/^\/operations$/, () => <OperationsMonitor />],
-  [/^\/operations\/runs\/([^/]+)$/, (id) => <RunPage id={id} />],
-  [/^\/tenants\/([^/]+)$/, (id) => <TenantPage id={id} />],
-  [/^\/tenants\/([^/]+)\/provider-connections$/, (id) => <ConnectionsPage tenantId={id} />],
-  [/^\/tenants\/([^/]+)\/provider-connections\/new$/, (id) => <NewConnectionPage tenantId={id} />],
-  [/^\/tenants\/([^/]+)\/provider-connections\/([^/]+)$/, (id, cid) => <ConnectionPage tenantId={id} id={cid} />],
-  [/^\/tenants\/([^/]+)\/restore-runs\/([^/]+)$/, (id, rid) => <RestoreRunPage tenantId={id} id={rid} />],
-  [/^\/tenants\/([^/]+)\/onboarding$/, (id) => <OnboardingPage tenantId={id} />],
-  [/^\/tenants\/([^/]+)\/schedules$/, (id) => <SchedulesPage tenantId={id} />],
-];
+/**
+ * The console's pages, one per route of the table the API builds its links from
+ * (src/operations/routes.ts): a route without a page does not compile.
+ */
+const PAGES: { [N in RouteName]: (params: ParamsOf<N>) => ReactNode } = {
+  tenants: () => <TenantsOverview />,
+  operations: () => <OperationsMonitor />,
+  run: ({ runId }) => <RunPage id={runId} />,
+  failedStep: ({ runId }) => <FailedStepPage runId={runId} />,
+  tenant: ({ tenantId }) => <TenantPage id={tenantId} />,
+  tenantRuns: ({ tenantId }) => <TenantRunsPage tenantId={tenantId} />,
+  connections: ({ tenantId }) => <ConnectionsPage tenantId={tenantId} />,
+  newConnection: ({ tenantId }) => <NewConnectionPage tenantId={tenantId} />,
+  connection: ({ tenantId, connectionId }) => <ConnectionPage tenantId={tenantId} id={connectionId} />,
+  restoreRun: ({ tenantId, restoreRunId }) => <RestoreRunPage tenantId={tenantId} id={restoreRunId} />,
+  onboarding: ({ tenantId }) => <OnboardingPage tenantId={tenantId} />,
+  schedules: ({ tenantId }) => <SchedulesPage tenantId={tenantId} />,
+  verification: ({ tenantId }) => <VerificationPage tenantId={tenantId} />,
+};
 
 function route(path: string) {
-  for (const [pattern, page] of ROUTES) {
-    const match = path.match(pattern);
-    if (match) return page(...match.slice(1).map(decodeURIComponent));
-  }
-  return <p>Page not found.</p>;
+  const found = matchRoute(path);
+  if (!found) return <p>Page not found.</p>;
+  const page = PAGES[found.name] as (params: Record<string, string>) => ReactNode;
+  return page(found.params);
 }
 
 createRoot(document.getElementById('root')!).render(

@@ -1,6 +1,7 @@
 import { requireViewer } from '../../auth/viewer.js';
 import { visibleTenants, visibleWorkspaceIds } from '../../auth/visibility.js';
 import { isUuid } from '../../errors.js';
+import type { VerificationReport } from '../../providers/provider.js';
 import { builder } from '../builder.js';
 import {
   CONNECTION_MANAGERS,
@@ -10,6 +11,29 @@ import {
   SCHEDULE_MANAGERS,
 } from '../../operations/catalogue.js';
 import { CredentialStateEnum, OperationTypeEnum, RestoreRunStatusEnum, RoleEnum, TenantStatusEnum } from './enums.js';
+
+type Report = VerificationReport & { verifiedAt: Date | null };
+
+const VerificationCheckRef = builder
+  .objectRef<VerificationReport['checks'][number]>('VerificationCheck')
+  .implement({
+    fields: (t) => ({
+      name: t.exposeString('name'),
+      passed: t.exposeBoolean('passed'),
+      detail: t.string({ nullable: true, resolve: (c) => c.detail ?? null }),
+    }),
+  });
+
+const VerificationReportRef = builder.objectRef<Report>('VerificationReport').implement({
+  description: "The provider's answer to the tenant's last verification",
+  fields: (t) => ({
+    organizationId: t.exposeString('organizationId'),
+    displayName: t.exposeString('displayName'),
+    verifiedDomains: t.exposeStringList('verifiedDomains'),
+    checks: t.field({ type: [VerificationCheckRef], resolve: (r) => r.checks }),
+    verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+  }),
+});
 
 export const TenantRef = builder.prismaObject('Tenant', {
   fields: (t) => ({
@@ -23,6 +47,16 @@ export const TenantRef = builder.prismaObject('Tenant', {
     }),
     restoreRuns: t.relation('restoreRuns', { query: { orderBy: { createdAt: 'desc' } } }),
     verifiedAt: t.expose('verifiedAt', { type: 'DateTime', nullable: true }),
+    verificationReport: t.field({
+      type: VerificationReportRef,
+      nullable: true,
+      description: 'What the last tenant verification found (null until one has run)',
+      select: { verificationReport: true, verifiedAt: true },
+      resolve: (tenant) =>
+        tenant.verificationReport
+          ? { ...(tenant.verificationReport as VerificationReport), verifiedAt: tenant.verifiedAt }
+          : null,
+    }),
     directoryGroupCount: t.relationCount('directoryGroups'),
     roleDefinitionCount: t.relationCount('roleDefinitions'),
     // What the caller may do here, so a client draws its controls without copying the server's rules.
