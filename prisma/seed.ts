@@ -2,7 +2,7 @@
 import { loadConfig } from '../src/config.js';
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
-import { DEMO_USER_COUNT, seedDemo } from '../src/seed/demo.js';
+import { DEMO_USER_COUNT, seededProvider, seedDemo } from '../src/seed/demo.js';
 
 const config = loadConfig();
 if (await ensureDatabase(config.DATABASE_URL)) console.log('created database');
@@ -10,7 +10,7 @@ const applied = await migrate(config.DATABASE_URL);
 if (applied.length) console.log(`applied ${applied.length} migration(s): ${applied.join(', ')}`);
 const prisma = createPrisma(config.DATABASE_URL, 2);
 try {
-  await seedDemo(prisma);
+  await seedDemo(prisma, { provider: seededProvider(config.PROVIDER_MODE) });
   const counts = {
     users: await prisma.user.count(),
     tenants: await prisma.tenant.count(),

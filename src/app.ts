@@ -1,6 +1,7 @@
 // The composition root: every long-lived service of one process, wired once. Servers, workers,
 // tests and benchmarks all build their world here, so two instances in one test behave like two
 // processes (separate Prisma and Redis clients).
+import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
 import { Redis } from 'ioredis';
 import { TokenService } from './auth/tokens.js';
 import { Authenticator } from './auth/viewer.js';
@@ -40,6 +41,8 @@ export type Services = {
   store: AdmissionStore;
   /** The gate's lock, here for /ready (how many of its masters answer). */
   scopeLock: ScopeLock;
+  /** The kinds of provider, keyed by ProviderConnection.provider: what they run, and their clients. */
+  providers: ProviderRegistry;
   gate: StartGate;
   presenter: StartResultPresenter;
   /** Start previews (CONTRACT.md section 9): batched, live, and the connection settings they point at. */
@@ -60,6 +63,8 @@ export type ServiceOptions = {
   scopeLockTtlMs?: number;
   /** This process's metrics (main.ts: with process metrics); a fresh registry otherwise. */
   metrics?: Metrics;
+  /** The provider kinds (tests: a kind that cannot run some type); createProviderRegistry otherwise. */
+  providers?: ProviderRegistry;
 };
 
 export function createServices(config: Config, options: ServiceOptions = {}): Services {
@@ -91,9 +96,10 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     scopeLockObserver(metrics),
   );
   const store = new AdmissionStore(pool);
-  const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, log, options.gate);
+  const providers = options.providers ?? createProviderRegistry(config);
+  const gate = new StartGate(store, lifecycle, scopeLock, dispatcher, providers, log, options.gate);
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
-  const previews = new StartPreviews(store, presenter);
+  const previews = new StartPreviews(store, presenter, providers);
   const previewFeed = new PreviewFeed(previews, bus, auth);
   const connections = new ConnectionSettings(prisma, bus, log);
   const cancelRelay = new CancelRelay(redis, config.REDIS_PREFIX);
@@ -135,6 +141,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     dispatcher,
     store,
     scopeLock,
+    providers,
     gate,
     presenter,
     previews,

@@ -3,7 +3,7 @@
 // workers scale separately. `--role=migrate`: apply migrations and exit (a one-shot container).
 // Every way out of start-up is one JSON log line and an exit code; SIGTERM drains within
 // SHUTDOWN_TIMEOUT_MS and exits 0 (1 when the drain had to be cut short).
-import { seedIfEmpty } from './seed/demo.js';
+import { seededProvider, seedIfEmpty } from './seed/demo.js';
 import { createServices, type Services } from './app.js';
 import { DEV_PATHS } from './auth/dev-tokens.js';
 import { loadConfig, type Config } from './config.js';
@@ -71,7 +71,12 @@ try {
   services = createServices(config, { log, metrics: new Metrics({ processMetrics: true }) });
   // Demo users only where asked for (SEED_DEMO=on) or in development, never by omission.
   const seeds = role !== 'worker' && (config.SEED_DEMO ?? (config.NODE_ENV === 'development' ? 'on' : 'off')) === 'on';
-  if (seeds && (await withDatabase(config.DATABASE_URL, () => seedIfEmpty(services!.prisma)))) {
+  if (
+    seeds &&
+    (await withDatabase(config.DATABASE_URL, () =>
+      seedIfEmpty(services!.prisma, { provider: seededProvider(config.PROVIDER_MODE) }),
+    ))
+  ) {
     log.info('empty database: seeded the demo data (see README "Demo seed")');
   }
   const queues = [services.dispatcher.queue, services.scheduleTriggers.queue];
@@ -103,7 +108,7 @@ try {
   }
   if (role === 'worker' || config.WORKERS === 'on') {
     const workers = await startWorkers(services);
-    log.info({ concurrency: config.WORKER_CONCURRENCY, provider: config.PROVIDER_MODE }, 'workers started');
+    log.info({ concurrency: config.WORKER_CONCURRENCY }, 'workers started');
     stops.push(() => workers.close(drainDeadline - Date.now()));
   }
   // Closed last: a drain in progress stays observable.

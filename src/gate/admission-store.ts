@@ -7,7 +7,12 @@
 import type pg from 'pg';
 import type { OperationRun, ProviderConnection } from '../generated/prisma/client.js';
 import { getDatamodel } from '../generated/pothos-types.js';
-import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
+import type {
+  CredentialState,
+  Provider as ProviderName,
+  RestoreRunStatus,
+  TenantStatus,
+} from '../generated/prisma/enums.js';
 import { CONNECTION, RESTORE, RUN, TENANT } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import { isUuid } from '../errors.js';
@@ -15,7 +20,13 @@ import { SQL_ACTIVE } from '../operations/status.js';
 import { reviveRunDates } from '../runs/events.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
-export type GateConnection = { id: string; enabled: boolean; credentialState: CredentialState; isDefault: boolean };
+export type GateConnection = {
+  id: string;
+  provider: ProviderName;
+  enabled: boolean;
+  credentialState: CredentialState;
+  isDefault: boolean;
+};
 export type GateRestoreRun = { id: string; status: RestoreRunStatus };
 /** A target read for previews: its connections are whole rows. */
 export type PreviewTarget = Omit<GateTarget, 'connections'> & { connections: ProviderConnection[] };
@@ -33,7 +44,7 @@ const ACTIVE_RUNS = (tenant: string) =>
 
 const T = TENANT;
 const C = CONNECTION;
-const connectionJson = (['id', 'enabled', 'credentialState', 'isDefault'] as const)
+const connectionJson = (['id', 'provider', 'enabled', 'credentialState', 'isDefault'] as const)
   .map((f) => `'${f}', ${C.c(f, 'c')}`)
   .join(', ');
 /** `connection`: the JSON of one connection row `c`, as much of it as the caller needs. */

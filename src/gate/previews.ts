@@ -8,7 +8,14 @@ import { PublicError } from '../errors.js';
 import { operation, type TargetKind, typesTargeting } from '../operations/catalogue.js';
 import type { AdmissionStore, PreviewTarget } from './admission-store.js';
 import type { PreviewText, StartResultPresenter } from './presenter.js';
-import { decide, type Initiator, type StartRequest, startRequest, targetOf } from './start-gate.js';
+import {
+  decide,
+  type Initiator,
+  type ProviderCapabilities,
+  type StartRequest,
+  startRequest,
+  targetOf,
+} from './start-gate.js';
 
 export type StartPreview = PreviewText & {
   /** The connection a start would pin (explicit, else the tenant's default); null when none would be. */
@@ -25,6 +32,7 @@ export class StartPreviews {
   constructor(
     private readonly store: AdmissionStore,
     private readonly presenter: StartResultPresenter,
+    private readonly providers: ProviderCapabilities,
   ) {}
 
   /**
@@ -68,7 +76,12 @@ export class StartPreviews {
   /** The gate's steps 2 to 5 on a target loaded in a batch, shown with the connection row read with it. */
   private preview(initiator: Initiator, req: StartRequest, found: PreviewTarget | undefined): StartPreview {
     const op = operation(req.type);
-    const decision = decide(op, req, initiator, targetOf(op, found, req.providerConnectionId ?? null, initiator));
+    const decision = decide(
+      op,
+      req,
+      initiator,
+      targetOf(op, found, req.providerConnectionId ?? null, initiator, this.providers),
+    );
     const pinned = decision.connection ? found?.connections.find((c) => c.id === decision.connection?.id) : null;
     return { ...this.presenter.preview(decision), providerConnection: pinned ?? null };
   }

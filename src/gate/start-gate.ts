@@ -6,7 +6,7 @@
 // previews (CONTRACT.md section 9, src/gate/previews.ts) call too: no rule has a second copy.
 import type { Logger } from '../logger.js';
 import type { OperationRun } from '../generated/prisma/client.js';
-import type { OperationType, Role } from '../generated/prisma/enums.js';
+import type { OperationType, Provider as ProviderName, Role } from '../generated/prisma/enums.js';
 import { forbidden, isUuid, notFound, serviceUnavailable } from '../errors.js';
 import type { JobDispatcher } from '../jobs/dispatch.js';
 import type { NewRun, RunLifecycle } from '../runs/lifecycle.js';
@@ -60,7 +60,12 @@ export type Target = {
   connection: GateConnection | null;
   activeRuns: OperationRun[];
   role: Role | 'SYSTEM' | undefined;
+  /** Whether the connection a start would pin can run the type (true when there is none). */
+  connectionCanRun: boolean;
 };
+
+/** What the gate knows of providers: which kinds run which types (src/providers/registry.ts). */
+export type ProviderCapabilities = { canRun(provider: ProviderName, type: OperationType): boolean };
 
 type Conflict = Extract<StartOutcome, { status: 'ALREADY_RUNNING' | 'SCOPE_BUSY' }>;
 
@@ -91,6 +96,7 @@ export class StartGate {
     private readonly lifecycle: RunLifecycle,
     private readonly scopeLock: ScopeLock,
     private readonly dispatcher: JobDispatcher,
+    private readonly providers: ProviderCapabilities,
     private readonly log: Logger,
     options: StartGateOptions = {},
   ) {
@@ -149,7 +155,7 @@ export class StartGate {
     } else {
       found = req.tenantId && isUuid(req.tenantId) ? await this.store.tenantTarget(req.tenantId) : null;
     }
-    return targetOf(op, found, connectionId, initiator);
+    return targetOf(op, found, connectionId, initiator, this.providers);
   }
 
   private async admit(op: OperationDefinition, req: StartRequest, run: NewRun): Promise<StartOutcome> {
@@ -243,6 +249,7 @@ export function targetOf(
   found: GateTarget | null | undefined,
   connectionId: string | null,
   initiator: Initiator,
+  providers: ProviderCapabilities,
 ): Target {
   if (!found || !canSee(initiator, found.tenant.workspaceId)) throw notFound(TARGET_NAMES[op.target]);
   const connection = connectionId
@@ -257,6 +264,7 @@ export function targetOf(
     connection: connection ?? null,
     activeRuns: found.activeRuns,
     role,
+    connectionCanRun: !connection || providers.canRun(connection.provider, op.type),
   };
 }
 

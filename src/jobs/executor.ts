@@ -10,7 +10,8 @@ import type { ReasonCode } from '../operations/reasons.js';
 import { operation } from '../operations/catalogue.js';
 import { isTerminal } from '../operations/status.js';
 import { HANDLERS } from './handlers/index.js';
-import { ProviderError, type PinnedConnection, type Provider } from '../providers/provider.js';
+import { ProviderError } from '../providers/provider.js';
+import type { ProviderRegistry } from '../providers/registry.js';
 import type { RunEnd, RunLifecycle } from '../runs/lifecycle.js';
 import type { JobContext } from './handler.js';
 
@@ -39,7 +40,7 @@ export class RunExecutor {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly lifecycle: RunLifecycle,
-    private readonly provider: Provider,
+    private readonly providers: ProviderRegistry,
     private readonly retry: RetryPolicy,
     private readonly log: Logger,
     private readonly racepoints: ExecutorRacepoints = {},
@@ -65,22 +66,27 @@ export class RunExecutor {
     if (row.cancelRequestedAt) return this.end(row.id, { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
 
     // The pinned connection may have been disabled or lost its credentials since admission.
-    const block = connectionBlock(providerConnection, op.requiresValidCredentials);
+    const block = connectionBlock(
+      providerConnection,
+      op.requiresValidCredentials,
+      !providerConnection || this.providers.canRun(providerConnection.provider, op.type),
+    );
     if (block) {
       log.info({ reason: block }, 'pinned connection unusable; run failed before calling the provider');
       return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code: block } });
     }
-    const connection: PinnedConnection = {
-      id: providerConnection!.id,
-      tenantExternalId: tenant.externalTenantId,
-      clientId: providerConnection!.clientId,
-      clientSecret: providerConnection!.clientSecret,
-      simulation: providerConnection!.simulation,
-    };
+    // The connection's own kind of provider, with its credentials as only that kind reads them.
+    const { client, connection } = this.providers.connect(providerConnection!, tenant.externalTenantId);
 
     const cancel = this.watchCancel(row.id, signal);
     try {
-      return await this.attempts(row, op.type, { tenant, connection, restoreRun }, cancel.signal, log);
+      return await this.attempts(
+        row,
+        op.type,
+        { tenant, connection, restoreRun, provider: client },
+        cancel.signal,
+        log,
+      );
     } finally {
       cancel.stop();
     }
@@ -89,7 +95,7 @@ export class RunExecutor {
   private async attempts(
     row: OperationRun,
     type: OperationRun['type'],
-    target: Pick<JobContext, 'tenant' | 'connection' | 'restoreRun'>,
+    target: Pick<JobContext, 'tenant' | 'connection' | 'restoreRun' | 'provider'>,
     signal: AbortSignal,
     log: Logger,
   ): Promise<OperationRun> {
@@ -107,7 +113,6 @@ export class RunExecutor {
       const ctx: JobContext = {
         run: running,
         ...target,
-        provider: this.provider,
         prisma: this.prisma,
         steps: () => this.prisma.operationRun.findMany({ where: { parentId: row.id }, orderBy: { step: 'asc' } }),
         // Retried through a database outage: a count lost after its item was applied would make a
@@ -118,7 +123,6 @@ export class RunExecutor {
         log,
         executeStep: async (stepId) =>
           (await this.execute(stepId, signal)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
-        cancelPendingSteps: (step) => this.lifecycle.cancelPendingSteps(row.id, 'CANCELLED_AFTER_FAILED_STEP', step),
       };
       try {
         // A result the handler returned stands, even if a cancel came after its last provider call.
@@ -163,24 +167,19 @@ export class RunExecutor {
       where: { id: runId },
       select: { cancelRequestedAt: true },
     });
-    if (run?.cancelRequestedAt) {
-      await this.lifecycle.cancelPendingSteps(runId, 'CANCELLED_BY_USER');
-      await this.lifecycle.finish(runId, { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
-      return;
-    }
-    await this.lifecycle.cancelPendingSteps(runId, code);
-    await this.lifecycle.finish(runId, { status: 'FAILED', reason: { code } });
+    await this.lifecycle.finish(
+      runId,
+      run?.cancelRequestedAt
+        ? { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } }
+        : { status: 'FAILED', reason: { code } },
+    );
   }
 
   private async end(runId: string, ended: RunEnd): Promise<OperationRun> {
     // A handler that stopped at a safe point says CANCELLED; the reason is always the same.
     const result: RunEnd = ended.status === 'CANCELLED' ? { ...ended, reason: { code: 'CANCELLED_BY_USER' } } : ended;
     await this.racepoints.beforeFinish?.(runId, result);
-    // Steps that will not run end first, so a bootstrap's own end is the last event of its family.
-    if (result.status === 'FAILED' || result.status === 'CANCELLED') {
-      const code = result.status === 'CANCELLED' ? 'CANCELLED_BY_USER' : (result.reason?.code ?? 'INTERNAL_ERROR');
-      await this.durably(this.log, () => this.lifecycle.cancelPendingSteps(runId, code));
-    }
+    // The steps that will not run end with it, in the same transaction (RunLifecycle.finish).
     await this.durably(this.log, () => this.lifecycle.finish(runId, result));
     return this.durably(this.log, () => this.current(runId));
   }

@@ -33,8 +33,6 @@ export type JobContext = {
   log: Logger;
   /** Runs one child step (a bootstrap's) through the executor; resolves with the step's final row. */
   executeStep(stepRunId: string): Promise<OperationRun>;
-  /** Cancels the parent's steps that have not run, naming the step that failed. */
-  cancelPendingSteps(failedStep: string): Promise<void>;
 };
 
 export type HandlerResult = { status: TerminalStatus; summary: Summary; reason?: { code: ReasonCode; step?: string } };

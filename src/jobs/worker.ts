@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import type { Services } from '../app.js';
 import { redisOptions } from '../db/redis.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
-import { createProvider } from '../providers/factory.js';
+import { createProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/provider.js';
 import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
 import { RunExecutor, type ExecutorRacepoints } from './executor.js';
@@ -30,7 +30,8 @@ export async function startWorkers(
   const executor = new RunExecutor(
     services.prisma,
     services.lifecycle,
-    options.provider ?? createProvider(config),
+    // One client for every kind in tests that pass `provider`; the connection's kind otherwise.
+    options.provider ? createProviderRegistry(config, options.provider) : services.providers,
     {
       maxAttempts: config.RUN_MAX_ATTEMPTS,
       baseDelayMs: config.RETRY_BASE_MS,

@@ -40,7 +40,9 @@ export type ReasonCode = BlockReasonCode | ExecutionReasonCode;
 const tenantRoute = (s: ReasonScope) => routePath('tenant', { tenantId: s.tenantId });
 const connectionsRoute = (s: ReasonScope) => routePath('connections', { tenantId: s.tenantId });
 const connectionRoute = (s: ReasonScope) =>
-  s.connectionId ? routePath('connection', { tenantId: s.tenantId, connectionId: s.connectionId }) : connectionsRoute(s);
+  s.connectionId
+    ? routePath('connection', { tenantId: s.tenantId, connectionId: s.connectionId })
+    : connectionsRoute(s);
 const restoreRunRoute = (s: ReasonScope) =>
   s.restoreRunId ? routePath('restoreRun', { tenantId: s.tenantId, restoreRunId: s.restoreRunId }) : tenantRoute(s);
 /** Where the run can be started again: its restore run's page, else the tenant's runs with its start buttons. */
@@ -90,6 +92,17 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
           url: connectionsRoute(s),
         },
         chooseDefault(s),
+      ],
+    },
+    PROVIDER_OPERATION_UNSUPPORTED: {
+      message: () => "the provider connection's provider cannot run this operation",
+      nextSteps: (s) => [
+        {
+          label: 'Choose another connection',
+          action: 'CHOOSE_PROVIDER_CONNECTION',
+          url: connectionsRoute(s),
+        },
+        openConnection(s),
       ],
     },
     PROVIDER_CREDENTIALS_EXPIRED: {
@@ -183,7 +196,9 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
         {
           label: 'Open the failed step',
           action: 'OPEN_OPERATION_RUN',
-          url: s.runId ? routePath('failedStep', { runId: s.runId }) : routePath('tenantRuns', { tenantId: s.tenantId }),
+          url: s.runId
+            ? routePath('failedStep', { runId: s.runId })
+            : routePath('tenantRuns', { tenantId: s.tenantId }),
         },
         retry(s),
       ],

@@ -14,7 +14,7 @@ import type {
   RoleDefinitionRecord,
   VerificationReport,
 } from './provider.js';
-import { ProviderError } from './provider.js';
+import { type ConnectionRow, ProviderError } from './provider.js';
 
 export type GraphProviderOptions = {
   /** e.g. https://login.microsoftonline.com */
@@ -48,6 +48,14 @@ type CachedToken = { accessToken: string; expiresAt: number };
 type GraphOrganization = { id?: string; displayName?: string; verifiedDomains?: { name?: string }[] };
 type GraphGroup = { id: string; displayName?: string | null; mail?: string | null };
 type GraphRoleDefinition = { id: string; displayName?: string | null; isBuiltIn?: boolean | null };
+
+/** A Graph connection's credentials: its app registration (client-credentials flow). */
+export type GraphCredentials = { clientId: string | null; clientSecret: string | null };
+
+export const graphCredentials = (row: Pick<ConnectionRow, 'clientId' | 'clientSecret'>): GraphCredentials => ({
+  clientId: row.clientId,
+  clientSecret: row.clientSecret,
+});
 
 export class GraphProvider implements Provider {
   private readonly authorityUrl: string;
@@ -215,7 +223,7 @@ export class GraphProvider implements Provider {
   }
 
   private async token(connection: PinnedConnection, call: CallContext, options: { fresh: boolean }): Promise<string> {
-    const { clientId, clientSecret } = connection;
+    const { clientId, clientSecret } = connection.credentials as GraphCredentials;
     if (!clientId || !clientSecret) {
       throw new ProviderError(
         'PROVIDER_CREDENTIALS_MISSING',

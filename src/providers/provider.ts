@@ -1,7 +1,9 @@
-// The provider interface every operation handler talks to. Two implementations: the simulated
-// provider (default) and the Microsoft Graph client. Both raise ProviderError with a reason
-// code from the catalog, so failures read the same whichever provider ran.
-import type { CredentialState } from '../generated/prisma/enums.js';
+// The provider interface every operation handler talks to. Two kinds, chosen per connection by
+// `ProviderConnection.provider` (src/providers/registry.ts): the simulator and the Microsoft Graph
+// client. Both raise ProviderError with a reason code from the catalog, so failures read the same
+// whichever provider ran.
+import type { ProviderConnection } from '../generated/prisma/client.js';
+import type { CredentialState, OperationType, Provider as ProviderName } from '../generated/prisma/enums.js';
 import type { ExecutionReasonCode } from '../operations/reasons.js';
 import type { BlockReasonCode } from '../operations/block-reasons.js';
 
@@ -10,10 +12,8 @@ export type PinnedConnection = {
   id: string;
   /** The customer's Entra tenant id (GUID). */
   tenantExternalId: string;
-  clientId: string | null;
-  clientSecret: string | null;
-  /** Simulated provider only: fault injection, see SimulationSettings. */
-  simulation: unknown;
+  /** Opaque to everything but the connection's provider, which reads them from the row (ProviderKind.pin). */
+  credentials: unknown;
 };
 
 export type DirectoryGroupRecord = { externalId: string; displayName: string; mail: string | null };
@@ -38,6 +38,21 @@ export interface Provider {
   checkConnection(connection: PinnedConnection, call: CallContext): Promise<ConnectionCheckResult>;
   applyRestoreItem(connection: PinnedConnection, item: RestoreItem, call: CallContext): Promise<'applied' | 'skipped'>;
 }
+
+/** The columns of a connection row a provider reads its credentials from. */
+export type ConnectionRow = Pick<ProviderConnection, 'id' | 'provider' | 'clientId' | 'clientSecret' | 'simulation'>;
+
+/**
+ * One kind of provider (`ProviderConnection.provider`): the client that calls it, the operation
+ * types it can run (preflight blocks the others with PROVIDER_OPERATION_UNSUPPORTED), and how it
+ * reads a connection's credentials.
+ */
+export type ProviderKind = {
+  name: ProviderName;
+  client: Provider;
+  operations: readonly OperationType[];
+  pin(row: ConnectionRow, tenantExternalId: string): PinnedConnection;
+};
 
 export type ProviderErrorCode = ExecutionReasonCode | BlockReasonCode;
 

@@ -164,7 +164,7 @@ export function simulatedVerificationReport(tenantExternalId: string): Verificat
 }
 
 function settingsOf(connection: PinnedConnection): SimulationSettings {
-  const parsed = SimulationSettings.safeParse(connection.simulation ?? {});
+  const parsed = SimulationSettings.safeParse(connection.credentials ?? {});
   return parsed.success ? parsed.data : {};
 }
 

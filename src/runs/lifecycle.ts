@@ -37,7 +37,24 @@ export type RunEnd = {
   reason?: { code: ReasonCode; step?: string };
   /** False when the initiator already got the answer synchronously (a start that could not be queued). */
   notify?: boolean;
+  /** Why the run's steps that had not ended are cancelled with it (default: see stepsEnd). */
+  pendingSteps?: { code: ReasonCode; step?: string };
 };
+
+/**
+ * How a parent's end reaches its steps that had not ended: a cancel cancels them as cancelled by
+ * the user, a failed step names itself on the steps after it, anything else passes its reason on.
+ */
+function stepsEnd(end: RunEnd): RunEnd {
+  const reason =
+    end.pendingSteps ??
+    (end.status === 'CANCELLED'
+      ? { code: 'CANCELLED_BY_USER' as const }
+      : end.reason?.code === 'BOOTSTRAP_STEP_FAILED'
+        ? { code: 'CANCELLED_AFTER_FAILED_STEP' as const, step: end.reason.step }
+        : { code: end.reason?.code ?? 'INTERNAL_ERROR' });
+  return { status: 'CANCELLED', reason };
+}
 
 function reasonColumns(code: ReasonCode, scope: ReasonScope) {
   const reason = translateReason(code, scope);
@@ -59,6 +76,19 @@ const scopeOf = (
 
 /** What a transition knows besides the run row: the tenant's name and who asked for a cancel. */
 type Locked = { workspaceId: string; tenantName: string; cancellerName: string | null };
+
+/** A committed change of one run, published after the commit. */
+type Changed = { run: OperationRun; workspaceId: string; notificationId: string | null };
+
+/** The columns of a run's end. */
+function endColumns(current: OperationRun, locked: Locked, end: RunEnd): Partial<OperationRun> {
+  return {
+    status: end.status,
+    finishedAt: new Date(),
+    ...end.summary,
+    ...(end.reason ? reasonColumns(end.reason.code, scopeOf(current, end.reason.step, locked.cancellerName)) : {}),
+  };
+}
 
 export class RunLifecycle {
   constructor(
@@ -139,18 +169,19 @@ export class RunLifecycle {
     }));
   }
 
-  /** Any active state -> a terminal one, with summary and translated reason; notifies the initiator. */
+  /**
+   * Any active state -> a terminal one, with summary and translated reason; notifies the initiator.
+   * The one way a run family ends (failure, cancel, abandon, reconcile, a failed dispatch): in one
+   * transaction the steps that had not ended are cancelled (stepsEnd), in step order, then the
+   * parent ends; their events follow in that order, so the parent's end is its family's last event.
+   */
   async finish(runId: string, end: RunEnd): Promise<OperationRun | null> {
     return this.transition(
       runId,
       ACTIVE_STATUSES,
-      (current, locked) => ({
-        status: end.status,
-        finishedAt: new Date(),
-        ...end.summary,
-        ...(end.reason ? reasonColumns(end.reason.code, scopeOf(current, end.reason.step, locked.cancellerName)) : {}),
-      }),
+      (current, locked) => endColumns(current, locked, end),
       (tx, run, locked) => this.ended(tx, run, locked, end.notify !== false),
+      { steps: stepsEnd(end) },
     );
   }
 
@@ -161,7 +192,7 @@ export class RunLifecycle {
    * QUEUED: the caller then treats it as running (or finished).
    */
   async cancelQueued(runId: string, byUserId: string): Promise<OperationRun | null> {
-    const run = await this.transition(
+    return this.transition(
       runId,
       ['QUEUED'],
       (current, locked) => ({
@@ -171,14 +202,9 @@ export class RunLifecycle {
         cancelledById: current.cancelledById ?? byUserId,
         ...reasonColumns('CANCELLED_BY_USER', scopeOf(current, undefined, locked.cancellerName)),
       }),
-      async (tx, ended, locked) => {
-        await this.reachSteps(tx, ended);
-        return this.ended(tx, ended, locked, true);
-      },
-      byUserId,
+      (tx, ended, locked) => this.ended(tx, ended, locked, true),
+      { canceller: byUserId, steps: { status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } } },
     );
-    if (run) await this.cancelPendingSteps(runId, 'CANCELLED_BY_USER');
-    return run;
   }
 
   /**
@@ -225,17 +251,6 @@ export class RunLifecycle {
   /** The run row exists but its job could not be queued: it must not stay QUEUED forever. */
   async failDispatch(runId: string): Promise<void> {
     await this.finish(runId, { status: 'FAILED', reason: { code: 'DISPATCH_FAILED' }, notify: false });
-    await this.cancelPendingSteps(runId, 'DISPATCH_FAILED');
-  }
-
-  /** Cancels a parent's steps that have not run yet. */
-  async cancelPendingSteps(parentId: string, code: ReasonCode, step?: string): Promise<void> {
-    const pending = await this.prisma.operationRun.findMany({
-      where: { parentId, status: { in: [...ACTIVE_STATUSES] } },
-      select: { id: true },
-      orderBy: { step: 'asc' },
-    });
-    for (const child of pending) await this.finish(child.id, { status: 'CANCELLED', reason: { code, step } });
   }
 
   private async notify(tx: SqlTx, run: OperationRun, locked: Locked): Promise<string> {
@@ -258,56 +273,99 @@ export class RunLifecycle {
    * One transition, in plain SQL on the pool like the gate's admission (workers make several per
    * run; through the Prisma client each cost about ten times the CPU): lock the run, check it is
    * still in a `from` state, apply the change computed from the locked row, and whatever else
-   * belongs to the same commit.
+   * belongs to the same commit. With `steps`, the run's steps that have not ended end that way
+   * first, in the same transaction (locked after their parent, as every family transition does).
    */
   private async transition(
     runId: string,
     from: readonly OperationRunStatus[],
     change: (current: OperationRun, locked: Locked) => Partial<OperationRun>,
     alsoInTx?: (tx: SqlTx, run: OperationRun, locked: Locked) => Promise<string | null>,
-    /** A canceller to name when the run has none yet (the one this transition records). */
-    canceller?: string,
+    options: { canceller?: string; steps?: RunEnd } = {},
   ): Promise<OperationRun | null> {
-    const result = await onConnection(this.pool, async (tx) => {
+    const committed = await onConnection(this.pool, async (tx) => {
       await tx.query('BEGIN');
-      const found = await tx.query<OperationRun & Locked>(
-        `SELECT r.*, ${TENANT.c('workspaceId', 't')}, ${TENANT.c('name', 't')} AS "tenantName", ${USER.c('displayName', 'u')} AS "cancellerName"
-         FROM ${RUN.t} r JOIN ${TENANT.t} t ON ${TENANT.c('id', 't')} = ${RUN.c('tenantId', 'r')}
-         LEFT JOIN ${USER.t} u ON ${USER.c('id', 'u')} = COALESCE(${RUN.c('cancelledById', 'r')}, $2::uuid)
-         WHERE ${RUN.c('id', 'r')} = $1 FOR UPDATE OF r`,
-        [runId, canceller ?? null],
-      );
-      const row = found.rows[0];
-      if (!row || !from.includes(row.status)) {
+      const parent = await this.lock(tx, runId, from, options.canceller ?? null);
+      if (!parent) {
         await tx.query('ROLLBACK');
         return null;
       }
-      const { workspaceId, tenantName, cancellerName, ...current } = row;
-      const locked: Locked = { workspaceId, tenantName, cancellerName };
-      const patch = (Object.entries(change(current, locked)) as [Field<'OperationRun'>, unknown][])
-        .filter(([, value]) => value !== undefined)
-        .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
-      const updated = await tx.query<OperationRun>(
-        `UPDATE ${RUN.t} SET ${patch.map(([column], i) => `${RUN.c(column)} = $${i + 2}`).join(', ')} WHERE ${RUN.c('id')} = $1 RETURNING *`,
-        [runId, ...patch.map(([, value]) => value)],
-      );
-      const run = updated.rows[0];
-      const notificationId = alsoInTx ? await alsoInTx(tx, run, locked) : null;
+      const changed: Changed[] = [];
+      if (options.steps && operation(parent.current.type).steps) {
+        const stepEnd = options.steps;
+        const pending = await tx.query<{ id: string }>(
+          `SELECT ${RUN.c('id')} AS id FROM ${RUN.t} WHERE ${RUN.c('parentId')} = $1 AND ${RUN.c('status')} IN ${SQL_ACTIVE} ORDER BY ${RUN.c('step')} FOR UPDATE`,
+          [runId],
+        );
+        for (const { id } of pending.rows) {
+          const step = await this.lock(tx, id, ACTIVE_STATUSES, null);
+          if (!step) continue;
+          changed.push(
+            await this.apply(
+              tx,
+              step,
+              (current, locked) => endColumns(current, locked, stepEnd),
+              (t, run, locked) => this.ended(t, run, locked, false),
+            ),
+          );
+        }
+      }
+      changed.push(await this.apply(tx, parent, change, alsoInTx));
       await tx.query('COMMIT');
-      return { run, workspaceId, notificationId };
+      return changed;
     });
-    if (!result) return null;
-    await this.publish(result.workspaceId, result.run);
-    if (result.notificationId && result.run.initiatorId) {
-      await this.safely(() =>
-        this.events.notificationCreated({
-          userId: result.run.initiatorId!,
-          workspaceId: result.workspaceId,
-          notificationId: result.notificationId!,
-        }),
-      );
+    if (!committed) return null;
+    for (const result of committed) {
+      await this.publish(result.workspaceId, result.run);
+      if (result.notificationId && result.run.initiatorId) {
+        await this.safely(() =>
+          this.events.notificationCreated({
+            userId: result.run.initiatorId!,
+            workspaceId: result.workspaceId,
+            notificationId: result.notificationId!,
+          }),
+        );
+      }
     }
-    return result.run;
+    return committed[committed.length - 1].run;
+  }
+
+  /** The run locked for update with what a transition needs besides it; null when it is not in a `from` state. */
+  private async lock(
+    tx: SqlTx,
+    runId: string,
+    from: readonly OperationRunStatus[],
+    canceller: string | null,
+  ): Promise<{ current: OperationRun; locked: Locked } | null> {
+    const found = await tx.query<OperationRun & Locked>(
+      `SELECT r.*, ${TENANT.c('workspaceId', 't')}, ${TENANT.c('name', 't')} AS "tenantName", ${USER.c('displayName', 'u')} AS "cancellerName"
+       FROM ${RUN.t} r JOIN ${TENANT.t} t ON ${TENANT.c('id', 't')} = ${RUN.c('tenantId', 'r')}
+       LEFT JOIN ${USER.t} u ON ${USER.c('id', 'u')} = COALESCE(${RUN.c('cancelledById', 'r')}, $2::uuid)
+       WHERE ${RUN.c('id', 'r')} = $1 FOR UPDATE OF r`,
+      [runId, canceller],
+    );
+    const row = found.rows[0];
+    if (!row || !from.includes(row.status)) return null;
+    const { workspaceId, tenantName, cancellerName, ...current } = row;
+    return { current, locked: { workspaceId, tenantName, cancellerName } };
+  }
+
+  private async apply(
+    tx: SqlTx,
+    { current, locked }: { current: OperationRun; locked: Locked },
+    change: (current: OperationRun, locked: Locked) => Partial<OperationRun>,
+    alsoInTx?: (tx: SqlTx, run: OperationRun, locked: Locked) => Promise<string | null>,
+  ): Promise<Changed> {
+    const patch = (Object.entries(change(current, locked)) as [Field<'OperationRun'>, unknown][])
+      .filter(([, value]) => value !== undefined)
+      .map(([column, value]) => [column, column === 'reasonNextSteps' ? JSON.stringify(value) : value] as const);
+    const updated = await tx.query<OperationRun>(
+      `UPDATE ${RUN.t} SET ${patch.map(([column], i) => `${RUN.c(column)} = $${i + 2}`).join(', ')} WHERE ${RUN.c('id')} = $1 RETURNING *`,
+      [current.id, ...patch.map(([, value]) => value)],
+    );
+    const run = updated.rows[0];
+    const notificationId = alsoInTx ? await alsoInTx(tx, run, locked) : null;
+    return { run, workspaceId: locked.workspaceId, notificationId };
   }
 
   private async publish(workspaceId: string, run: OperationRun): Promise<void> {

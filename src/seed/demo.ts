@@ -3,7 +3,7 @@
 // name, and re-seeding puts each demo fixture back into its documented state.
 import { createHash } from 'node:crypto';
 import type { PrismaClient } from '../generated/prisma/client.js';
-import type { CredentialState, Role, TenantStatus } from '../generated/prisma/enums.js';
+import type { CredentialState, Provider, Role, TenantStatus } from '../generated/prisma/enums.js';
 
 /** A stable UUID (v5 layout) for a seed fixture's name. */
 export function stableId(name: string): string {
@@ -67,24 +67,31 @@ type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 const TX = { timeout: 60_000, maxWait: 60_000 };
 const SEED_LOCK_KEY = 72_100_418; // arbitrary, stable: "atlas-gate seed" (next to the migrations' key)
 
-export async function seedDemo(prisma: PrismaClient): Promise<void> {
-  await prisma.$transaction((tx) => seedInto(tx), TX);
+/** The kind of the seeded connections: PROVIDER_MODE's (`simulated` by default). */
+export type SeedOptions = { provider?: Provider };
+
+export async function seedDemo(prisma: PrismaClient, options: SeedOptions = {}): Promise<void> {
+  await prisma.$transaction((tx) => seedInto(tx, options), TX);
 }
+
+/** The provider kind of seeded connections for a PROVIDER_MODE. */
+export const seededProvider = (mode: 'simulated' | 'graph'): Provider =>
+  mode === 'graph' ? 'MICROSOFT_GRAPH' : 'SIMULATED';
 
 /**
  * Seeds only an empty database, atomically: concurrent starters serialise on an advisory lock
  * held until commit, so the second sees the first one's rows and seeds nothing.
  */
-export async function seedIfEmpty(prisma: PrismaClient): Promise<boolean> {
+export async function seedIfEmpty(prisma: PrismaClient, options: SeedOptions = {}): Promise<boolean> {
   return prisma.$transaction(async (tx) => {
     await tx.$executeRawUnsafe('SELECT pg_advisory_xact_lock($1)', SEED_LOCK_KEY);
     if ((await tx.user.count()) > 0) return false;
-    await seedInto(tx);
+    await seedInto(tx, options);
     return true;
   }, TX);
 }
 
-async function seedInto(tx: Tx): Promise<void> {
+async function seedInto(tx: Tx, options: SeedOptions): Promise<void> {
   for (const workspace of Object.keys(TENANTS)) {
     const id = stableId(`workspace:${workspace}`);
     await tx.workspace.upsert({ where: { id }, create: { id, name: workspace }, update: { name: workspace } });
@@ -133,6 +140,7 @@ async function seedInto(tx: Tx): Promise<void> {
           credentialState: c.state,
           isDefault: c.isDefault ?? true,
           clientId: stableId(`app:${c.name}`),
+          provider: options.provider ?? 'SIMULATED',
         };
         await tx.providerConnection.upsert({ where: { id }, create: { id, ...row }, update: row });
       }

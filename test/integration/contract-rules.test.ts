@@ -274,7 +274,7 @@ describe('the demo seed is idempotent', () => {
   });
 });
 
-describe('PROVIDER_MODE=graph end to end', () => {
+describe('a Microsoft Graph connection end to end', () => {
   it('a group sync started through GraphQL runs in a graph-mode worker against the fake Graph and stores its groups', async () => {
     const prisma = world.services.prisma;
     const connectionId = ids.connection('Alpine', 'Alpine Graph');
@@ -282,13 +282,14 @@ describe('PROVIDER_MODE=graph end to end', () => {
     const tenant = await prisma.tenant.findUniqueOrThrow({ where: { id: ALPINE } });
     const connection = await prisma.providerConnection.update({
       where: { id: connectionId },
-      data: { clientSecret: FAKE_CLIENT_SECRET },
+      // A Microsoft Graph connection: the worker runs it with the Graph client, whatever PROVIDER_MODE says.
+      data: { clientSecret: FAKE_CLIENT_SECRET, provider: 'MICROSOFT_GRAPH' },
     });
     graph.tenants = { [tenant.externalTenantId]: { displayName: 'Alpine', verifiedDomains: ['alpine.test'] } };
     graph.clientId = connection.clientId!;
 
+    // The worker keeps the default PROVIDER_MODE (simulated): the connection's kind picks the client.
     const worker = await spawnAtlas('worker', world.config, {
-      PROVIDER_MODE: 'graph',
       GRAPH_AUTHORITY_URL: graph.authorityUrl,
       GRAPH_API_URL: graph.apiUrl,
     });

@@ -368,13 +368,13 @@ async function advanceBootstrap(parent: RunRow, to: Advance['to']): Promise<void
       await lifecycle.markRunning(parent.id);
       return;
     }
-    // The pre-execute guard: the pinned connection became unusable; the steps never start.
+    // The pre-execute guard: the pinned connection became unusable; the steps never start (they
+    // end with the bootstrap, with its reason).
     await lifecycle.finish(parent.id, {
       status: 'FAILED',
       summary: ZERO,
       reason: { code: 'PROVIDER_CONNECTION_DISABLED' },
     });
-    await lifecycle.cancelPendingSteps(parent.id, 'PROVIDER_CONNECTION_DISABLED');
     return;
   }
   const steps = await world.services.prisma.operationRun.findMany({
@@ -395,7 +395,6 @@ async function advanceBootstrap(parent: RunRow, to: Advance['to']): Promise<void
     if (status !== 'FAILED') return;
     const label = operation(next.type).label;
     const done = steps.indexOf(next);
-    await lifecycle.cancelPendingSteps(parent.id, 'CANCELLED_AFTER_FAILED_STEP', label);
     await lifecycle.finish(parent.id, {
       status: 'FAILED',
       summary: { total: steps.length, succeeded: done, failed: 1, skipped: steps.length - done - 1 },

@@ -294,10 +294,9 @@ async function advance(action: Advance): Promise<void> {
     return;
   }
   if (run.type === 'ONBOARDING_BOOTSTRAP') {
-    // Its steps end first (as its handler ends them), then the bootstrap.
-    if (action.to === 'FAILED')
-      await lifecycle.cancelPendingSteps(run.id, 'CANCELLED_AFTER_FAILED_STEP', 'Tenant verification');
-    else
+    // A failed bootstrap's steps that had not ended end with it (RunLifecycle.finish); a succeeding
+    // one runs its steps first.
+    if (action.to !== 'FAILED')
       for (const step of await prisma.operationRun.findMany({
         where: { parentId: run.id },
         orderBy: { step: 'asc' },

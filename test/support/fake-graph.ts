@@ -38,6 +38,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PinnedConnection } from '../../src/providers/provider.js';
+import { type GraphCredentials, graphCredentials } from '../../src/providers/graph.js';
 
 export const FAKE_TENANT_ID = '6f1c2e3d-0000-4000-8000-00000000c0de';
 export const FAKE_CLIENT_ID = '11111111-2222-4333-8444-555555555555';
@@ -80,7 +81,8 @@ export type FakeGraph = Required<FakeGraphOptions> & {
   tokenRequests(): RecordedRequest[];
   apiRequests(pathSuffix: string): RecordedRequest[];
   /** A connection to the first configured tenant with the accepted credentials; fields overridable. */
-  connection(overrides?: Partial<PinnedConnection>): PinnedConnection;
+  /** A Graph connection the fake accepts; overrides replace its id, tenant or credentials. */
+  connection(overrides?: Partial<Pick<PinnedConnection, 'id' | 'tenantExternalId'> & GraphCredentials>): PinnedConnection;
   reset(): void;
   close(): Promise<void>;
 };
@@ -144,14 +146,20 @@ export async function startFakeGraph(opts: FakeGraphOptions = {}): Promise<FakeG
     tokenRequests: () => graph.requests.filter((r) => r.path.split('?')[0].endsWith('/oauth2/v2.0/token')),
     apiRequests: (suffix) =>
       graph.requests.filter((r) => r.path.startsWith(API_PREFIX) && r.path.split('?')[0].endsWith(suffix)),
-    connection: (overrides = {}) => ({
-      id: 'fake-connection',
-      tenantExternalId: Object.keys(graph.tenants)[0],
-      clientId: graph.clientId,
-      clientSecret: graph.clientSecret,
-      simulation: null,
-      ...overrides,
-    }),
+    connection: (overrides = {}) => {
+      const pinned = {
+        id: 'fake-connection',
+        tenantExternalId: Object.keys(graph.tenants)[0],
+        clientId: graph.clientId,
+        clientSecret: graph.clientSecret,
+        ...overrides,
+      };
+      return {
+        id: pinned.id,
+        tenantExternalId: pinned.tenantExternalId,
+        credentials: graphCredentials(pinned),
+      };
+    },
     reset: () => {
       Object.assign(graph, defaults(opts));
       graph.requests.length = 0;

@@ -32,12 +32,13 @@ describe('preflight order', () => {
     tenant: { status: 'ACTIVE' as const },
     restoreRun: { status: 'READY' as const },
     connection: { enabled: true, credentialState: 'VALID' as const },
+    connectionCanRun: true,
   };
 
   it('archived tenant, then restore not ready, then connection missing / disabled / credentials', () => {
     const restore = operation('RESTORE_EXECUTE');
     expect(
-      preflight(restore, { tenant: { status: 'ARCHIVED' }, restoreRun: { status: 'DRAFT' }, connection: null }),
+      preflight(restore, { ...ok, tenant: { status: 'ARCHIVED' }, restoreRun: { status: 'DRAFT' }, connection: null }),
     ).toBe('TENANT_ARCHIVED');
     expect(preflight(restore, { ...ok, restoreRun: { status: 'DRAFT' }, connection: null })).toBe(
       'RESTORE_RUN_NOT_READY',
@@ -46,6 +47,13 @@ describe('preflight order', () => {
     expect(preflight(restore, { ...ok, connection: { enabled: false, credentialState: 'EXPIRED' } })).toBe(
       'PROVIDER_CONNECTION_DISABLED',
     );
+    // A connection whose provider cannot run the type: after disabled, before its credentials.
+    expect(
+      preflight(restore, { ...ok, connection: { enabled: false, credentialState: 'EXPIRED' }, connectionCanRun: false }),
+    ).toBe('PROVIDER_CONNECTION_DISABLED');
+    expect(
+      preflight(restore, { ...ok, connection: { enabled: true, credentialState: 'EXPIRED' }, connectionCanRun: false }),
+    ).toBe('PROVIDER_OPERATION_UNSUPPORTED');
     expect(preflight(restore, { ...ok, connection: { enabled: true, credentialState: 'EXPIRED' } })).toBe(
       'PROVIDER_CREDENTIALS_EXPIRED',
     );

@@ -14,15 +14,13 @@ import { CredentialStateEnum, OperationTypeEnum, RestoreRunStatusEnum, RoleEnum,
 
 type Report = VerificationReport & { verifiedAt: Date | null };
 
-const VerificationCheckRef = builder
-  .objectRef<VerificationReport['checks'][number]>('VerificationCheck')
-  .implement({
-    fields: (t) => ({
-      name: t.exposeString('name'),
-      passed: t.exposeBoolean('passed'),
-      detail: t.string({ nullable: true, resolve: (c) => c.detail ?? null }),
-    }),
-  });
+const VerificationCheckRef = builder.objectRef<VerificationReport['checks'][number]>('VerificationCheck').implement({
+  fields: (t) => ({
+    name: t.exposeString('name'),
+    passed: t.exposeBoolean('passed'),
+    detail: t.string({ nullable: true, resolve: (c) => c.detail ?? null }),
+  }),
+});
 
 const VerificationReportRef = builder.objectRef<Report>('VerificationReport').implement({
   description: "The provider's answer to the tenant's last verification",

@@ -4,8 +4,8 @@ import type { JobContext, HandlerResult } from '../handler.js';
 
 /**
  * Runs the bootstrap's steps one at a time, in order, while the parent run holds the tenant's
- * protected scope. A failed step stops the chain: the later steps are cancelled and the parent
- * fails naming the step. Steps already done (a job resumed after a lost worker) are not re-run.
+ * protected scope. A failed step stops the chain: the parent fails naming the step, and the
+ * later steps are cancelled with it. Steps already done (a job resumed after a lost worker) are not re-run.
  */
 export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerResult> {
   const steps = await ctx.steps();
@@ -17,8 +17,8 @@ export async function runOnboardingBootstrap(ctx: JobContext): Promise<HandlerRe
     const ended = isDone(step.status) ? step : await ctx.executeStep(step.id);
     if (ended.status === 'CANCELLED' || ctx.signal.aborted) return cancelled(steps.length, done);
     if (!isDone(ended.status)) {
+      // The steps after it are cancelled with the bootstrap's end, naming it (RunLifecycle.finish).
       const label = operation(step.type).label;
-      await ctx.cancelPendingSteps(label);
       return {
         status: 'FAILED',
         summary: { total: steps.length, succeeded: done, failed: 1, skipped: steps.length - done - 1 },

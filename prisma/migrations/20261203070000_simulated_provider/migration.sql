@@ -1,0 +1,2 @@
+-- The simulator is a kind of provider (ProviderConnection.provider), chosen per connection.
+ALTER TYPE "Provider" ADD VALUE 'SIMULATED';
