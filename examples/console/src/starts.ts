@@ -1,34 +1,22 @@
-// Every start mutation behind one function: `useStart()(type, target)` sends the start of that
-// operation type and answers its StartResult (the shared presenter shows it).
-import { type CombinedError, useMutation } from 'urql';
+// Every start behind one function: `useStart()(type, target)` sends startOperation for that type,
+// naming the target the API's catalogue (Query.operationTypes) says the type starts on, and answers
+// its StartResult (the shared presenter shows it). The console keeps no table of types of its own.
+import { type CombinedError, useClient, useMutation } from 'urql';
 import { graphql } from './gql';
-import type { ConsoleStartResultFragment, OperationType } from './gql/graphql';
+import type { ConsoleStartResultFragment, OperationTarget, OperationType } from './gql/graphql';
 
-const StartDirectorySync = graphql(`
-  mutation ConsoleStartDirectorySync($tenantId: ID!, $kind: DirectorySyncKind!, $providerConnectionId: ID) {
-    startDirectorySync(tenantId: $tenantId, kind: $kind, providerConnectionId: $providerConnectionId) {
+const StartOperation = graphql(`
+  mutation ConsoleStartOperation($type: OperationType!, $targetId: ID!, $providerConnectionId: ID) {
+    startOperation(type: $type, targetId: $targetId, providerConnectionId: $providerConnectionId) {
       ...ConsoleStartResult
     }
   }
 `);
-const StartVerification = graphql(`
-  mutation ConsoleStartVerification($tenantId: ID!, $providerConnectionId: ID) {
-    startTenantVerification(tenantId: $tenantId, providerConnectionId: $providerConnectionId) { ...ConsoleStartResult }
-  }
-`);
-const StartBootstrap = graphql(`
-  mutation ConsoleStartBootstrap($tenantId: ID!, $providerConnectionId: ID) {
-    startOnboardingBootstrap(tenantId: $tenantId, providerConnectionId: $providerConnectionId) { ...ConsoleStartResult }
-  }
-`);
-const StartRestore = graphql(`
-  mutation ConsoleStartRestore($restoreRunId: ID!, $providerConnectionId: ID) {
-    startRestore(restoreRunId: $restoreRunId, providerConnectionId: $providerConnectionId) { ...ConsoleStartResult }
-  }
-`);
-const StartConnectionCheck = graphql(`
-  mutation ConsoleStartConnectionCheck($providerConnectionId: ID!) {
-    startProviderConnectionCheck(providerConnectionId: $providerConnectionId) { ...ConsoleStartResult }
+
+/** Which kind of target each type starts on; queried at the first start, then answered from urql's cache. */
+const OperationTargets = graphql(`
+  query ConsoleOperationTargets {
+    operationTypes { type label target }
   }
 `);
 
@@ -37,41 +25,28 @@ export type StartTarget = { tenantId: string; restoreRunId?: string; providerCon
 
 export type Started = { result?: ConsoleStartResultFragment; error?: string };
 
+/** The id startOperation(targetId:) takes for each target kind (a new kind does not compile without one). */
+const TARGET_ID: Record<OperationTarget, (target: StartTarget) => string | undefined> = {
+  TENANT: (target) => target.tenantId,
+  RESTORE_RUN: (target) => target.restoreRunId,
+  PROVIDER_CONNECTION: (target) => target.providerConnectionId,
+};
+
 export function useStart(): (type: OperationType, target: StartTarget) => Promise<Started> {
-  const [, sync] = useMutation(StartDirectorySync);
-  const [, verify] = useMutation(StartVerification);
-  const [, bootstrap] = useMutation(StartBootstrap);
-  const [, restore] = useMutation(StartRestore);
-  const [, check] = useMutation(StartConnectionCheck);
-  return async (type, { tenantId, restoreRunId, providerConnectionId }) => {
-    const answer = async () => {
-      switch (type) {
-        case 'DIRECTORY_GROUPS_SYNC':
-        case 'ROLE_DEFINITIONS_SYNC': {
-          const kind = type === 'DIRECTORY_GROUPS_SYNC' ? 'GROUPS' : 'ROLE_DEFINITIONS';
-          const { data, error } = await sync({ tenantId, kind, providerConnectionId });
-          return { result: data?.startDirectorySync, error };
-        }
-        case 'TENANT_VERIFICATION': {
-          const { data, error } = await verify({ tenantId, providerConnectionId });
-          return { result: data?.startTenantVerification, error };
-        }
-        case 'ONBOARDING_BOOTSTRAP': {
-          const { data, error } = await bootstrap({ tenantId, providerConnectionId });
-          return { result: data?.startOnboardingBootstrap, error };
-        }
-        case 'RESTORE_EXECUTE': {
-          const { data, error } = await restore({ restoreRunId: restoreRunId ?? '', providerConnectionId });
-          return { result: data?.startRestore, error };
-        }
-        case 'PROVIDER_CONNECTION_CHECK': {
-          const { data, error } = await check({ providerConnectionId: providerConnectionId ?? '' });
-          return { result: data?.startProviderConnectionCheck, error };
-        }
-      }
-    };
-    const { result, error } = await answer();
-    return { result, error: error ? apiMessage(error) : undefined };
+  const client = useClient();
+  const [, start] = useMutation(StartOperation);
+  return async (type, target) => {
+    // Read when clicked (from the cache after the first time), so a button never waits on it to render.
+    const types = await client.query(OperationTargets, {}, { requestPolicy: 'cache-first' }).toPromise();
+    if (types.error) return { error: apiMessage(types.error) };
+    const info = types.data?.operationTypes.find((candidate) => candidate.type === type);
+    const kind = info?.target;
+    const targetId = kind && TARGET_ID[kind](target);
+    if (!kind || !targetId) return { error: `${info?.label ?? type} cannot be started from this page.` };
+    // A type that targets a connection names it once, as targetId.
+    const pinned = kind === 'PROVIDER_CONNECTION' ? undefined : target.providerConnectionId;
+    const { data, error } = await start({ type, targetId, providerConnectionId: pinned });
+    return { result: data?.startOperation, error: error ? apiMessage(error) : undefined };
   };
 }
 

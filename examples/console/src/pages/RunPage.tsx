@@ -1,6 +1,6 @@
 // One run (the canonical run link `${PUBLIC_APP_URL}/operations/runs/<id>`): status, steps, summary,
 // the translated reason and next steps, live through operationRunUpdated(runId) (its steps' events
-// included), and a Cancel button while it is active.
+// included), and a Cancel button while the API says the viewer's cancel would cancel it (viewerCanCancel).
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { useRunEvents } from '../live';
@@ -10,7 +10,7 @@ import { apiMessage } from '../starts';
 
 graphql(`
   fragment RunDetailFields on OperationRun {
-    id label status type createdAt startedAt finishedAt cancelRequestedAt attempts
+    id label status type createdAt startedAt finishedAt cancelRequestedAt attempts viewerCanCancel
     tenant { id name }
     initiator { displayName }
     cancelledBy { displayName }
@@ -35,6 +35,8 @@ const CancelRun = graphql(`
     cancelOperationRun(runId: $runId) { ... on CancelOutcome { message run { ...RunDetailFields } } }
   }
 `);
+
+const MUTED = { color: '#57606a' } as const;
 
 export function RunPage({ id }: { id: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: RunQuery, variables: { id } });
@@ -132,10 +134,13 @@ export function RunPage({ id }: { id: string }) {
           </ol>
         </>
       )}
-      {active && (
+      {run.viewerCanCancel ? (
         <button type="button" disabled={cancel.fetching} onClick={() => cancelRun({ runId: id })}>
           Cancel run
         </button>
+      ) : (
+        // viewerCanCancel is false for an active run only because of the viewer's role.
+        active && <p style={MUTED}>Your role does not allow you to cancel this run.</p>
       )}
       {cancel.data && <p role="status">{cancel.data.cancelOperationRun.message}</p>}
       {cancel.error && <p role="alert">{apiMessage(cancel.error)}</p>}

@@ -8,8 +8,6 @@ import { useRunEvents } from '../live';
 import { Link } from '../router';
 import { apiMessage } from '../starts';
 
-/** The one type whose schedule must pin a connection (it checks that connection). */
-const NEEDS_CONNECTION: OperationType = 'PROVIDER_CONNECTION_CHECK';
 const DAY_MS = 24 * 60 * 60 * 1000;
 
 graphql(`
@@ -23,7 +21,7 @@ graphql(`
 
 const PageQuery = graphql(`
   query ConsoleSchedulesPage($tenantId: ID!) {
-    operationTypes { type label schedulable }
+    operationTypes { type label schedulable needsConnection }
     tenant(id: $tenantId) {
       id name viewerRole viewerCanManageSchedules
       providerConnections { id displayName isDefault }
@@ -72,6 +70,9 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
   const role = tenant.viewerRole;
   const canManage = tenant.viewerCanManageSchedules;
   const schedulable = page.data.operationTypes.filter((o) => o.schedulable).map((o) => o.type);
+  // A type that targets a connection (the connection check) has no "tenant default" choice.
+  const connectionTypes = new Set(page.data.operationTypes.filter((o) => o.needsConnection).map((o) => o.type));
+  const pinsConnection = (type: OperationType) => connectionTypes.has(type);
   const labels = new Map(page.data.operationTypes.map((o) => [o.type, o.label]));
   const labelOf = (type: OperationType) => labels.get(type) ?? type;
   const schedules = list.data.tenant.schedules;
@@ -120,8 +121,9 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
       {canManage && (
         <NewScheduleForm
           tenantId={tenant.id}
-          types={schedulable.filter((type) => type !== NEEDS_CONNECTION || tenant.providerConnections.length > 0)}
+          types={schedulable.filter((type) => !pinsConnection(type) || tenant.providerConnections.length > 0)}
           labelOf={labelOf}
+          pinsConnection={pinsConnection}
           connections={tenant.providerConnections}
           onCreated={refresh}
         />
@@ -248,12 +250,14 @@ function NewScheduleForm({
   tenantId,
   types,
   labelOf,
+  pinsConnection,
   connections,
   onCreated,
 }: {
   tenantId: string;
   types: OperationType[];
   labelOf: (type: OperationType) => string;
+  pinsConnection: (type: OperationType) => boolean;
   connections: Connection[];
   onCreated: () => void;
 }) {
@@ -263,7 +267,7 @@ function NewScheduleForm({
   const [timezone, setTimezone] = useState('UTC');
   const [connectionId, setConnectionId] = useState('');
   // A connection check checks one connection: it has no "tenant default" choice.
-  const needsConnection = type === NEEDS_CONNECTION;
+  const needsConnection = pinsConnection(type);
   const pinned = needsConnection && !connectionId ? (connections[0]?.id ?? '') : connectionId;
 
   const submit = async (event: FormEvent) => {

@@ -1,6 +1,7 @@
 // A tenant: one start button per operation, enabled or disabled from startPreviews and kept live by
 // startPreviewsChanged; its restore runs and provider connections, refreshed on each of its run events.
 import { useQuery, useSubscription } from 'urql';
+import { routePath } from '../../../../src/operations/routes';
 import { graphql } from '../gql';
 import { useRunEvents } from '../live';
 import { Link } from '../router';
@@ -45,7 +46,8 @@ export function TenantPage({ id }: { id: string }) {
         <Link to={`/tenants/${tenant.id}/provider-connections`}>Provider connections</Link> ·{' '}
         <Link to={`/tenants/${tenant.id}/schedules`}>Schedules</Link> ·{' '}
         <Link to={`/tenants/${tenant.id}/onboarding`}>Onboarding</Link> ·{' '}
-        <Link to={`/operations?tenant=${tenant.id}`}>Runs of this tenant</Link>
+        <Link to={routePath('tenantRuns', { tenantId: tenant.id })}>Runs of this tenant</Link> ·{' '}
+        <Link to={routePath('verification', { tenantId: tenant.id })}>Verification report</Link>
       </nav>
       {live.error && <p role="alert">Live updates lost: {live.error.message}</p>}
       <h2>Operations</h2>
