@@ -106,7 +106,10 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const runControl = new RunControl(
     prisma,
     lifecycle,
-    { requested: (id) => cancelRelay.requested(id), withdraw: (id) => dispatcher.withdraw(id) },
+    {
+      requested: async (id) => void (await Promise.all([cancelRelay.requested(id), dispatcher.hurry(id)])),
+      withdraw: (id) => dispatcher.withdraw(id),
+    },
     log,
   );
   const scheduleTriggers = new ScheduleTriggers(

@@ -8,7 +8,12 @@ import type { Logger } from '../logger.js';
 
 export const OPERATIONS_QUEUE = 'operations';
 /** The run to execute and, for operators reading the queue, the connection pinned on it. */
-export type OperationJobData = { runId: string; providerConnectionId: string | null };
+export type OperationJobData = {
+  runId: string;
+  providerConnectionId: string | null;
+  /** Set while the job waits out a transient provider error: the run (or step) whose attempt is retried. */
+  retrying?: string;
+};
 
 export class JobDispatcher {
   readonly queue: Queue<OperationJobData>;
@@ -46,6 +51,12 @@ export class JobDispatcher {
   async withdraw(runId: string): Promise<void> {
     const job = await this.queue.getJob(runId);
     if (job && !(await job.isActive())) await job.remove();
+  }
+
+  /** A job waiting out a retry delay is taken now (its run's cancel was requested: it ends at once). */
+  async hurry(runId: string): Promise<void> {
+    const job = await this.queue.getJob(runId);
+    if (job && (await job.isDelayed())) await job.promote();
   }
 
   async close(): Promise<void> {

@@ -1,7 +1,8 @@
 // RunExecutor: runs one admitted run against its pinned connection. It guards the connection
-// again before touching the provider, retries transient provider errors with backoff (each
-// attempt counted on the run), stops at the next safe point when the run is cancelled, and
-// reports every outcome to RunLifecycle.
+// again before touching the provider, hands transient provider errors back to BullMQ to be retried
+// after a backoff (RetryLater; each attempt counted on the run), stops at the next safe point when
+// the run is cancelled, and reports every outcome to RunLifecycle.
+import { setTimeout as delay } from 'node:timers/promises';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import type { Logger } from '../logger.js';
 import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
@@ -36,6 +37,22 @@ export type ExecutorRacepoints = {
   beforeFinish?: (runId: string, result: RunEnd) => Promise<void>;
 };
 
+/**
+ * A transient provider error, to be retried after `delayMs` by handing the job back to BullMQ
+ * (job.moveToDelayed), not by sleeping inside it: the worker's slot and lease are free meanwhile.
+ * `runId` is the run whose attempt failed (a bootstrap's step, or the run itself): only it counts a
+ * new attempt when the job comes back.
+ */
+export class RetryLater extends Error {
+  constructor(
+    readonly runId: string,
+    readonly delayMs: number,
+  ) {
+    super(`retry run ${runId} in ${delayMs} ms`);
+    this.name = 'RetryLater';
+  }
+}
+
 export class RunExecutor {
   constructor(
     private readonly prisma: PrismaClient,
@@ -49,8 +66,9 @@ export class RunExecutor {
   /**
    * Executes the run to a terminal state; returns its final row (null for an unknown id).
    * `signal` is the job's (BullMQ aborts it on worker.cancelJob); a bootstrap's steps share it.
+   * `retrying`: the job is back from a RetryLater of that run. Throws RetryLater to be retried.
    */
-  async execute(runId: string, signal?: AbortSignal): Promise<OperationRun | null> {
+  async execute(runId: string, signal?: AbortSignal, retrying?: string): Promise<OperationRun | null> {
     const run = await this.durably(this.log, () =>
       this.prisma.operationRun.findUnique({
         where: { id: runId },
@@ -86,6 +104,7 @@ export class RunExecutor {
         { tenant, connection, restoreRun, provider: client },
         cancel.signal,
         log,
+        retrying,
       );
     } finally {
       cancel.stop();
@@ -98,15 +117,19 @@ export class RunExecutor {
     target: Pick<JobContext, 'tenant' | 'connection' | 'restoreRun' | 'provider'>,
     signal: AbortSignal,
     log: Logger,
+    retrying: string | undefined,
   ): Promise<OperationRun> {
     // No summary: the counts saved so far (ctx.progress) stand.
     const cancelled = (): RunEnd => ({ status: 'CANCELLED', reason: { code: 'CANCELLED_BY_USER' } });
-    for (let attempt = row.attempts + 1; ; attempt++) {
+    // A bootstrap back for its step's retry goes on with the attempt it is in; the step counts one.
+    const resuming = retrying !== undefined && retrying !== row.id && row.status === 'RUNNING';
+    for (let attempt = resuming ? row.attempts : row.attempts + 1; ; attempt++) {
       if (attempt > this.retry.maxAttempts) {
         return this.end(row.id, { status: 'FAILED', summary: zero(), reason: { code: 'WORKER_LOST' } });
       }
       // QUEUED -> RUNNING loses to a cancel that ended the run first: the provider is never called.
-      const running = await this.durably(log, () => this.lifecycle.markRunning(row.id));
+      const counted = !(resuming && attempt === row.attempts);
+      const running = await this.durably(log, () => this.lifecycle.markRunning(row.id, counted));
       if (!running) return this.current(row.id);
       await this.racepoints.afterMarkRunning?.(running);
       if (running.cancelRequestedAt || signal.aborted) return this.end(row.id, cancelled());
@@ -122,7 +145,7 @@ export class RunExecutor {
         call: { attempt, signal },
         log,
         executeStep: async (stepId) =>
-          (await this.execute(stepId, signal)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
+          (await this.execute(stepId, signal, retrying)) ?? Promise.reject(new Error(`step ${stepId} vanished`)),
       };
       try {
         // A result the handler returned stands, even if a cancel came after its last provider call.
@@ -130,12 +153,13 @@ export class RunExecutor {
       } catch (err) {
         // Aborted mid-call: CANCELLED with the counts saved so far.
         if (signal.aborted) return this.end(row.id, cancelled());
+        // A step's retry: the whole job waits, the bootstrap stays RUNNING.
+        if (err instanceof RetryLater) throw err;
         if (err instanceof ProviderError && err.transient && attempt < this.retry.maxAttempts) {
           const delay = this.backoff(attempt, err.retryAfterMs);
-          log.warn({ code: err.code, attempt, delay }, 'transient provider error; retrying');
-          // A cancel during the backoff ends the run at once, not after the wait.
-          if (!(await sleep(delay, signal))) return this.end(row.id, cancelled());
-          continue;
+          log.warn({ code: err.code, attempt, delay }, 'transient provider error; retrying after a delay');
+          // The run stays RUNNING; a cancel meanwhile brings the job back at once (JobDispatcher.hurry).
+          throw new RetryLater(row.id, delay);
         }
         if (!(err instanceof ProviderError) && isDatabaseUnavailable(err) && attempt < this.retry.maxAttempts) {
           // The handler lost PostgreSQL mid-run: the next attempt starts once it answers again.
@@ -216,7 +240,7 @@ export class RunExecutor {
       } catch (err) {
         if (!isDatabaseUnavailable(err) || Date.now() + wait > giveUpAt) throw err;
         log.warn({ err: (err as Error).message, retryInMs: wait }, 'database unreachable; retrying the run write');
-        await sleep(wait);
+        await delay(wait);
       }
     }
   }
@@ -232,19 +256,3 @@ export class RunExecutor {
 }
 
 const zero = () => ({ total: 0, succeeded: 0, failed: 0, skipped: 0 });
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
-  if (signal?.aborted) return Promise.resolve(false);
-  return new Promise((resolve) => {
-    const onAbort = () => {
-      clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve(true);
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-}

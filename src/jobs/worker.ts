@@ -1,6 +1,6 @@
 // BullMQ workers: thin adapters from a job (id = run id) to RunExecutor, and from a schedule's
 // firing job to ScheduleService.fire; plus the reconciler.
-import { type Job, Worker } from 'bullmq';
+import { DelayedError, type Job, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Services } from '../app.js';
 import { redisOptions } from '../db/redis.js';
@@ -8,7 +8,7 @@ import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/provider.js';
 import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
-import { RunExecutor, type ExecutorRacepoints } from './executor.js';
+import { RetryLater, RunExecutor, type ExecutorRacepoints } from './executor.js';
 import { Reconciler } from './reconciler.js';
 import { type FiringJobData, SCHEDULES_QUEUE } from './schedulers.js';
 
@@ -44,8 +44,21 @@ export async function startWorkers(
   const connection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
   connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
   // The processor's signal is aborted by worker.cancelJob (below, on a relayed cancel request).
-  const processor = async (job: Job<OperationJobData>, _token?: string, signal?: AbortSignal) =>
-    void (await executor.execute(job.data.runId, signal));
+  // A transient provider error hands the job back to BullMQ for a delay (RetryLater), so the slot
+  // and the lease are free meanwhile; the run stays RUNNING and counts the attempt when it is back.
+  const processor = async (job: Job<OperationJobData>, token?: string, signal?: AbortSignal) => {
+    const { retrying, ...data } = job.data;
+    // Read once: a job handed on after a lost worker is not a retry.
+    if (retrying) await job.updateData(data);
+    try {
+      await executor.execute(data.runId, signal, retrying);
+    } catch (err) {
+      if (!(err instanceof RetryLater)) throw err;
+      await job.updateData({ ...data, retrying: err.runId });
+      await job.moveToDelayed(Date.now() + err.delayMs, token);
+      throw new DelayedError();
+    }
+  };
   const worker = new Worker<OperationJobData>(OPERATIONS_QUEUE, processor, {
     connection,
     prefix: `${config.REDIS_PREFIX}:bull`,

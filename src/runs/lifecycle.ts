@@ -160,12 +160,15 @@ export class RunLifecycle {
     await this.publish(workspaceId, run);
   }
 
-  /** QUEUED (or RUNNING, on a retried attempt) -> RUNNING. Null when the run already ended. */
-  async markRunning(runId: string): Promise<OperationRun | null> {
+  /**
+   * QUEUED (or RUNNING, on a retried attempt) -> RUNNING, counting an attempt unless `countAttempt`
+   * is false (a bootstrap resumed for its step's retry). Null when the run already ended.
+   */
+  async markRunning(runId: string, countAttempt = true): Promise<OperationRun | null> {
     return this.transition(runId, ACTIVE_STATUSES, (current) => ({
       status: 'RUNNING',
       startedAt: current.startedAt ?? new Date(),
-      attempts: current.attempts + 1,
+      attempts: current.attempts + (countAttempt ? 1 : 0),
     }));
   }
 

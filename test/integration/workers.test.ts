@@ -440,6 +440,7 @@ describe('pinned connection', () => {
       data: {
         tenantId: BIRCH,
         displayName: 'Birch Graph (new default)',
+        provider: 'SIMULATED',
         enabled: true,
         credentialState: 'VALID',
         isDefault: true,
