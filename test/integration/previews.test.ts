@@ -6,6 +6,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startWorkers } from '../../src/jobs/worker.js';
+import { OPERATIONS, typesTargeting } from '../../src/operations/catalogue.js';
 import type { StartPreviewFieldsFragment } from '../generated/graphql.js';
 import {
   AllStartPreviews,
@@ -43,15 +44,9 @@ const birchPrimary = ids.connection('Birch', 'Birch Graph (primary)');
 const birchSecondary = ids.connection('Birch', 'Birch Graph (secondary)');
 const alpineConnection = ids.connection('Alpine', 'Alpine Graph');
 
-const TENANT_TYPES = ['DIRECTORY_GROUPS_SYNC', 'ROLE_DEFINITIONS_SYNC', 'TENANT_VERIFICATION', 'ONBOARDING_BOOTSTRAP'];
-const LABELS: Record<string, string> = {
-  DIRECTORY_GROUPS_SYNC: 'Group sync',
-  ROLE_DEFINITIONS_SYNC: 'Role definitions sync',
-  TENANT_VERIFICATION: 'Tenant verification',
-  ONBOARDING_BOOTSTRAP: 'Onboarding bootstrap',
-  RESTORE_EXECUTE: 'Restore',
-  PROVIDER_CONNECTION_CHECK: 'Connection check',
-};
+// From the catalogue (test/unit/guards.test.ts holds its labels to the contract's vocabulary).
+const TENANT_TYPES = typesTargeting('tenant');
+const LABELS: Record<string, string> = Object.fromEntries(Object.values(OPERATIONS).map((o) => [o.type, o.label]));
 /** CONTRACT.md section 2: restore and bootstrap are OWNER and MANAGER only; READONLY starts nothing. */
 const MANAGERS_ONLY = ['RESTORE_EXECUTE', 'ONBOARDING_BOOTSTRAP'];
 const allowed = (who: string, type: string) =>
