@@ -715,16 +715,11 @@ describe('onboarding bootstrap', () => {
 
   it('stops at a failed group sync step: step 1 kept, step 3 CANCELLED, parent FAILED naming "Group sync"', async () => {
     // The simulated provider applies faults to every call, so this provider fails only listGroups (permanently).
-    const simulated = new SimulatedProvider(0);
-    const provider: Provider = {
-      verifyTenant: (c, call) => simulated.verifyTenant(c, call),
-      listGroups: async () => {
+    const provider: Provider = new (class extends SimulatedProvider {
+      override async listGroups(): Promise<never> {
         throw new ProviderError('PROVIDER_PERMISSION_DENIED', 'Insufficient privileges to list groups', false);
-      },
-      listRoleDefinitions: (c, call) => simulated.listRoleDefinitions(c, call),
-      checkConnection: (c, call) => simulated.checkConnection(c, call),
-      applyRestoreItem: (c, item, call) => simulated.applyRestoreItem(c, item, call),
-    };
+      }
+    })(0);
     const parentId = acceptedRunId(await bootstrap(ELM));
     await runWorkers(provider);
     const parent = await waitTerminal(parentId);
