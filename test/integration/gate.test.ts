@@ -545,9 +545,17 @@ describe('nothing half-done', () => {
   it('a queue that cannot be reached fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE', async () => {
     const { prisma, store, lifecycle, redis, config } = world.services;
     const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX, log);
-    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, world.services.providers, log, {
-      dispatchTimeoutMs: 500,
-    });
+    const gate = new StartGate(
+      store,
+      lifecycle,
+      new ScopeLock(redis, config.REDIS_PREFIX),
+      dispatcher,
+      world.services.providers,
+      log,
+      {
+        dispatchTimeoutMs: 500,
+      },
+    );
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await dispatcher.close().catch(() => undefined);
     expect(error).toBeInstanceOf(PublicError);
@@ -565,7 +573,14 @@ describe('nothing half-done', () => {
     const { prisma, store, lifecycle, config, dispatcher } = world.services;
     const lockRedis = deadRedis();
     lockRedis.on('error', () => undefined);
-    const gate = new StartGate(store, lifecycle, new ScopeLock(lockRedis, config.REDIS_PREFIX), dispatcher, world.services.providers, log);
+    const gate = new StartGate(
+      store,
+      lifecycle,
+      new ScopeLock(lockRedis, config.REDIS_PREFIX),
+      dispatcher,
+      world.services.providers,
+      log,
+    );
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     lockRedis.disconnect();
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');
@@ -578,9 +593,17 @@ describe('nothing half-done', () => {
     const holder = new ScopeLock(redis, config.REDIS_PREFIX, 5_000);
     const lease = await holder.tryAcquire(ALPINE);
     expect(lease).not.toBeNull();
-    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, world.services.providers, log, {
-      lockWaitMs: 300,
-    });
+    const gate = new StartGate(
+      store,
+      lifecycle,
+      new ScopeLock(redis, config.REDIS_PREFIX),
+      dispatcher,
+      world.services.providers,
+      log,
+      {
+        lockWaitMs: 300,
+      },
+    );
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await holder.release(lease!);
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');

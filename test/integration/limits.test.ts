@@ -331,9 +331,17 @@ describe('a dispatch that times out', () => {
     const connection = new Redis({ ...redisOptions(world.config.REDIS_URL), maxRetriesPerRequest: 2 });
     const dispatcher = new Dispatcher(connection, world.config.REDIS_PREFIX, world.services.log);
     const { store, lifecycle, log, redis } = world.services;
-    const gate = new StartGate(store, lifecycle, new ScopeLock(redis, world.config.REDIS_PREFIX), dispatcher, world.services.providers, log, {
-      dispatchTimeoutMs: 300,
-    });
+    const gate = new StartGate(
+      store,
+      lifecycle,
+      new ScopeLock(redis, world.config.REDIS_PREFIX),
+      dispatcher,
+      world.services.providers,
+      log,
+      {
+        dispatchTimeoutMs: 300,
+      },
+    );
     return { gate, close: () => dispatcher.close() };
   };
 

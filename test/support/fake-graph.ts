@@ -82,7 +82,9 @@ export type FakeGraph = Required<FakeGraphOptions> & {
   apiRequests(pathSuffix: string): RecordedRequest[];
   /** A connection to the first configured tenant with the accepted credentials; fields overridable. */
   /** A Graph connection the fake accepts; overrides replace its id, tenant or credentials. */
-  connection(overrides?: Partial<Pick<PinnedConnection, 'id' | 'tenantExternalId'> & GraphCredentials>): PinnedConnection;
+  connection(
+    overrides?: Partial<Pick<PinnedConnection, 'id' | 'tenantExternalId'> & GraphCredentials>,
+  ): PinnedConnection;
   reset(): void;
   close(): Promise<void>;
 };

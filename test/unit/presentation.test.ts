@@ -49,7 +49,11 @@ describe('preflight order', () => {
     );
     // A connection whose provider cannot run the type: after disabled, before its credentials.
     expect(
-      preflight(restore, { ...ok, connection: { enabled: false, credentialState: 'EXPIRED' }, connectionCanRun: false }),
+      preflight(restore, {
+        ...ok,
+        connection: { enabled: false, credentialState: 'EXPIRED' },
+        connectionCanRun: false,
+      }),
     ).toBe('PROVIDER_CONNECTION_DISABLED');
     expect(
       preflight(restore, { ...ok, connection: { enabled: true, credentialState: 'EXPIRED' }, connectionCanRun: false }),
