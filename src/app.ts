@@ -45,7 +45,7 @@ export type Services = {
   providers: ProviderRegistry;
   gate: StartGate;
   presenter: StartResultPresenter;
-  /** Start previews (CONTRACT.md section 9): batched, live, and the connection settings they point at. */
+  /** Start previews (docs/behaviour.md#previews-and-provider-connections): batched, live, and the connection settings they point at. */
   previews: StartPreviews;
   previewFeed: PreviewFeed;
   connections: ConnectionSettings;

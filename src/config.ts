@@ -1,4 +1,4 @@
-// Typed environment (CONTRACT.md section 5). Parsed once; a bad value stops the process
+// Typed environment (docs/behaviour.md#transport-authentication-and-configuration). Parsed once; a bad value stops the process
 // with a message naming the variable instead of failing somewhere later.
 import { z } from 'zod';
 import { isLoopbackAddress } from './auth/loopback.js';
@@ -43,7 +43,7 @@ const schema = z
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),
     RATE_LIMIT_STARTS: z.coerce.number().int().min(1).default(120),
     RATE_LIMIT_WINDOW_S: z.coerce.number().int().min(1).default(10),
-    // Schedules may fire at most once every this many seconds (CONTRACT.md section 8; tests lower it).
+    // Schedules may fire at most once every this many seconds (docs/behaviour.md#schedules; tests lower it).
     SCHEDULE_MIN_INTERVAL_S: z.coerce.number().int().min(1).default(60),
     // Schedules per tenant and per workspace (not deleted ones), so one customer cannot flood the
     // firing queue; schedule changes (create, update, delete) per user per window, across processes.

@@ -1,4 +1,4 @@
-// The product's own client-facing errors (CONTRACT.md section 4). Anything that is not a
+// The product's own client-facing errors (docs/behaviour.md#errors-and-limits). Anything that is not a
 // PublicError is masked by Yoga as INTERNAL_SERVER_ERROR with a generic message.
 import { GraphQLError } from 'graphql';
 

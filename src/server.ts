@@ -170,7 +170,7 @@ export async function startServer(
   const ws = useServer<Record<string, unknown>>(
     {
       // A missing, invalid or expired token closes the socket with 4403 Forbidden; the sessions
-      // close it later when the token expires or the user is deleted (CONTRACT.md section 5).
+      // close it later when the token expires or the user is deleted (docs/behaviour.md#transport-authentication-and-configuration).
       onConnect: (ctx) =>
         inSocketContext(socketOf(ctx.extra).request, async () => {
           const header =

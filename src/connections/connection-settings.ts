@@ -1,4 +1,4 @@
-// Connection management (CONTRACT.md section 9): enable or disable a provider connection, and make
+// Connection management (docs/behaviour.md#previews-and-provider-connections): enable or disable a provider connection, and make
 // one the tenant's default, the two next steps a blocked start most often points at
 // (ENABLE_PROVIDER_CONNECTION, CHOOSE_DEFAULT_CONNECTION). Decided in the gate's order: NOT_FOUND,
 // then FORBIDDEN (OWNER and MANAGER). A run pins its connection at admission, so neither change

@@ -1,4 +1,4 @@
-// Preflight (CONTRACT.md section 3, step 4): the first reason, in contract order, that makes a
+// Preflight (docs/behaviour.md#starting-an-operation, step 4): the first reason, in contract order, that makes a
 // start bound to fail. Pure: it judges what the gate resolved and touches nothing.
 import type { CredentialState, RestoreRunStatus, TenantStatus } from '../generated/prisma/enums.js';
 import { type BlockReasonCode, CREDENTIAL_BLOCKS } from '../operations/block-reasons.js';

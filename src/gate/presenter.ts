@@ -22,7 +22,7 @@ const openRun = (run: OperationRun): NextStep => ({
   url: runRoute(run.id),
 });
 
-/** What a start would answer (CONTRACT.md section 9): the start statuses, READY for QUEUED, and FORBIDDEN. */
+/** What a start would answer (docs/behaviour.md#previews-and-provider-connections): the start statuses, READY for QUEUED, and FORBIDDEN. */
 export type PreviewStatus = 'READY' | 'ALREADY_RUNNING' | 'SCOPE_BUSY' | 'BLOCKED' | 'FORBIDDEN';
 export type PreviewText = {
   type: OperationType;

@@ -1,4 +1,4 @@
-// Start previews (CONTRACT.md section 9): what a start would answer the caller right now, for
+// Start previews (docs/behaviour.md#previews-and-provider-connections): what a start would answer the caller right now, for
 // many targets at once. Targets are loaded with the gate's own read, batched (one query per kind
 // of target however many tenants are asked about, whole connection rows included, so what is shown
 // is the snapshot that was judged), and judged by the gate's own `targetOf` and `decide`: nothing

@@ -1,9 +1,9 @@
-// StartGate: the one admission path for every provider-backed start (CONTRACT.md section 3).
+// StartGate: the one admission path for every provider-backed start (docs/behaviour.md#starting-an-operation).
 // Read top to bottom, it follows the contract's order: resolve the target (NOT_FOUND), check the
 // capability (FORBIDDEN), preflight (BLOCKED, recorded, never queued), answer deduped / scope
 // busy from a plain read, and only then admit under the tenant's scope lock, with Postgres as
 // the last fence, and dispatch the job. Steps 3 to 5 are one pure function, `decide`, which
-// previews (CONTRACT.md section 9, src/gate/previews.ts) call too: no rule has a second copy.
+// previews (docs/behaviour.md#previews-and-provider-connections, src/gate/previews.ts) call too: no rule has a second copy.
 import type { Logger } from '../logger.js';
 import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationType, Provider as ProviderName, Role } from '../generated/prisma/enums.js';

@@ -24,7 +24,7 @@ export const builder = new SchemaBuilder<{
   },
 });
 
-/** ISO 8601 UTC with milliseconds, e.g. 2026-11-26T17:30:00.000Z (CONTRACT.md section 4). */
+/** ISO 8601 UTC with milliseconds, e.g. 2026-11-26T17:30:00.000Z (docs/behaviour.md#errors-and-limits). */
 builder.scalarType('DateTime', {
   description: 'ISO 8601 UTC timestamp with milliseconds, e.g. 2026-11-26T17:30:00.000Z',
   serialize: (value) => new Date(value).toISOString(),

@@ -1,4 +1,4 @@
-// The operations catalogue: one entry per provider-backed operation type (CONTRACT.md section 2).
+// The operations catalogue: one entry per provider-backed operation type (docs/behaviour.md#operations-catalogue).
 // The gate, the presenter, monitoring, notifications, the GraphQL start mutations and the guard
 // tests all read from this table. It imports nothing from the rest of the product (a checked
 // rule, see .dependency-cruiser.cjs), so every layer can depend on it without cycles. What a
@@ -32,7 +32,7 @@ export type OperationDefinition = {
    * `startOperation(type:, targetId:)`.
    */
   mutation: { field: string; kind?: { enum: string; value: string; isDefault?: boolean } };
-  /** Whether a schedule may start it (CONTRACT.md section 8). */
+  /** Whether a schedule may start it (docs/behaviour.md#schedules). */
   schedulable: boolean;
   /** Who may cancel a run of this type: any run of their workspace, or only runs they initiated. */
   cancel: { anyRun: readonly Role[]; ownRun: readonly Role[] };
@@ -46,7 +46,7 @@ const CANCEL = { anyRun: MANAGERS, ownRun: ALL_WRITERS } as const;
 /** Who may create, update and delete schedules (every member reads them). */
 export const SCHEDULE_MANAGERS: readonly Role[] = MANAGERS;
 
-/** Who may enable or disable a provider connection and choose a tenant's default (CONTRACT.md section 9). */
+/** Who may enable or disable a provider connection and choose a tenant's default (docs/behaviour.md#previews-and-provider-connections). */
 export const CONNECTION_MANAGERS: readonly Role[] = MANAGERS;
 
 const byConnection = (type: string) => (t: DedupeInput) => `${type}:${t.tenantId}:${t.connectionId ?? 'none'}`;

@@ -15,7 +15,7 @@ export const END_STATUSES = [
 /** Every status a run never leaves: the ends of admitted runs, and BLOCKED (never admitted). */
 export const TERMINAL_STATUSES = [...END_STATUSES, 'BLOCKED'] as const satisfies readonly OperationRunStatus[];
 
-/** A run's flat summary counts (CONTRACT.md section 4). */
+/** A run's flat summary counts (docs/behaviour.md#run-states-and-outcomes). */
 export type Summary = { total: number; succeeded: number; failed: number; skipped: number };
 
 export type ActiveStatus = (typeof ACTIVE_STATUSES)[number];

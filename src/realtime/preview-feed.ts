@@ -1,4 +1,4 @@
-// Live start previews (CONTRACT.md section 9, `startPreviewsChanged`). What a start on a tenant
+// Live start previews (docs/behaviour.md#previews-and-provider-connections, `startPreviewsChanged`). What a start on a tenant
 // would answer changes when a run on it changes (the run events RunLifecycle publishes, which also
 // cover what a worker changed just before ending a run: a connection check's credential state, a
 // bootstrap's tenant status) or when a connection is enabled, disabled or made the default (tenant

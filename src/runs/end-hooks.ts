@@ -9,7 +9,7 @@ import type { OperationType, RestoreRunStatus } from '../generated/prisma/enums.
 export type EndHook = (tx: SqlTx, run: OperationRun) => Promise<void>;
 
 /**
- * The restore run after its execution (CONTRACT.md section 7): COMPLETED, PARTIALLY_COMPLETED or
+ * The restore run after its execution (docs/behaviour.md#cancelling-a-run): COMPLETED, PARTIALLY_COMPLETED or
  * FAILED by the items' own results; an execution that ended for another reason (cancelled, the
  * pre-execute guard, a dispatch failure, a lost worker, a connection-wide provider error) leaves
  * it READY when no item was applied, PARTIALLY_COMPLETED when some were (the count is saved as

@@ -1,4 +1,4 @@
-// RunControl: the one decision path for cancelling a run (CONTRACT.md section 7), in the order of
+// RunControl: the one decision path for cancelling a run (docs/behaviour.md#cancelling-a-run), in the order of
 // the start gate: visibility (NOT_FOUND), capability from the operations catalogue (FORBIDDEN),
 // and only then the run's state. A bootstrap step is controlled through its bootstrap.
 import type { Viewer } from '../auth/viewer.js';

@@ -4,7 +4,7 @@
 import { CronExpressionParser } from 'cron-parser';
 import { PublicError } from '../errors.js';
 
-// Numbers, `*`, ranges, lists and steps (CONTRACT.md section 8); no names, `?`, `L`, `W` or `#`.
+// Numbers, `*`, ranges, lists and steps (docs/behaviour.md#schedules); no names, `?`, `L`, `W` or `#`.
 const FIELD = /^(\*|\d+(-\d+)?)(\/\d+)?(,(\*|\d+(-\d+)?)(\/\d+)?)*$/;
 const FIELD_NAMES_5 = ['minute', 'hour', 'day of month', 'month', 'day of week'];
 const FIELD_NAMES_6 = ['second', ...FIELD_NAMES_5];

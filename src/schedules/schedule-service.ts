@@ -1,4 +1,4 @@
-// ScheduleService: recurring system starts (CONTRACT.md section 8). PostgreSQL holds the schedules;
+// ScheduleService: recurring system starts (docs/behaviour.md#schedules). PostgreSQL holds the schedules;
 // one BullMQ job scheduler per enabled schedule fires them (ScheduleTriggers). Create, update and
 // delete change the row and the job scheduler together; a firing re-reads its row under a lock and
 // starts through the same StartGate as a click, as the system initiator. A schedule whose every

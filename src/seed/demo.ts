@@ -1,4 +1,4 @@
-// The demo seed (CONTRACT.md section 6): `npm run db:seed` (prisma/seed.ts), and `npm start` on an
+// The demo seed (docs/behaviour.md#demo-seed): `npm run db:seed` (prisma/seed.ts), and `npm start` on an
 // empty database. Idempotent: every row has a stable id derived from its
 // name, and re-seeding puts each demo fixture back into its documented state.
 import { createHash } from 'node:crypto';
@@ -150,7 +150,7 @@ async function seedInto(tx: Tx, options: SeedOptions): Promise<void> {
         await tx.restoreRun.upsert({ where: { id }, create: { id, ...row }, update: row });
       }
       if (t.nightlySync) {
-        // The nightly group sync (CONTRACT.md section 8); a worker's start-up reconcile creates
+        // The nightly group sync (docs/behaviour.md#schedules); a worker's start-up reconcile creates
         // its job scheduler in Redis.
         const id = stableId(`schedule:${t.name}:nightly-group-sync`);
         const row = {

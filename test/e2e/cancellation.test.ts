@@ -1,7 +1,7 @@
 // Cancellation across processes: the request reaches an API process while the run executes in a
 // separate worker process (`src/main.ts --role=worker`). The cancel travels over Redis to the worker
 // holding the job, which aborts the simulated provider's call: the run is CANCELLED within 2 s
-// of the request (CONTRACT.md section 7), long before its 15 s provider call would have ended.
+// of the request (docs/behaviour.md#cancelling-a-run), long before its 15 s provider call would have ended.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { httpGql, runUpdates, wsSubscribe } from '../support/clients.js';
 import { spawnAtlas, type AtlasProcess } from '../support/processes.js';

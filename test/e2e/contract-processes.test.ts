@@ -1,4 +1,4 @@
-// Contract rules (CONTRACT.md sections 2, 3 and 5) that only real processes can show: the run
+// Contract rules (docs/behaviour.md: catalogue, starting an operation, transport) that only real processes can show: the run
 // subscription delivers a bootstrap's steps, a second restore while one runs, `npm run token`,
 // the production JWT_SECRET refusal, and, on a private throwaway PostgreSQL cluster, `npm start`
 // on an empty database and `/ready` while PostgreSQL is down. One API and one worker process

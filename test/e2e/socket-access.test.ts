@@ -1,5 +1,5 @@
 // End to end, against a real API process: a graphql-ws socket does not outlive its access
-// (issue 9, items 2 and 3; CONTRACT.md section 5). When its token expires, or its user is
+// (issue 9, items 2 and 3; docs/behaviour.md#transport-authentication-and-configuration). When its token expires, or its user is
 // deleted, the server closes it with 4403; a socket with valid access stays open beside it.
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';

@@ -1,4 +1,4 @@
-// Run control (CONTRACT.md section 7) on the real Postgres, Redis and BullMQ: the decision order and
+// Run control (docs/behaviour.md#cancelling-a-run) on the real Postgres, Redis and BullMQ: the decision order and
 // role matrix, QUEUED and RUNNING runs, restores, bootstraps, retries, lost workers, notifications,
 // and the races (cancel vs the worker's QUEUED -> RUNNING, vs natural completion, vs another cancel,
 // vs the reconciler's re-dispatch), each with real concurrency and exact outcomes.

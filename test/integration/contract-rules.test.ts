@@ -1,4 +1,4 @@
-// Contract rules (CONTRACT.md sections 2, 3 and 6) that no other test pinned down, each asserted
+// Contract rules (docs/behaviour.md: catalogue, starting an operation, demo seed) that no other test pinned down, each asserted
 // through GraphQL, the database or a real process, so they hold whatever the modules are called:
 // FORBIDDEN before preflight, the bootstrap on the exclusive side of SCOPE_BUSY, the lock-free
 // busy answer, READONLY reading everything, an idempotent seed, and a PROVIDER_MODE=graph job.

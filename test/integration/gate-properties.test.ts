@@ -68,7 +68,7 @@ const TYPES: readonly OperationType[] = [
   'PROVIDER_CONNECTION_CHECK',
   'ONBOARDING_BOOTSTRAP',
 ];
-/** CONTRACT.md section 2: who may start what (SYSTEM may start anything; every target is in Contoso MSP). */
+/** docs/behaviour.md#operations-catalogue: who may start what (SYSTEM may start anything; every target is in Contoso MSP). */
 const MANAGERS_ONLY: readonly OperationType[] = ['RESTORE_EXECUTE', 'ONBOARDING_BOOTSTRAP'];
 
 function expectedError(who: Who, type: OperationType): 'NOT_FOUND' | 'FORBIDDEN' | null {
@@ -102,7 +102,7 @@ type ReadyRestore = { kind: 'readyRestore'; tenant: TenantName };
 type Atom = Start | Advance | SetEnabled | SetCredentials;
 /** Several atoms fired at once (Promise.all): identical starts, or a mix of starts, transitions and connection edits. */
 type Burst = { kind: 'burst'; atoms: Atom[] };
-// Extension point: cancelOperationRun (CONTRACT.md section 7) does not exist yet. When it does,
+// Extension point: cancelOperationRun (docs/behaviour.md#cancelling-a-run) does not exist yet. When it does,
 // add `type Cancel = { kind: 'cancel'; pick: number; who: Who }` to Atom (so cancels also race
 // starts and transitions in bursts), generate it in atomArb, apply it in applyAtom through
 // world.gql or the cancel service, and check its answer like a start's (a cancelled QUEUED run is
@@ -600,7 +600,7 @@ async function drainAndCheck(ledger: Ledger): Promise<void> {
   for (const id of activeBefore) count(stats.endedByWorkers, byId.get(id)!.status);
   for (const [runId, { connectionId }] of ledger.admitted) {
     expect(ACTIVE.includes(byId.get(runId)!.status), `admitted run ${runId} ended`).toBe(false);
-    // Connection edits and default switches never re-pin an admitted run (CONTRACT.md section 9).
+    // Connection edits and default switches never re-pin an admitted run (docs/behaviour.md#previews-and-provider-connections).
     expect(byId.get(runId)!.providerConnectionId, `admitted run ${runId} kept its pinned connection`).toBe(
       connectionId,
     );

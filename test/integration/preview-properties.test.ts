@@ -1,4 +1,4 @@
-// Property: a start preview is the answer of the start taken right after it (CONTRACT.md section 9),
+// Property: a start preview is the answer of the start taken right after it (docs/behaviour.md#previews-and-provider-connections),
 // through GraphQL on real Postgres, Redis and BullMQ. fast-check plays random sequences of probes
 // (a preview of one of the six types on a seeded tenant by one of the five users, with or without
 // an explicit connection, then that very start), run transitions as a worker makes them, and

@@ -1,4 +1,4 @@
-// Live start previews (CONTRACT.md section 9, startPreviewsChanged) through a real API server over
+// Live start previews (docs/behaviour.md#previews-and-provider-connections, startPreviewsChanged) through a real API server over
 // graphql-ws and SSE, on real Postgres, Redis and BullMQ: the full list once when subscribed, a new
 // list when a run on the tenant starts or ends, a connection is enabled, disabled or made the
 // default, or a connection check records a credential state; nothing when nothing changed (each

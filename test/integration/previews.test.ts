@@ -1,4 +1,4 @@
-// Start previews and connection management (CONTRACT.md section 9) through GraphQL, on real
+// Start previews and connection management (docs/behaviour.md#previews-and-provider-connections) through GraphQL, on real
 // Postgres, Redis and BullMQ: every seeded situation of section 6 for every role, previews of runs
 // in flight, that a preview records, queues and locks nothing, the query bound of a tenant list,
 // and setProviderConnectionEnabled / setDefaultProviderConnection (roles, one default per tenant
@@ -47,7 +47,7 @@ const alpineConnection = ids.connection('Alpine', 'Alpine Graph');
 // From the catalogue (test/unit/guards.test.ts holds its labels to the contract's vocabulary).
 const TENANT_TYPES = typesTargeting('tenant');
 const LABELS: Record<string, string> = Object.fromEntries(Object.values(OPERATIONS).map((o) => [o.type, o.label]));
-/** CONTRACT.md section 2: restore and bootstrap are OWNER and MANAGER only; READONLY starts nothing. */
+/** docs/behaviour.md#operations-catalogue: restore and bootstrap are OWNER and MANAGER only; READONLY starts nothing. */
 const MANAGERS_ONLY = ['RESTORE_EXECUTE', 'ONBOARDING_BOOTSTRAP'];
 const allowed = (who: string, type: string) =>
   who === OWNER || who === MANAGER || (who === OPERATOR && !MANAGERS_ONLY.includes(type));
@@ -114,7 +114,7 @@ async function rowCounts() {
   };
 }
 
-describe('previews of the seeded situations (CONTRACT.md section 6), for every role', () => {
+describe('previews of the seeded situations (docs/behaviour.md#demo-seed), for every role', () => {
   it.each(ROLES)('%s: the four tenant-targeted operations on every seeded tenant', async (who) => {
     const res = await world.gql(AllStartPreviews, {}, who);
     expect(res.errors).toBeUndefined();

@@ -1,4 +1,4 @@
-// Schedules (CONTRACT.md section 8) through GraphQL on the real Postgres, Redis and BullMQ: the
+// Schedules (docs/behaviour.md#schedules) through GraphQL on the real Postgres, Redis and BullMQ: the
 // decision order and role matrix, every validation error, the row and its job scheduler changing
 // together, each firing outcome recorded, disable winning over a due firing, the start-up
 // reconcile, nextRunAt across daylight saving, and no notification for a scheduled run. Issue 19:

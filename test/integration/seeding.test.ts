@@ -7,7 +7,7 @@ import { createPrisma, type PrismaClient } from '../../src/db/prisma.js';
 import { createTestDatabase } from '../support/databases.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
-// CONTRACT.md section 6 / README "Demo seed": 2 workspaces, 5 users (one membership each), 7 tenants,
+// docs/behaviour.md#demo-seed / README "Demo seed": 2 workspaces, 5 users (one membership each), 7 tenants,
 // connections Alpine 1, Birch 2, Cedar 0, Dune 1, Elm 1, Fir 1, Zephyr 1, and Alpine's restore run.
 const SEEDED = { workspaces: 2, users: 5, memberships: 5, tenants: 7, connections: 7, restoreRuns: 1 };
 

@@ -166,7 +166,7 @@ export const ScheduledRuns = graphql(`
   }
 `);
 
-// ---- start previews and connection management (CONTRACT.md section 9) ----
+// ---- start previews and connection management (docs/behaviour.md#previews-and-provider-connections) ----
 
 export const StartPreviewFields = graphql(`
   fragment StartPreviewFields on StartPreview {

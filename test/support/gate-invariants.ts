@@ -1,4 +1,4 @@
-// The start gate's standing invariants (CONTRACT.md sections 2-4), checked against the database
+// The start gate's standing invariants (docs/behaviour.md#starting-an-operation), checked against the database
 // as it is at the moment of the call. Each check is one query that returns the offending rows,
 // so a failure names what broke instead of a bare count. They hold whenever no transition is in
 // flight (between a run's end and its bootstrap steps' cancellation they may not): call them

@@ -1,4 +1,4 @@
-// Start previews and connection management (CONTRACT.md section 9). The preview fields are batched
+// Start previews and connection management (docs/behaviour.md#previews-and-provider-connections). The preview fields are batched
 // per request (every tenant of a list in one load, see RequestBatch) and answered by the gate's own
 // decision (src/gate/previews.ts); the mutations call ConnectionSettings. Nothing else happens here.
 import { requireViewer } from '../../auth/viewer.js';

@@ -1,4 +1,4 @@
-// Run control: cancelOperationRun (CONTRACT.md section 7). Parse, call RunControl, present.
+// Run control: cancelOperationRun (docs/behaviour.md#cancelling-a-run). Parse, call RunControl, present.
 import { requireViewer } from '../../auth/viewer.js';
 import { type CancelResultShape, presentCancel } from '../../runs/run-control.js';
 import { builder } from '../builder.js';

@@ -11,8 +11,8 @@ import { findVisibleRun, isVisibleTenant, listRuns, type RunPage } from '../../r
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
 
-// Reasons read as sentences ("The provider connection is disabled"), except the one CONTRACT.md
-// section 7 spells out: a cancelled run's reason message is "cancelled by <displayName>".
+// Reasons read as sentences ("The provider connection is disabled"), except the one
+// docs/behaviour.md#cancelling-a-run spells out: a cancelled run's reason message is "cancelled by <displayName>".
 const reasonText = (code: string, message: string | null) =>
   code === 'CANCELLED_BY_USER' ? (message ?? '') : capitalize(message ?? '');
 

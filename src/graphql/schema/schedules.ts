@@ -1,4 +1,4 @@
-// Schedules (CONTRACT.md section 8): parse, call ScheduleService, return the row. Tenant.schedules
+// Schedules (docs/behaviour.md#schedules): parse, call ScheduleService, return the row. Tenant.schedules
 // and OperationRun.schedule are added here too, so the schedule domain lives in one file.
 import { requireViewer } from '../../auth/viewer.js';
 import type { Schedule } from '../../generated/prisma/client.js';
