@@ -1,4 +1,4 @@
-// A tenant's schedules (CONTRACT.md section 8): list with last outcome, create, enable/disable, delete;
+// A tenant's schedules (docs/behaviour.md#schedules): list with last outcome, create, enable/disable, delete;
 // refetched after each change, after each run a schedule started moves, and when the next firing is due.
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { type CombinedError, useMutation, useQuery } from 'urql';
