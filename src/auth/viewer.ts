@@ -1,4 +1,5 @@
 // The authenticated caller: a user and their role in each workspace they belong to.
+import { LRUCache } from 'lru-cache';
 import type { PrismaClient } from '../generated/prisma/client.js';
 import type { Role } from '../generated/prisma/enums.js';
 import { isUuid, unauthenticated } from '../errors.js';
@@ -12,13 +13,16 @@ export type Viewer = { userId: string; roles: ReadonlyMap<string, Role> };
  * a trivial query. A revoked membership therefore lasts at most that long, on HTTP and subscriptions alike.
  */
 export class Authenticator {
-  private readonly cache = new Map<string, { at: number; viewer: Promise<Viewer | null> }>();
+  /** One entry per user for `cacheMs` (a loading one included, so concurrent requests share a query). */
+  private readonly cache: LRUCache<string, Promise<Viewer | null>> | null;
 
   constructor(
     private readonly tokens: TokenService,
     private readonly prisma: PrismaClient,
-    private readonly cacheMs = 2_000,
-  ) {}
+    cacheMs = 2_000,
+  ) {
+    this.cache = cacheMs > 0 ? new LRUCache({ max: 50_000, ttl: cacheMs, ttlAutopurge: false }) : null;
+  }
 
   /** The viewer for an Authorization header value; null for a missing, invalid or expired token or an unknown user. */
   async authenticate(authorization: string | null | undefined): Promise<Viewer | null> {
@@ -35,14 +39,13 @@ export class Authenticator {
    * receiving a workspace's events within `cacheMs`, on every API process.
    */
   async current(userId: string): Promise<Viewer | null> {
-    const now = Date.now();
-    const hit = this.cache.get(userId);
-    if (hit && now - hit.at < this.cacheMs) return hit.viewer;
+    const hit = this.cache?.get(userId);
+    if (hit) return hit;
     const viewer = this.load(userId);
-    if (this.cacheMs > 0) {
-      if (this.cache.size > 50_000) this.cache.clear();
-      this.cache.set(userId, { at: now, viewer });
-      viewer.catch(() => this.cache.delete(userId));
+    if (this.cache) {
+      this.cache.set(userId, viewer);
+      // A failed load (the database away) is not remembered.
+      viewer.catch(() => this.cache?.get(userId) === viewer && this.cache.delete(userId));
     }
     return viewer;
   }

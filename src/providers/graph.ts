@@ -3,6 +3,7 @@
 // Retry-After); what survives the retries surfaces as a transient ProviderError so the run-level
 // retry can take over. Messages never carry the client secret or a token.
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import type {
   CallContext,
   ConnectionCheckResult,
@@ -74,7 +75,7 @@ export class GraphProvider implements Provider {
     this.maxRetries = options.maxRetries ?? 4;
     this.maxRetryAfterMs = options.maxRetryAfterMs ?? 30_000;
     this.fetchImpl = options.fetch ?? fetch;
-    this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    this.sleep = options.sleep ?? ((ms) => delay(ms));
   }
 
   async verifyTenant(connection: PinnedConnection, call: CallContext): Promise<VerificationReport> {

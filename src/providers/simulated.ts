@@ -2,6 +2,7 @@
 // per tenant, SIM_LATENCY_MS per provider call, and fault injection per connection through the
 // connection's `simulation` JSON, so every failure path can be shown by hand and in tests.
 import { createHash } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import { z } from 'zod';
 import type {
   CallContext,
@@ -176,17 +177,10 @@ function stableGuid(text: string): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
 }
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (ms <= 0) return Promise.resolve();
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        reject(signal.reason);
-      },
-      { once: true },
-    );
+/** Waits `ms`; an aborted call rejects at once with the signal's reason, as a real request would. */
+async function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (ms <= 0) return;
+  await delay(ms, undefined, { signal }).catch((err: unknown) => {
+    throw signal?.aborted ? signal.reason : err;
   });
 }

@@ -3,7 +3,7 @@
 // ends; those already open are untouched. The count drops when a subscription ends for any
 // reason: completed by the client, its socket or SSE stream closed, or its source failed. The same
 // count, by root field, is the atlas_subscriptions_active gauge.
-import type { Plugin } from 'graphql-yoga';
+import { errorAsyncIterator, finalAsyncIterator, type Plugin } from 'graphql-yoga';
 import { PublicError } from '../../errors.js';
 import type { GraphQLContext } from '../context.js';
 import { rootField } from './metrics.js';
@@ -87,31 +87,20 @@ export const tooManySubscriptions = (detail: string, limit: number) =>
 const isAsyncIterable = <T>(value: unknown): value is AsyncIterable<T> =>
   value != null && typeof (value as AsyncIterable<T>)[Symbol.asyncIterator] === 'function';
 
-/** The same stream, calling `release` once when it ends: done, failed, returned or thrown into. */
+/**
+ * The same stream, calling `release` once when it ends: done or returned (Yoga's finalAsyncIterator),
+ * or failed (errorAsyncIterator, rethrowing the error after the release).
+ */
 function releasing<T>(source: AsyncIterable<T>, release: () => void): AsyncIterableIterator<T> {
-  const iterator = source[Symbol.asyncIterator]();
-  return {
-    [Symbol.asyncIterator]() {
-      return this;
-    },
-    next: () =>
-      iterator.next().then(
-        (step) => {
-          if (step.done) release();
-          return step;
-        },
-        (err: unknown) => {
-          release();
-          throw err;
-        },
-      ),
-    return: (value?: unknown) => {
-      release();
-      return iterator.return ? iterator.return(value) : Promise.resolve({ done: true, value: undefined });
-    },
-    throw: (err?: unknown) => {
-      release();
-      return iterator.throw ? iterator.throw(err) : Promise.reject(err);
-    },
+  let released = false;
+  const once = () => {
+    if (released) return;
+    released = true;
+    release();
   };
+  const failing = errorAsyncIterator(source, (err: unknown) => {
+    once();
+    throw err;
+  });
+  return finalAsyncIterator(failing, once) as AsyncIterableIterator<T>;
 }

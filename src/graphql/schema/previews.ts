@@ -1,5 +1,5 @@
 // Start previews and connection management (docs/behaviour.md#previews-and-provider-connections). The preview fields are batched
-// per request (every tenant of a list in one load, see RequestBatch) and answered by the gate's own
+// per request (every tenant of a list in one load, see request-batch.ts) and answered by the gate's own
 // decision (src/gate/previews.ts); the mutations call ConnectionSettings. Nothing else happens here.
 import { requireViewer } from '../../auth/viewer.js';
 import { visibleTenants } from '../../auth/visibility.js';
@@ -61,7 +61,7 @@ builder.prismaObjectField('Tenant', 'startPreviews', (t) =>
     description: `What starting each tenant-targeted operation (${labels('tenant')}) would answer now; with providerConnectionId, starts naming that connection (another tenant's: NOT_FOUND).`,
     args: { providerConnectionId: t.arg.id({ required: false }) },
     resolve: (tenant, args, ctx) =>
-      previewsOf(ctx, 'tenant').get({
+      previewsOf(ctx, 'tenant').load({
         targetId: tenant.id,
         providerConnectionId: connectionArg(args.providerConnectionId),
       }),
@@ -74,7 +74,7 @@ builder.prismaObjectField('RestoreRun', 'startPreviews', (t) =>
     description: `What starting each operation that targets a restore run (${labels('restoreRun')}) would answer now; with providerConnectionId, starts naming that connection.`,
     args: { providerConnectionId: t.arg.id({ required: false }) },
     resolve: (restoreRun, args, ctx) =>
-      previewsOf(ctx, 'restoreRun').get({
+      previewsOf(ctx, 'restoreRun').load({
         targetId: restoreRun.id,
         providerConnectionId: connectionArg(args.providerConnectionId),
       }),
@@ -86,7 +86,7 @@ builder.prismaObjectField('RestoreRun', 'startPreview', (t) =>
     type: StartPreviewRef,
     description: 'What startRestore of this restore run would answer now.',
     resolve: async (restoreRun, _args, ctx) =>
-      one(await previewsOf(ctx, 'restoreRun').get({ targetId: restoreRun.id }), 'RESTORE_EXECUTE'),
+      one(await previewsOf(ctx, 'restoreRun').load({ targetId: restoreRun.id }), 'RESTORE_EXECUTE'),
   }),
 );
 
@@ -94,7 +94,7 @@ builder.prismaObjectField('ProviderConnection', 'startPreviews', (t) =>
   t.field({
     type: [StartPreviewRef],
     description: `What starting each operation that targets a connection (${labels('providerConnection')}) would answer now.`,
-    resolve: (connection, _args, ctx) => previewsOf(ctx, 'providerConnection').get({ targetId: connection.id }),
+    resolve: (connection, _args, ctx) => previewsOf(ctx, 'providerConnection').load({ targetId: connection.id }),
   }),
 );
 
@@ -103,7 +103,7 @@ builder.prismaObjectField('ProviderConnection', 'checkPreview', (t) =>
     type: StartPreviewRef,
     description: 'What startProviderConnectionCheck of this connection would answer now.',
     resolve: async (connection, _args, ctx) =>
-      one(await previewsOf(ctx, 'providerConnection').get({ targetId: connection.id }), 'PROVIDER_CONNECTION_CHECK'),
+      one(await previewsOf(ctx, 'providerConnection').load({ targetId: connection.id }), 'PROVIDER_CONNECTION_CHECK'),
   }),
 );
 
