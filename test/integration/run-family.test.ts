@@ -57,7 +57,15 @@ async function eventsDuring(parentId: string, during: () => Promise<void>): Prom
       if (next.value.run.id === parentId || next.value.run.parentId === parentId) seen.push(next.value);
     }
   })();
-  await new Promise((resolve) => setTimeout(resolve, 100)); // subscribed before anything is published
+  // Live before anything is published: a probe (the parent as it is now, not ended) has come through.
+  const probe = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: parentId } });
+  await waitFor(
+    async () => {
+      await world.services.bus.runUpdated({ workspaceId: ids.workspace('Contoso MSP'), run: probe });
+      return seen.length > 0;
+    },
+    { what: 'the run event stream to be live' },
+  );
   await during();
   await waitFor(async () => seen.some((e) => e.run.id === parentId && e.run.finishedAt !== null), {
     timeoutMs: 10_000,
