@@ -158,6 +158,7 @@ async function seedBench(): Promise<string[]> {
       id: stableId(`bench-connection:${i}`),
       tenantId,
       displayName: `Bench ${i} Graph`,
+      provider: 'SIMULATED' as const,
       credentialState: 'VALID' as const,
       isDefault: true,
     })),

@@ -69,6 +69,7 @@ beforeAll(async () => {
         providerConnections: {
           create: {
             displayName: `Outage ${i} Graph`,
+            provider: 'SIMULATED',
             credentialState: 'VALID',
             isDefault: true,
             clientId: randomUUID(),
