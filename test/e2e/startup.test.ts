@@ -2,6 +2,7 @@
 // process within seconds with one JSON fatal line naming the variable and what was tried (never
 // the password); a process in a non-UTC time zone on a non-UTC database reports true timestamps.
 import pg from 'pg';
+import { waitFor } from '../support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runAtlasUntilExit, spawnAtlas, type AtlasExit, type AtlasProcess } from '../support/processes.js';
 import { createWorld, ids, type World } from '../support/world.js';
@@ -99,7 +100,11 @@ describe('start-up with an unusable backing service', () => {
   it('control: the same world starts when its variables are right', async () => {
     const api = await spawnAtlas('api', world.config);
     running.push(api);
-    expect((await fetch(`${api.url}/ready`)).status).toBe(200);
+    // Ready once its Redis and lock clients have connected (a moment after it listens, on a busy machine).
+    await waitFor(async () => (await fetch(`${api.url}/ready`)).status === 200, {
+      timeoutMs: 10_000,
+      what: '/ready 200',
+    });
   });
 });
 
