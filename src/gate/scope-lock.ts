@@ -2,6 +2,7 @@
 // admitted (checks + insert). Postgres stays the source of truth; the lease only keeps
 // admissions on one tenant from piling into the same row lock. With several independent Redis
 // masters (REDLOCK_URLS) a lease needs a majority of them, so one master down stops nothing.
+import { setTimeout as delay } from 'node:timers/promises';
 import { Redis, type RedisOptions } from 'ioredis';
 import Redlock, { ExecutionError, ResourceLockedError, type ExecutionStats, type Lock } from 'redlock';
 import type { Logger } from '../logger.js';
@@ -94,7 +95,8 @@ export class ScopeLock {
       this.clients.map((client) =>
         Promise.race([
           client.ping().then(() => true),
-          new Promise<boolean>((resolve) => setTimeout(resolve, timeoutMs, false).unref()),
+          // Unreferenced: a silent master does not keep the process alive.
+          delay(timeoutMs, false, { ref: false }),
         ]).catch(() => false),
       ),
     );

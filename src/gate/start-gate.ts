@@ -4,6 +4,7 @@
 // busy from a plain read, and only then admit under the tenant's scope lock, with Postgres as
 // the last fence, and dispatch the job. Steps 3 to 5 are one pure function, `decide`, which
 // previews (docs/behaviour.md#previews-and-provider-connections, src/gate/previews.ts) call too: no rule has a second copy.
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../logger.js';
 import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationType, Provider as ProviderName, Role } from '../generated/prisma/enums.js';
@@ -179,7 +180,7 @@ export class StartGate {
         }
       }
       // Another start on this tenant is being admitted; its run most likely answers ours.
-      await sleep(Math.min(5 * 2 ** Math.min(attempt, 4), 50) + Math.random() * 10);
+      await delay(Math.min(5 * 2 ** Math.min(attempt, 4), 50) + Math.random() * 10);
       const answer = conflictWith(op, run.dedupeKey, await this.store.activeRuns(run.tenantId));
       if (answer) return answer;
       if (Date.now() > deadline)
@@ -317,8 +318,6 @@ function conflictWith(op: OperationDefinition, dedupeKey: string, active: Operat
   if (conflict) return { status: 'SCOPE_BUSY', op, blockingRun: conflict };
   return null;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
   let timer: NodeJS.Timeout;
