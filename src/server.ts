@@ -22,7 +22,7 @@ import { useScheduleChangeRateLimit, useStartRateLimit } from './graphql/plugins
 import { tooManySubscriptions, useSubscriptionQuota } from './graphql/plugins/subscription-quota.js';
 import { useSubscriptionAck } from './graphql/plugins/subscription-ack.js';
 import { schema } from './graphql/schema/index.js';
-import { logContext, requestIdFrom } from './logger.js';
+import { type Logger, logContext, requestIdFrom } from './logger.js';
 import { serveScrape } from './metrics/metrics-server.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 
@@ -154,6 +154,7 @@ export async function startServer(
   wss.on('connection', (socket) => {
     metrics.websocketConnections.inc();
     socket.once('close', () => metrics.websocketConnections.dec());
+    boundBuffer(socket, config.WS_MAX_BUFFERED_BYTES, log);
   });
   const sessions = new SocketSessions(
     services.auth,
@@ -389,4 +390,29 @@ function tooLarge(res: ServerResponse, limit: number) {
       ],
     }),
   );
+}
+
+/**
+ * A client that stops reading must not grow this process's memory without bound, nor hold anyone
+ * else's delivery. graphql-ws awaits each send's callback, which ws calls only once the frame
+ * reached the kernel: for a client that stopped reading, every later event of its subscriptions
+ * would wait, unbounded and uncounted, in their queues. So a send completes at once, as soon as ws
+ * holds the frame, and ws' bufferedAmount is all the socket's unsent data; once it passes
+ * `maxBytes` the socket is closed with 1013 Try Again Later (after the data already queued), so a
+ * graphql-ws client reconnects and resumes. Nothing more is queued once the socket is closing, and
+ * ws terminates it if the close handshake does not complete within its own timeout.
+ */
+function boundBuffer(socket: WebSocket, maxBytes: number, log: Logger): void {
+  const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+  socket.send = ((data: unknown, ...rest: unknown[]) => {
+    const done = typeof rest.at(-1) === 'function' ? (rest.pop() as (err?: Error) => void) : undefined;
+    send(data, ...rest, (err?: Error) => {
+      if (err) log.debug({ err: err.message }, 'websocket frame not sent');
+    });
+    done?.();
+    if (socket.readyState === socket.OPEN && socket.bufferedAmount > maxBytes) {
+      log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'websocket closed: the client is not reading');
+      socket.close(CLOSE.TRY_AGAIN_LATER, 'Try again later: too slow');
+    }
+  }) as WebSocket['send'];
 }
