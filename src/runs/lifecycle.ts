@@ -37,8 +37,6 @@ export type RunEnd = {
   reason?: { code: ReasonCode; step?: string };
   /** False when the initiator already got the answer synchronously (a start that could not be queued). */
   notify?: boolean;
-  /** Why the run's steps that had not ended are cancelled with it (default: see stepsEnd). */
-  pendingSteps?: { code: ReasonCode; step?: string };
 };
 
 /**
@@ -47,12 +45,11 @@ export type RunEnd = {
  */
 function stepsEnd(end: RunEnd): RunEnd {
   const reason =
-    end.pendingSteps ??
-    (end.status === 'CANCELLED'
+    end.status === 'CANCELLED'
       ? { code: 'CANCELLED_BY_USER' as const }
       : end.reason?.code === 'BOOTSTRAP_STEP_FAILED'
         ? { code: 'CANCELLED_AFTER_FAILED_STEP' as const, step: end.reason.step }
-        : { code: end.reason?.code ?? 'INTERNAL_ERROR' });
+        : { code: end.reason?.code ?? 'INTERNAL_ERROR' };
   return { status: 'CANCELLED', reason };
 }
 
