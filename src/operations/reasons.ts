@@ -54,6 +54,11 @@ const openConnection = (s: ReasonScope): NextStep => ({
   action: 'OPEN_PROVIDER_CONNECTION',
   url: connectionRoute(s),
 });
+const openRestoreRun = (s: ReasonScope): NextStep => ({
+  label: 'Open restore run',
+  action: 'OPEN_RESTORE_RUN',
+  url: restoreRunRoute(s),
+});
 const checkConnection = (s: ReasonScope): NextStep => ({
   label: 'Run a connection check',
   action: 'START_CONNECTION_CHECK',
@@ -129,13 +134,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
     },
     RESTORE_RUN_NOT_READY: {
       message: () => 'the restore run is not ready to execute',
-      nextSteps: (s) => [
-        {
-          label: 'Open restore run',
-          action: 'OPEN_RESTORE_RUN',
-          url: restoreRunRoute(s),
-        },
-      ],
+      nextSteps: (s) => [openRestoreRun(s)],
     },
     PROVIDER_THROTTLED: {
       message: () => 'the provider kept throttling requests (HTTP 429) after several retries',
@@ -162,23 +161,11 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
     },
     RESTORE_ITEMS_FAILED: {
       message: () => 'every restore item failed to apply',
-      nextSteps: (s) => [
-        {
-          label: 'Open restore run',
-          action: 'OPEN_RESTORE_RUN',
-          url: restoreRunRoute(s),
-        },
-      ],
+      nextSteps: (s) => [openRestoreRun(s)],
     },
     RESTORE_ITEMS_PARTIALLY_FAILED: {
       message: () => 'some restore items failed to apply',
-      nextSteps: (s) => [
-        {
-          label: 'Open restore run',
-          action: 'OPEN_RESTORE_RUN',
-          url: restoreRunRoute(s),
-        },
-      ],
+      nextSteps: (s) => [openRestoreRun(s)],
     },
     VERIFICATION_CHECKS_FAILED: {
       message: () => 'the tenant did not pass every verification check',

@@ -5,7 +5,7 @@ import { Redis } from 'ioredis';
 import { PublicError } from '../../src/errors.js';
 import { JobDispatcher } from '../../src/jobs/dispatch.js';
 import { ScopeLock } from '../../src/gate/scope-lock.js';
-import { StartGate, type Initiator } from '../../src/gate/start-gate.js';
+import { StartGate, type Initiator, type StartGateOptions } from '../../src/gate/start-gate.js';
 import { createLogger } from '../../src/logger.js';
 import {
   StartBootstrap,
@@ -539,23 +539,18 @@ describe('nothing half-done', () => {
     userId: ids.user('owner@contoso.test'),
     roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
   };
+  /** The world's gate with its own lock store, dispatcher and options. */
+  const gateWith = (lock: ScopeLock, dispatcher: JobDispatcher, options?: StartGateOptions) => {
+    const { store, lifecycle, providers } = world.services;
+    return new StartGate(store, lifecycle, lock, dispatcher, providers, log, options);
+  };
   const deadRedis = () =>
     new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
 
   it('a queue that cannot be reached fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE', async () => {
-    const { prisma, store, lifecycle, redis, config } = world.services;
+    const { prisma, redis, config } = world.services;
     const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX, log);
-    const gate = new StartGate(
-      store,
-      lifecycle,
-      new ScopeLock(redis, config.REDIS_PREFIX),
-      dispatcher,
-      world.services.providers,
-      log,
-      {
-        dispatchTimeoutMs: 500,
-      },
-    );
+    const gate = gateWith(new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, { dispatchTimeoutMs: 500 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await dispatcher.close().catch(() => undefined);
     expect(error).toBeInstanceOf(PublicError);
@@ -570,17 +565,10 @@ describe('nothing half-done', () => {
   });
 
   it('an unreachable lock store answers SERVICE_UNAVAILABLE and records nothing', async () => {
-    const { prisma, store, lifecycle, config, dispatcher } = world.services;
+    const { prisma, config, dispatcher } = world.services;
     const lockRedis = deadRedis();
     lockRedis.on('error', () => undefined);
-    const gate = new StartGate(
-      store,
-      lifecycle,
-      new ScopeLock(lockRedis, config.REDIS_PREFIX),
-      dispatcher,
-      world.services.providers,
-      log,
-    );
+    const gate = gateWith(new ScopeLock(lockRedis, config.REDIS_PREFIX), dispatcher);
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     lockRedis.disconnect();
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');
@@ -589,21 +577,11 @@ describe('nothing half-done', () => {
   });
 
   it('lock contention that outlasts the wait answers SERVICE_UNAVAILABLE, not a raw redlock error', async () => {
-    const { prisma, store, lifecycle, config, dispatcher, redis } = world.services;
+    const { prisma, config, dispatcher, redis } = world.services;
     const holder = new ScopeLock(redis, config.REDIS_PREFIX, 5_000);
     const lease = await holder.tryAcquire(ALPINE);
     expect(lease).not.toBeNull();
-    const gate = new StartGate(
-      store,
-      lifecycle,
-      new ScopeLock(redis, config.REDIS_PREFIX),
-      dispatcher,
-      world.services.providers,
-      log,
-      {
-        lockWaitMs: 300,
-      },
-    );
+    const gate = gateWith(new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, { lockWaitMs: 300 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await holder.release(lease!);
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');
