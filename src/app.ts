@@ -21,6 +21,7 @@ import { Metrics } from './metrics/metrics.js';
 import { countingRunEnds } from './metrics/run-ends.js';
 import { scopeLockObserver } from './metrics/start-decisions.js';
 import { RealtimeBus } from './realtime/bus.js';
+import { RunStreams } from './realtime/run-stream.js';
 import { CancelRelay } from './realtime/cancel-relay.js';
 import { RunControl } from './runs/run-control.js';
 import { ScheduleTriggers } from './jobs/schedulers.js';
@@ -48,6 +49,7 @@ export type Services = {
   /** Start previews (docs/behaviour.md#previews-and-provider-connections): batched, live, and the connection settings they point at. */
   previews: StartPreviews;
   previewFeed: PreviewFeed;
+  runStreams: RunStreams;
   connections: ConnectionSettings;
   cancelRelay: CancelRelay;
   runControl: RunControl;
@@ -80,7 +82,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const tokens = new TokenService(config.JWT_SECRET);
   const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
   const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX, log.child({ component: 'realtime' }));
-  const lifecycle = new RunLifecycle(prisma, pool, countingRunEnds(bus, metrics), config.PUBLIC_APP_URL, log);
+  const lifecycle = new RunLifecycle(pool, countingRunEnds(bus, metrics), config.PUBLIC_APP_URL, log);
   const dispatcher = new JobDispatcher(
     new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }),
     config.REDIS_PREFIX,
@@ -101,6 +103,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const presenter = new StartResultPresenter(config.PUBLIC_APP_URL);
   const previews = new StartPreviews(store, presenter, providers);
   const previewFeed = new PreviewFeed(previews, bus, auth);
+  const runStreams = new RunStreams(prisma, bus, auth, config.REPLAY_LIMIT);
   const connections = new ConnectionSettings(prisma, bus, log);
   const cancelRelay = new CancelRelay(redis, config.REDIS_PREFIX);
   const runControl = new RunControl(
@@ -149,6 +152,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     presenter,
     previews,
     previewFeed,
+    runStreams,
     connections,
     cancelRelay,
     runControl,

@@ -18,6 +18,7 @@ import { onConnection, type SqlTx } from '../db/sql.js';
 import { isUuid } from '../errors.js';
 import { SQL_ACTIVE } from '../operations/status.js';
 import { reviveRunDates } from '../runs/events.js';
+import { commitInChangeOrder } from '../runs/change-order.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
 export type GateConnection = {
@@ -176,16 +177,21 @@ export class AdmissionStore {
   async withTenantLocked<T>(
     tenantId: string,
     admit: (tx: SqlTx, activeRuns: OperationRun[]) => Promise<T>,
-  ): Promise<T> {
+    changedRuns: (admitted: T) => readonly OperationRun[],
+  ): Promise<{ admitted: T; committed: OperationRun[] }> {
     if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
     return onConnection(this.pool, async (tx) => {
       const results = (await tx.query(
         `BEGIN; SELECT 1 FROM ${T.t} WHERE ${T.c('id')} = ${tenant} FOR NO KEY UPDATE; ${ACTIVE_RUNS(tenant)}`,
       )) as unknown as pg.QueryResult<OperationRun>[];
-      const result = await admit(tx, results[2].rows);
-      await tx.query('COMMIT');
-      return result;
+      const admitted = await admit(tx, results[2].rows);
+      // The commit stamps the runs the admission created (docs/behaviour.md#resuming-a-subscription).
+      const committed = await commitInChangeOrder(
+        tx,
+        changedRuns(admitted).map((r) => r.id),
+      );
+      return { admitted, committed };
     });
   }
 }

@@ -195,14 +195,19 @@ export class StartGate {
    */
   private async admitLocked(op: OperationDefinition, req: StartRequest, run: NewRun): Promise<StartOutcome> {
     try {
-      const outcome = await this.store.withTenantLocked(run.tenantId, async (tx, activeRuns): Promise<StartOutcome> => {
-        const conflict = conflictWith(op, run.dedupeKey, activeRuns);
-        if (conflict) return conflict;
-        await this.racepoints.beforeInsert?.(req);
-        return { status: 'QUEUED', op, run: await this.lifecycle.createQueued(tx, run, stepDedupeKey) };
-      });
-      if (outcome.status === 'QUEUED') await this.lifecycle.admitted(run.workspaceId, outcome.run);
-      return outcome;
+      const { admitted, committed } = await this.store.withTenantLocked(
+        run.tenantId,
+        async (tx, activeRuns) => {
+          const conflict = conflictWith(op, run.dedupeKey, activeRuns);
+          if (conflict) return { conflict, family: [] };
+          await this.racepoints.beforeInsert?.(req);
+          return { conflict: null, family: await this.lifecycle.createQueued(tx, run, stepDedupeKey) };
+        },
+        (a) => a.family,
+      );
+      if (admitted.conflict) return admitted.conflict;
+      await this.lifecycle.admitted(run.workspaceId, committed);
+      return { status: 'QUEUED', op, run: committed[0] };
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
       const answer = conflictWith(op, run.dedupeKey, await this.store.activeRuns(run.tenantId));

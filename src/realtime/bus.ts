@@ -1,9 +1,15 @@
 // Run and notification events over Redis pub/sub, so a transition in a worker process reaches
 // subscribers on every API process. Channel names carry the environment's prefix: Redis
 // pub/sub ignores the DB index, and tests run side by side on one Redis.
-import { createPubSub, map, pipe, type PubSub } from 'graphql-yoga';
+//
+// Run events travel on one channel per workspace (docs/behaviour.md#realtime-subscriptions),
+// subscribed while someone on this process listens to it: a process receives only the workspaces
+// its subscribers can see, and a Redis Cluster can spread the channels over its nodes.
+import { createPubSub, Repeater, type PubSub } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
+import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.js';
+import { changeIdAfter } from '../runs/change-order.js';
 import { type NotificationEvent, type RunEvent, type RunEventPublisher, reviveRunDates } from '../runs/events.js';
 import { createRedisSubscriberTarget } from './redis-event-target.js';
 
@@ -16,11 +22,16 @@ type Topics = Record<string, [unknown]>;
  */
 export type TenantChangedEvent = { id: string; tenantId: string; workspaceId: string; change: string };
 
+/** How many runs' newest changeId a process remembers to keep each run's events in order. */
+const RUNS_REMEMBERED = 100_000;
+
 export class RealtimeBus implements RunEventPublisher {
   readonly pubsub: PubSub<Topics>;
-  readonly runsTopic: string;
   readonly notificationsTopic: string;
   readonly tenantsTopic: string;
+  private readonly runsPrefix: string;
+  /** The newest changeId this process passed on, per run. */
+  private readonly newest = new LRUCache<string, string>({ max: RUNS_REMEMBERED });
 
   constructor(
     private readonly publishClient: Redis,
@@ -28,15 +39,39 @@ export class RealtimeBus implements RunEventPublisher {
     prefix: string,
     log: Logger,
   ) {
-    this.pubsub = createPubSub<Topics>({ eventTarget: createRedisSubscriberTarget(subscribeClient, log) });
-    this.runsTopic = `${prefix}:events:runs`;
+    this.runsPrefix = `${prefix}:events:runs:`;
+    this.pubsub = createPubSub<Topics>({
+      eventTarget: createRedisSubscriberTarget(subscribeClient, log, (channel, detail) =>
+        channel.startsWith(this.runsPrefix) ? this.inOrder(detail as RunEvent) : true,
+      ),
+    });
     this.notificationsTopic = `${prefix}:events:notifications`;
     this.tenantsTopic = `${prefix}:events:tenants`;
   }
 
+  /** The channel a workspace's run events travel on (braces: one Redis Cluster hash slot per workspace). */
+  runsTopic(workspaceId: string): string {
+    return `${this.runsPrefix}{${workspaceId}}`;
+  }
+
+  /**
+   * Once per message and process: two processes can publish one run's changes in the opposite
+   * order of their commits, and a subscriber must never see a run go back. An older change than
+   * one already passed on is dropped (the newer state is what it would have shown). The one event
+   * object, its dates revived, is what every listener of this process is handed.
+   */
+  private inOrder(event: RunEvent): boolean {
+    const { id, changeId } = event.run as { id: string; changeId: unknown };
+    const seen = this.newest.get(id);
+    if (seen !== undefined && changeIdAfter(seen, String(changeId))) return false;
+    this.newest.set(id, String(changeId));
+    reviveRunDates(event.run);
+    return true;
+  }
+
   /** Resolves once Redis took the event; rejects when it is unreachable (the caller decides what that means). */
   async runUpdated(event: RunEvent): Promise<void> {
-    await this.publishClient.publish(this.runsTopic, JSON.stringify(event));
+    await this.publishClient.publish(this.runsTopic(event.workspaceId), JSON.stringify(event, bigintAsText));
   }
 
   async notificationCreated(event: NotificationEvent): Promise<void> {
@@ -51,15 +86,18 @@ export class RealtimeBus implements RunEventPublisher {
     return this.pubsub.subscribe(this.tenantsTopic) as AsyncIterable<TenantChangedEvent>;
   }
 
-  runEvents(): AsyncIterable<RunEvent> {
-    // Every subscriber of this process shares one parsed event; reviving its dates is idempotent.
-    return pipe(
-      this.pubsub.subscribe(this.runsTopic) as AsyncIterable<RunEvent>,
-      map((event: RunEvent) => ({ ...event, run: reviveRunDates(event.run) })),
+  /** The run events of these workspaces, as they are published (listening starts on the first pull). */
+  runEvents(workspaceIds: readonly string[]): AsyncIterable<RunEvent> {
+    const streams = [...new Set(workspaceIds)].map(
+      (ws) => this.pubsub.subscribe(this.runsTopic(ws)) as AsyncIterable<RunEvent>,
     );
+    return streams.length === 1 ? streams[0] : Repeater.merge(streams);
   }
 
   notificationEvents(): AsyncIterable<NotificationEvent> {
     return this.pubsub.subscribe(this.notificationsTopic) as AsyncIterable<NotificationEvent>;
   }
 }
+
+/** A run read through Prisma carries its changeId as a bigint; on the wire it is text, as pg reads it. */
+const bigintAsText = (_key: string, value: unknown) => (typeof value === 'bigint' ? String(value) : value);

@@ -13,7 +13,7 @@ import type { RunEvent } from '../runs/events.js';
 import type { TenantChangedEvent } from './bus.js';
 
 export type ChangeSource = {
-  runEvents(): AsyncIterable<RunEvent>;
+  runEvents(workspaceIds: readonly string[]): AsyncIterable<RunEvent>;
   tenantEvents(): AsyncIterable<TenantChangedEvent>;
 };
 export type Members = { current(userId: string): Promise<Viewer | null> };
@@ -69,7 +69,9 @@ export class PreviewFeed {
       let wake: (() => void) | null = null;
       // Listening starts before the first list is computed, so no change falls in between. These
       // first pulls also add the pub/sub listeners the subscription acknowledgement waits for.
-      const sources = [this.changes.runEvents(), this.changes.tenantEvents()].map((s) => s[Symbol.asyncIterator]());
+      const sources = [this.changes.runEvents([workspaceId]), this.changes.tenantEvents()].map((s) =>
+        s[Symbol.asyncIterator](),
+      );
       const listening = sources.map(async (it) => {
         try {
           for (;;) {

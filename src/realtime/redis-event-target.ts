@@ -9,9 +9,14 @@ import { isProbing, reportSubscribed } from './subscription-readiness.js';
 
 type Callback = (event: CustomEvent) => void;
 
+/**
+ * `accept` sees each message once, parsed, before any listener does (one decision per message and
+ * process, not per subscriber): false drops it.
+ */
 export function createRedisSubscriberTarget(
   subscribeClient: Redis,
   log: Logger,
+  accept: (channel: string, detail: unknown) => boolean = () => true,
 ): PubSubEventTarget<Record<string, [unknown]>> {
   const callbacksForTopic = new Map<string, Set<Callback>>();
 
@@ -25,6 +30,7 @@ export function createRedisSubscriberTarget(
       log.warn({ err, channel }, 'unparseable realtime event dropped');
       return;
     }
+    if (!accept(channel, detail)) return;
     const event = new CustomEvent(channel, { detail });
     for (const callback of callbacks) callback(event);
   });

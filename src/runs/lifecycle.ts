@@ -6,13 +6,14 @@ import { type Field, NOTIFICATION, RUN, TENANT, USER } from '../db/identifiers.j
 import { onConnection, type SqlTx } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
-import type { OperationRun, PrismaClient } from '../generated/prisma/client.js';
+import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationRunStatus, OperationType, ScopeClass } from '../generated/prisma/enums.js';
 import { operation } from '../operations/catalogue.js';
 import { notificationText } from '../operations/notifications.js';
 import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
 import { ACTIVE_STATUSES, SQL_ACTIVE, type Summary, type TerminalStatus } from '../operations/status.js';
 import { waitBriefly } from './bounded-wait.js';
+import { commitInChangeOrder } from './change-order.js';
 import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from '../operations/routes.js';
@@ -89,7 +90,6 @@ function endColumns(current: OperationRun, locked: Locked, end: RunEnd): Partial
 
 export class RunLifecycle {
   constructor(
-    private readonly prisma: PrismaClient,
     private readonly pool: pg.Pool,
     private readonly events: RunEventPublisher,
     private readonly publicAppUrl: string,
@@ -98,18 +98,28 @@ export class RunLifecycle {
 
   /** A start refused by preflight: recorded so monitoring can tell it from a failure; never queued. */
   async recordBlocked(input: NewRun, code: ReasonCode): Promise<OperationRun> {
-    const now = new Date();
-    const run = await this.prisma.operationRun.create({
-      data: {
-        ...runColumns(input),
-        status: 'BLOCKED',
-        finishedAt: now,
-        ...reasonColumns(code, {
-          tenantId: input.tenantId,
-          connectionId: input.providerConnectionId,
-          restoreRunId: input.restoreRunId,
-        }),
-      },
+    const reason = reasonColumns(code, {
+      tenantId: input.tenantId,
+      connectionId: input.providerConnectionId,
+      restoreRunId: input.restoreRunId,
+    });
+    const row = insertRow({ ...runColumns(input), id: randomUUID(), parentId: null, step: null });
+    const extra = [
+      RUN.c('status'),
+      RUN.c('finishedAt'),
+      RUN.c('reasonCode'),
+      RUN.c('reasonMessage'),
+      RUN.c('reasonNextSteps'),
+    ];
+    const n = INSERT_COLUMNS.length;
+    const [run] = await onConnection(this.pool, async (tx) => {
+      await tx.query('BEGIN');
+      await tx.query(
+        `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${extra.join(', ')})
+         VALUES (${row.map((_, i) => `$${i + 1}`).join(', ')}, 'BLOCKED', now(), $${n + 1}, $${n + 2}, $${n + 3})`,
+        [...row, reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)],
+      );
+      return commitInChangeOrder(tx, [row[0] as string]);
     });
     await this.publish(input.workspaceId, run);
     return run;
@@ -123,7 +133,7 @@ export class RunLifecycle {
     tx: SqlTx,
     input: NewRun,
     stepKey: (parentId: string, step: number) => string,
-  ): Promise<OperationRun> {
+  ): Promise<OperationRun[]> {
     const id = randomUUID();
     const rows = [
       insertRow({ ...input, id, parentId: null, step: null, scheduleId: input.scheduleId ?? null }),
@@ -149,12 +159,13 @@ export class RunLifecycle {
       `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')} RETURNING *`,
       rows.flat(),
     );
-    return created.find((r) => r.id === id)!;
+    // The parent first, then its steps in order: commitInChangeOrder stamps them in this order.
+    return [created.find((r) => r.id === id)!, ...created.filter((r) => r.id !== id).sort((a, b) => a.step! - b.step!)];
   }
 
-  /** After the admission transaction committed. */
-  async admitted(workspaceId: string, run: OperationRun): Promise<void> {
-    await this.publish(workspaceId, run);
+  /** After the admission transaction committed (`family` as commitInChangeOrder returned it): its runs are published. */
+  async admitted(workspaceId: string, family: OperationRun[]): Promise<void> {
+    for (const run of family) await this.publish(workspaceId, run);
   }
 
   /**
@@ -220,20 +231,19 @@ export class RunLifecycle {
         cancelRequestedAt: current.cancelRequestedAt ?? new Date(),
         cancelledById: current.cancelledById ?? byUserId,
       }),
-      async (tx, run) => {
-        await this.reachSteps(tx, run);
-        return null;
-      },
+      undefined,
+      { alsoChanged: (tx, parent) => this.reachSteps(tx, parent) },
     );
   }
 
   /** A bootstrap's cancel reaches its active steps too: they carry the same request and requester. */
-  private async reachSteps(tx: SqlTx, parent: OperationRun): Promise<void> {
-    await tx.query(
+  private async reachSteps(tx: SqlTx, parent: OperationRun): Promise<string[]> {
+    const { rows } = await tx.query<{ id: string }>(
       `UPDATE ${RUN.t} SET ${RUN.c('cancelRequestedAt')} = COALESCE(${RUN.c('cancelRequestedAt')}, $2), ${RUN.c('cancelledById')} = COALESCE(${RUN.c('cancelledById')}, $3)
-       WHERE ${RUN.c('parentId')} = $1 AND ${RUN.c('status')} IN ${SQL_ACTIVE}`,
+       WHERE ${RUN.c('parentId')} = $1 AND ${RUN.c('status')} IN ${SQL_ACTIVE} RETURNING ${RUN.c('id')} AS id, ${RUN.c('step')} AS step`,
       [parent.id, parent.cancelRequestedAt, parent.cancelledById],
     );
+    return (rows as { id: string; step: number }[]).sort((a, b) => a.step - b.step).map((r) => r.id);
   }
 
   /** The counts so far of a run still in progress (a restore's applied items survive a lost worker). */
@@ -281,7 +291,12 @@ export class RunLifecycle {
     from: readonly OperationRunStatus[],
     change: (current: OperationRun, locked: Locked) => Partial<OperationRun>,
     alsoInTx?: (tx: SqlTx, run: OperationRun, locked: Locked) => Promise<string | null>,
-    options: { canceller?: string; steps?: RunEnd } = {},
+    options: {
+      canceller?: string;
+      steps?: RunEnd;
+      /** Other runs of the family the change reached (by plain updates): stamped and published before the run. */
+      alsoChanged?: (tx: SqlTx, run: OperationRun) => Promise<string[]>;
+    } = {},
   ): Promise<OperationRun | null> {
     const committed = await onConnection(this.pool, async (tx) => {
       await tx.query('BEGIN');
@@ -310,9 +325,17 @@ export class RunLifecycle {
           );
         }
       }
-      changed.push(await this.apply(tx, parent, change, alsoInTx));
-      await tx.query('COMMIT');
-      return changed;
+      const own = await this.apply(tx, parent, change, alsoInTx);
+      const reached = options.alsoChanged ? await options.alsoChanged(tx, own.run) : [];
+      for (const id of reached)
+        changed.push({ run: { id } as OperationRun, workspaceId: own.workspaceId, notificationId: null });
+      changed.push(own);
+      // The committed rows carry their changeIds: they are what gets published.
+      const stamped = await commitInChangeOrder(
+        tx,
+        changed.map((c) => c.run.id),
+      );
+      return changed.map((c, i) => ({ ...c, run: stamped[i] }));
     });
     if (!committed) return null;
     for (const result of committed) {

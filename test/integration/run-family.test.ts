@@ -49,7 +49,7 @@ async function family(parentId: string) {
 /** Run events of the family, in publication order, while `during` runs. */
 async function eventsDuring(parentId: string, during: () => Promise<void>): Promise<RunEvent[]> {
   const seen: RunEvent[] = [];
-  const iterator = world.services.bus.runEvents()[Symbol.asyncIterator]();
+  const iterator = world.services.bus.runEvents([ids.workspace('Contoso MSP')])[Symbol.asyncIterator]();
   const reading = (async () => {
     for (;;) {
       const next = await iterator.next();

@@ -806,7 +806,7 @@ function holdPoint<T>() {
 
 /** This process's run events from now on (once their Redis channel is subscribed, as the subscription ack does it). */
 async function recordRunEvents() {
-  const iterator = world.services.bus.runEvents()[Symbol.asyncIterator]();
+  const iterator = world.services.bus.runEvents([ids.workspace('Contoso MSP')])[Symbol.asyncIterator]();
   const seen: RunEvent[] = [];
   const { started, live } = probeSubscriptions(() => iterator.next());
   void (async () => {

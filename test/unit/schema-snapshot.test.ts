@@ -22,7 +22,8 @@ describe('schema snapshot', () => {
       'startProviderConnectionCheck(providerConnectionId: ID!): StartResult!',
       'startOnboardingBootstrap(providerConnectionId: ID, tenantId: ID!): StartResult!',
       'operationRuns(after: String, filter: OperationRunFilter, first: Int = 20): OperationRunConnection!',
-      'operationRunUpdated(runId: ID, tenantId: ID): OperationRun!',
+      'operationRunUpdated(after: ID, runId: ID, tenantId: ID): OperationRun!',
+      'changeId: ID!',
       'myNotifications: Notification!',
       'notifications(',
     ]) {

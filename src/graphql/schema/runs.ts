@@ -1,13 +1,12 @@
-import { filter, pipe } from 'graphql-yoga';
 import { requireViewer } from '../../auth/viewer.js';
-import { notFound } from '../../errors.js';
 import type { NextStep } from '../../operations/reasons.js';
 import { capitalize } from '../../operations/reasons.js';
 import { mayCancel, operation } from '../../operations/catalogue.js';
 import { isTerminal } from '../../operations/status.js';
 import type { OperationRun } from '../../generated/prisma/client.js';
 import { runUrl } from '../../operations/routes.js';
-import { findVisibleRun, isVisibleTenant, listRuns, type RunPage } from '../../runs/monitoring.js';
+import { changeIdText } from '../../runs/change-order.js';
+import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
 
@@ -48,6 +47,11 @@ const RunSummaryRef = builder
 export const OperationRunRef = builder.prismaObject('OperationRun', {
   fields: (t) => ({
     id: t.exposeID('id'),
+    changeId: t.id({
+      description:
+        "Opaque cursor of the run's latest change, in commit order: pass it back as operationRunUpdated(after:) to resume",
+      resolve: (r) => changeIdText(r.changeId),
+    }),
     type: t.expose('type', { type: OperationTypeEnum }),
     label: t.string({
       description: 'Operator-facing operation name, e.g. "Group sync"',
@@ -188,25 +192,18 @@ builder.subscriptionField('operationRunUpdated', (t) =>
   t.field({
     type: OperationRunRef,
     description:
-      'Every transition of the runs the subscriber may see, optionally narrowed to a tenant or a run (with its steps).',
-    args: { tenantId: t.arg.id({ required: false }), runId: t.arg.id({ required: false }) },
-    subscribe: async (_root, args, ctx) => {
-      const viewer = requireViewer(ctx.viewer);
-      const tenantId = args.tenantId ? String(args.tenantId) : null;
-      const runId = args.runId ? String(args.runId) : null;
-      if (tenantId && !(await isVisibleTenant(ctx.services.prisma, viewer, tenantId))) throw notFound('Tenant');
-      if (runId && !(await findVisibleRun(ctx.services.prisma, viewer, runId))) throw notFound('Operation run');
-      return pipe(
-        ctx.services.bus.runEvents(),
-        // Memberships are checked per event (at most VIEWER_CACHE_MS old), not captured at subscribe time.
-        filter(
-          async (e) =>
-            (!tenantId || e.run.tenantId === tenantId) &&
-            (!runId || e.run.id === runId || e.run.parentId === runId) &&
-            (await ctx.services.auth.stillMember(viewer.userId, e.workspaceId)),
-        ),
-      );
+      'Every change of the runs the subscriber may see, optionally narrowed to a tenant or a run (with its steps). With `after` (a changeId), first the current state of each such run changed since, oldest change first, then live (docs/behaviour.md#resuming-a-subscription).',
+    args: {
+      tenantId: t.arg.id({ required: false }),
+      runId: t.arg.id({ required: false }),
+      after: t.arg.id({ required: false }),
     },
-    resolve: (event) => event.run,
+    subscribe: (_root, args, ctx) =>
+      ctx.services.runStreams.open(
+        requireViewer(ctx.viewer),
+        { tenantId: args.tenantId ? String(args.tenantId) : null, runId: args.runId ? String(args.runId) : null },
+        args.after != null ? String(args.after) : null,
+      ),
+    resolve: (run) => run,
   }),
 );
