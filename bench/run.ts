@@ -15,6 +15,7 @@ import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
+import { type FanOutSetup, fanOutTo, groupsOf } from './realtime.js';
 
 const TENANTS = 2_000;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -228,13 +229,47 @@ async function fanOut(apis: AtlasProcess[], token: string, tenantId: string, sub
   };
 }
 
+/** One real run row on each of 100 bench tenants (the API resolves their relations from the database). */
+async function realtimePhases(api: AtlasProcess, token: string, tenantIds: string[]) {
+  const db = new pg.Client({ connectionString: config.DATABASE_URL });
+  await db.connect();
+  const picked = tenantIds.slice(TENANTS - 100, TENANTS);
+  const { rows: runs } = await db.query(
+    `INSERT INTO "OperationRun" (id, type, status, "tenantId", "dedupeKey", "scopeClass", "finishedAt")
+     SELECT gen_random_uuid(), 'TENANT_VERIFICATION', 'SUCCEEDED', t, 'bench-realtime:' || t, 'SHARED', now() FROM unnest($1::uuid[]) t
+     RETURNING *`,
+    [picked],
+  );
+  await db.end();
+  const setup: FanOutSetup = {
+    api: { pid: api.child.pid!, port: api.port },
+    redisUrl: config.REDIS_URL,
+    prefix: config.REDIS_PREFIX,
+    token,
+    workspaceId: stableId('workspace:Bench MSP'),
+    runs,
+  };
+  const r1k = await fanOutTo(setup, 1_000, 20, 100);
+  console.log('6. realtime fan-out, 1,000 subscribers', r1k);
+  const r10k = await fanOutTo(setup, Number(process.env.BENCH_BIG_FANOUT ?? 10_000), 6, 1_000);
+  console.log('7. realtime fan-out, 10,000 subscribers', r10k);
+  const groups = await groupsOf(setup, 100, 10, 20);
+  console.log('8. 100 groups x 10 subscribers', groups);
+  return { fanOut1k: r1k, fanOut10k: r10k, groups };
+}
+
 async function main() {
   console.log(
     `atlas-gate bench: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${PHASE_SECONDS}s per phase`,
   );
   const tenantIds = await seedBench();
   // One demo user drives the whole load: lift the per-user socket and subscription bounds for it.
-  const env = { NODE_ENV: 'production', WS_MAX_CONNECTIONS_PER_USER: '2000', MAX_SUBSCRIPTIONS_PER_USER: '2000' };
+  const env = {
+    NODE_ENV: 'production',
+    WS_MAX_CONNECTIONS_PER_USER: '20000',
+    MAX_SUBSCRIPTIONS_PER_USER: '20000',
+    SUBSCRIPTION_COST_BUDGET_PER_USER: '100000000',
+  };
   const processes: AtlasProcess[] = [];
   try {
     // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of both API processes (open them in Chrome DevTools).
@@ -267,6 +302,9 @@ async function main() {
       9,
     );
     console.log('4. fan-out', fan);
+
+    // Realtime at scale: API CPU per delivered frame next to the raw ws broadcast floor, same run.
+    const realtime = await realtimePhases(apiA, benchToken, tenantIds);
 
     // Distinct tenants: every start is a fresh dedupe target, so every answer is an admission.
     // Each phase starts another operation type, so each may use all 2,000 tenants.
@@ -340,6 +378,7 @@ async function main() {
       acceptedStarts: accepted,
       hotTenant: { ...hot, outcomes },
       fanOut: fan,
+      realtime,
       scaleOut: { starts: 200, processes: 2, outcomes: raceCounts, admitted: raceCounts.StartAccepted ?? 0 },
       ratios: {
         accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
@@ -404,6 +443,18 @@ function printTable(r: any) {
   for (const row of rows) console.log(line(row));
   console.log(
     `\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`,
+  );
+  const rt = r.realtime;
+  console.log('\nrealtime (API process CPU per delivered frame, next to a raw ws broadcast of one pre-serialized frame)');
+  for (const [name, f] of [
+    ['1,000 subscribers, one tenant', rt.fanOut1k],
+    [`${rt.fanOut10k.api.subscribers} subscribers, one tenant`, rt.fanOut10k],
+  ] as const)
+    console.log(
+      `  ${name}: API ${f.api.cpuUsPerFrame} us/frame (p50 ${f.api.p50} ms, p99 ${f.api.p99} ms, ${f.api.delivered}/${f.api.expected} delivered, ${f.api.idleKiBPerSubscription} KiB RSS per idle subscription); floor ${f.floor.cpuUsPerFrame} us/frame; ratio ${f.cpuRatio}x`,
+    );
+  console.log(
+    `  100 groups x 10 subscribers: ${rt.groups.framesPerSecond} frames/s, ${rt.groups.cpuMsPerGroupEvent} ms API CPU per group event (${rt.groups.delivered}/${rt.groups.expected} delivered, p99 ${rt.groups.p99} ms)`,
   );
 }
 

@@ -157,13 +157,20 @@ describe('notification bell and operations monitor', { timeout: 60_000 }, () => 
     await page.close();
   });
 
-  it('after the API restarts, the monitor and the bell show what changed while the WebSocket was lost, without a reload', async () => {
+  it('after the API restarts, the monitor resumes from its newest changeId and the bell catches up: what changed while the WebSocket was lost shows, without a reload or re-reading the list', async () => {
     const page = await rig.signedIn(OWNER);
     const unreadBefore = await unreadCount(page);
     await openMonitor(page);
     await rows(page).first().waitFor();
     await page.evaluate(() => {
       (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    });
+    // A live update before the loss: the monitor's subscription now holds a changeId to resume from.
+    const before = await groupSync('Birch');
+    await row(page, before.id).waitFor({ timeout: 15_000 });
+    const listReads: string[] = [];
+    page.on('request', (request) => {
+      if ((request.postData() ?? '').includes('ConsoleOperationRuns')) listReads.push(request.url());
     });
 
     await rig.stopApi();
@@ -191,6 +198,8 @@ describe('notification bell and operations monitor', { timeout: 60_000 }, () => 
     await row(page, blocked.id).waitFor();
     await waitUnread(page, unreadBefore + 1);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+    // Resumed, not re-read: the missed changes came as the subscription's replay (after: its changeId).
+    expect(listReads).toEqual([]);
     await page.close();
   });
 });

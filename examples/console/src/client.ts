@@ -5,7 +5,20 @@ import { createClient as createWsClient } from 'graphql-ws';
 
 export const API_URL: string = import.meta.env.VITE_API_URL ?? 'http://127.0.0.1:4000/graphql';
 
-export type Live = { connected: boolean; reconnects: number };
+/**
+ * `reconnects` counts WebSocket reconnects; `refreshes` counts the times the open page must read
+ * again: a reconnect with a run subscription that holds no changeId yet, or a RESYNC_REQUIRED.
+ */
+export type Live = { connected: boolean; reconnects: number; refreshes: number };
+
+/**
+ * A run subscription's payload (its document declares `$after`): `variables.after` follows the newest changeId it delivered, and
+ * graphql-ws sends this same payload again when it reconnects, so the subscription resumes where it
+ * was (docs/behaviour.md#resuming-a-subscription) instead of the page reading everything again.
+ */
+type Resumable = { variables: Record<string, unknown> };
+const RESUMES = /\boperationRunUpdated\b/;
+const newer = (a: string, b: unknown) => typeof b !== 'string' || a.length > b.length || (a.length === b.length && a > b);
 
 /** Said on the sign-in page when the API refused the token (expired, revoked, or not one of its tokens). */
 export const SESSION_ENDED = 'Your session ended (the token expired or was revoked); sign in again.';
@@ -17,7 +30,10 @@ export const SESSION_ENDED = 'Your session ended (the token expired or was revok
 export function createApiClient(token: string, onLive: (live: Live) => void, onSignedOut: () => void): Client {
   const authorization = `Bearer ${token}`;
   let reconnects = 0;
+  let refreshes = 0;
   let lost = false;
+  const resumable = new Set<Resumable>();
+  const refresh = () => onLive({ connected: true, reconnects, refreshes: ++refreshes });
   const ws = createWsClient({
     url: API_URL.replace(/^http/, 'ws'),
     connectionParams: { authorization },
@@ -28,7 +44,12 @@ export function createApiClient(token: string, onLive: (live: Live) => void, onS
       new Promise((resolve) => setTimeout(resolve, Math.min(500 * 2 ** retries, 4000) + Math.random() * 1000)),
     on: {
       connected: () => {
-        if (lost) onLive({ connected: true, reconnects: ++reconnects });
+        if (lost) {
+          reconnects++;
+          // A run subscription that never delivered has nothing to resume from: the page reads again.
+          if ([...resumable].some((p) => p.variables.after === undefined)) refreshes++;
+          onLive({ connected: true, reconnects, refreshes });
+        }
         lost = false;
       },
       // The lazy socket closes normally (1000) when no page subscribes; anything else is a loss.
@@ -36,7 +57,7 @@ export function createApiClient(token: string, onLive: (live: Live) => void, onS
         if ((event as CloseEvent).code === 1000) return;
         if ((event as CloseEvent).code === 4403) return onSignedOut();
         lost = true;
-        onLive({ connected: false, reconnects });
+        onLive({ connected: false, reconnects, refreshes });
       },
     },
   });
@@ -54,7 +75,38 @@ export function createApiClient(token: string, onLive: (live: Live) => void, onS
       fetchExchange,
       subscriptionExchange({
         forwardSubscription: (request) => ({
-          subscribe: (sink) => ({ unsubscribe: ws.subscribe({ ...request, query: request.query ?? '' }, sink) }),
+          subscribe: (sink) => {
+            const query = request.query ?? '';
+            if (!RESUMES.test(query)) return { unsubscribe: ws.subscribe({ ...request, query }, sink) };
+            const payload = { ...request, query, variables: { ...request.variables } };
+            resumable.add(payload);
+            const unsubscribe = ws.subscribe(payload, {
+              next: (result) => {
+                // Too much changed while away: the server ends the subscription (then complete); the page reads again.
+                if (result.errors?.some((e) => e.extensions?.code === 'RESYNC_REQUIRED')) return refresh();
+                const changeId = (result.data as { operationRunUpdated?: { changeId?: string } } | null | undefined)
+                  ?.operationRunUpdated?.changeId;
+                if (changeId && newer(changeId, payload.variables.after)) payload.variables.after = changeId;
+                sink.next(result as Parameters<typeof sink.next>[0]);
+              },
+              error: (error) => {
+                resumable.delete(payload);
+                const codes = Array.isArray(error) ? error.map((e) => e.extensions?.code) : [];
+                if (codes.includes('RESYNC_REQUIRED')) return refresh();
+                sink.error(error);
+              },
+              complete: () => {
+                resumable.delete(payload);
+                sink.complete();
+              },
+            });
+            return {
+              unsubscribe: () => {
+                resumable.delete(payload);
+                unsubscribe();
+              },
+            };
+          },
         }),
       }),
     ],

@@ -1,13 +1,15 @@
 // Pages whose data a run changes (a tenant's restore runs, a connection's check, a bootstrap's steps)
 // refetch on each operationRunUpdated event of their tenant or run: one live source for them all.
+// After a reconnect it resumes from the newest changeId it delivered (client.ts), so a change made
+// meanwhile arrives as an event and the page refetches once.
 import { useEffect, useRef } from 'react';
 import { type CombinedError, useSubscription } from 'urql';
 import { graphql } from './gql';
 import type { ConsoleRunEventsSubscription, ConsoleRunEventsSubscriptionVariables } from './gql/graphql';
 
 const RunEvents = graphql(`
-  subscription ConsoleRunEvents($tenantId: ID, $runId: ID) {
-    operationRunUpdated(tenantId: $tenantId, runId: $runId) { id status schedule { id } }
+  subscription ConsoleRunEvents($tenantId: ID, $runId: ID, $after: ID) {
+    operationRunUpdated(tenantId: $tenantId, runId: $runId, after: $after) { id changeId status schedule { id } }
   }
 `);
 

@@ -20,7 +20,7 @@ import { Link, usePath } from './router';
 import { ToastProvider } from './start-result';
 
 const TOKEN_KEY = 'atlas-gate.token';
-const CONNECTED: Live = { connected: true, reconnects: 0 };
+const CONNECTED: Live = { connected: true, reconnects: 0, refreshes: 0 };
 
 function App() {
   const [token, setToken] = useState(() => localStorage.getItem(TOKEN_KEY));
@@ -61,8 +61,9 @@ function App() {
           </button>
         </nav>
         {!live.connected && <p role="alert">Live updates disconnected; reconnecting…</p>}
-        {/* After a reconnect the page mounts again, so its queries (cache-and-network) refetch what it missed. */}
-        <main key={live.reconnects}>{route(path)}</main>
+        {/* Run subscriptions resume after a reconnect (they carry the newest changeId they hold); the
+            page mounts again, and its queries read again, only when one cannot resume. */}
+        <main key={live.refreshes}>{route(path)}</main>
       </ToastProvider>
     </Provider>
   );

@@ -53,8 +53,8 @@ const FilterChoices = graphql(`
 `);
 
 const RunUpdated = graphql(`
-  subscription ConsoleOperationRunUpdated($tenantId: ID) {
-    operationRunUpdated(tenantId: $tenantId) { ...RunRowFields }
+  subscription ConsoleOperationRunUpdated($tenantId: ID, $after: ID) {
+    operationRunUpdated(tenantId: $tenantId, after: $after) { changeId ...RunRowFields }
   }
 `);
 

@@ -1,0 +1,253 @@
+// Realtime figures for `npm run bench`: fan-out of run events to 1,000 and 10,000 graphql-ws
+// subscribers, and 100 tenants x 10 subscribers, each next to the raw `ws` broadcast floor
+// measured in the same run (bench/broadcast-floor.mjs: one pre-serialized frame to as many sockets).
+// The subscribers are raw graphql-transport-ws clients in this process; the API is a process of its
+// own, so its CPU (from /proc) is the server's alone. Events are published on the workspace's Redis
+// channel the way RunLifecycle publishes them, so the figure is the API's fan-out, not the worker's.
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
+import { Redis } from 'ioredis';
+import WebSocket from 'ws';
+
+type Frame = { at: number; changeId: string };
+
+/** CPU time (user + system) of a process so far, in ms (/proc: clock ticks of 10 ms). */
+async function cpuMs(pid: number): Promise<number> {
+  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+async function rssKiB(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8');
+  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(done: () => boolean, ms: number): Promise<boolean> {
+  for (const end = Date.now() + ms; !done(); ) {
+    if (Date.now() > end) return false;
+    await sleep(10);
+  }
+  return true;
+}
+
+function pick(sorted: number[], q: number) {
+  return sorted.length ? sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] : Number.NaN;
+}
+
+/** Raw sockets that count frames (and their delivery latency) from the moment `published` records them. */
+class Subscribers {
+  readonly sockets: WebSocket[] = [];
+  acked = 0;
+  frames = 0;
+  latencies: number[] = [];
+  sample: string | null = null;
+  readonly published = new Map<string, number>();
+
+  open(url: string, count: number, message: (i: number) => object | null, token: string): Promise<void> {
+    const opened = Array.from({ length: count }, (_, i) =>
+      new Promise<void>((resolve, reject) => {
+        const ws = new WebSocket(url, 'graphql-transport-ws');
+        this.sockets.push(ws);
+        ws.on('error', reject);
+        ws.on('open', () => {
+          if (message(i) === null) return resolve(); // the floor: no protocol
+          ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+        });
+        ws.on('message', (data: Buffer) => {
+          const text = data.toString();
+          if (text.startsWith('{"type":"connection_ack"')) {
+            ws.send(JSON.stringify(message(i)));
+            return resolve();
+          }
+          this.receive(text);
+        });
+      }),
+    );
+    return Promise.all(opened).then(() => undefined);
+  }
+
+  private receive(text: string) {
+    const changeId = /"changeId":"(\d+)"/.exec(text)?.[1];
+    if (!changeId) {
+      if (text.includes('"subscribed":true')) this.acked++;
+      return;
+    }
+    const at = this.published.get(changeId);
+    if (at === undefined) return;
+    this.frames++;
+    this.latencies.push(performance.now() - at);
+    this.sample ??= text;
+  }
+
+  reset() {
+    this.frames = 0;
+    this.latencies = [];
+  }
+
+  latency() {
+    const sorted = [...this.latencies].sort((a, b) => a - b);
+    return { p50: Math.round(pick(sorted, 0.5)), p99: Math.round(pick(sorted, 0.99)) };
+  }
+
+  async close() {
+    for (const ws of this.sockets) ws.terminate();
+    this.sockets.length = 0;
+  }
+}
+
+type Api = { pid: number; port: number };
+export type FanOutSetup = {
+  api: Api;
+  redisUrl: string;
+  prefix: string;
+  token: string;
+  workspaceId: string;
+  /** A real run row of each tenant, as RunLifecycle would publish it. */
+  runs: Record<string, unknown>[];
+};
+
+const QUERY = `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id changeId status tenant { id name } summary { total succeeded failed } } }`;
+let nextChangeId = 10n ** 15n;
+
+/** Publishes `events` run events, `gapMs` apart, spread over `runs`; returns when all are published. */
+async function publish(setup: FanOutSetup, redis: Redis, subs: Subscribers, events: number, gapMs: number) {
+  const channel = `${setup.prefix}:events:runs:{${setup.workspaceId}}`;
+  for (let i = 0; i < events; i++) {
+    const run = setup.runs[i % setup.runs.length];
+    const changeId = String(nextChangeId++);
+    subs.published.set(changeId, performance.now());
+    await redis.publish(
+      channel,
+      JSON.stringify({ workspaceId: setup.workspaceId, run: { ...run, status: 'RUNNING', total: i, changeId } }),
+    );
+    if (gapMs) await sleep(gapMs);
+  }
+}
+
+/** The floor: as many raw sockets, the same frame, the same count and pace, from a bare ws server. */
+async function floor(frame: string, sockets: number, frames: number, gapMs: number) {
+  const child = spawn(process.execPath, [new URL('./broadcast-floor.mjs', import.meta.url).pathname, frame], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  try {
+    const port = Number((await next()).split(' ')[1]);
+    const subs = new Subscribers();
+    let received = 0;
+    await subs.open(`ws://127.0.0.1:${port}`, sockets, () => null, '');
+    for (const ws of subs.sockets) ws.on('message', () => received++);
+    await sleep(500);
+    const cpuBefore = await cpuMs(child.pid!);
+    const started = performance.now();
+    child.stdin!.write(`go ${frames} ${gapMs}\n`);
+    await next();
+    await until(() => received >= frames * sockets, 60_000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = (await cpuMs(child.pid!)) - cpuBefore;
+    await subs.close();
+    return { delivered: received, cpuUsPerFrame: round((cpu * 1000) / Math.max(received, 1)), framesPerSecond: Math.round(received / seconds) };
+  } finally {
+    child.kill();
+  }
+}
+
+const round = (n: number) => Math.round(n * 10) / 10;
+
+/** `subscribers` subscriptions to one tenant, `events` events `gapMs` apart: API CPU per delivered frame, latency, memory. */
+export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: number, gapMs: number) {
+  const redis = new Redis(setup.redisUrl);
+  const subs = new Subscribers();
+  try {
+    const rssBefore = await rssKiB(setup.api.pid);
+    const tenantId = (setup.runs[0] as { tenantId: string }).tenantId;
+    await subs.open(
+      `ws://127.0.0.1:${setup.api.port}/graphql`,
+      subscribers,
+      (i) => ({
+        id: String(i),
+        type: 'subscribe',
+        payload: { query: QUERY, variables: { t: tenantId }, extensions: { subscriptionAck: true } },
+      }),
+      setup.token,
+    );
+    await until(() => subs.acked >= subscribers, 120_000);
+    await sleep(1_000);
+    const rssIdle = await rssKiB(setup.api.pid);
+    // Warm-up: the first events pay for JIT and caches.
+    await publish({ ...setup, runs: [setup.runs[0]] }, redis, subs, 3, gapMs);
+    await until(() => subs.frames >= 3 * subscribers, 60_000);
+    subs.reset();
+    const cpuBefore = await cpuMs(setup.api.pid);
+    const started = performance.now();
+    await publish({ ...setup, runs: [setup.runs[0]] }, redis, subs, events, gapMs);
+    await until(() => subs.frames >= events * subscribers, 120_000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = (await cpuMs(setup.api.pid)) - cpuBefore;
+    const api = {
+      subscribers,
+      events,
+      delivered: subs.frames,
+      expected: events * subscribers,
+      cpuUsPerFrame: round((cpu * 1000) / Math.max(subs.frames, 1)),
+      framesPerSecond: Math.round(subs.frames / seconds),
+      ...subs.latency(),
+      idleKiBPerSubscription: round((rssIdle - rssBefore) / subscribers),
+    };
+    const sample = subs.sample ?? '{}';
+    await subs.close();
+    await sleep(1_000);
+    const raw = await floor(sample, subscribers, events, gapMs);
+    return { api, floor: raw, cpuRatio: round(api.cpuUsPerFrame / raw.cpuUsPerFrame) };
+  } finally {
+    await subs.close();
+    redis.disconnect();
+  }
+}
+
+/** `groups` tenants x `perGroup` subscribers each, events on every tenant as fast as published: frames per second. */
+export async function groupsOf(setup: FanOutSetup, groups: number, perGroup: number, eventsPerGroup: number) {
+  const redis = new Redis(setup.redisUrl);
+  const subs = new Subscribers();
+  try {
+    const runs = setup.runs.slice(0, groups);
+    await subs.open(
+      `ws://127.0.0.1:${setup.api.port}/graphql`,
+      groups * perGroup,
+      (i) => ({
+        id: String(i),
+        type: 'subscribe',
+        payload: {
+          query: QUERY,
+          variables: { t: (runs[i % groups] as { tenantId: string }).tenantId },
+          extensions: { subscriptionAck: true },
+        },
+      }),
+      setup.token,
+    );
+    await until(() => subs.acked >= groups * perGroup, 120_000);
+    await sleep(500);
+    const events = groups * eventsPerGroup;
+    const cpuBefore = await cpuMs(setup.api.pid);
+    const started = performance.now();
+    await publish({ ...setup, runs }, redis, subs, events, 0);
+    await until(() => subs.frames >= events * perGroup, 120_000);
+    const seconds = (performance.now() - started) / 1000;
+    const cpu = (await cpuMs(setup.api.pid)) - cpuBefore;
+    return {
+      groups,
+      perGroup,
+      delivered: subs.frames,
+      expected: events * perGroup,
+      framesPerSecond: Math.round(subs.frames / seconds),
+      cpuMsPerGroupEvent: round(cpu / events),
+      ...subs.latency(),
+    };
+  } finally {
+    await subs.close();
+    redis.disconnect();
+  }
+}
