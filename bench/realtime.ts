@@ -10,8 +10,6 @@ import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 
-type Frame = { at: number; changeId: string };
-
 /** CPU time (user + system) of a process so far, in ms (/proc: clock ticks of 10 ms). */
 async function cpuMs(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
@@ -47,24 +45,26 @@ class Subscribers {
   readonly published = new Map<string, number>();
 
   open(url: string, count: number, message: (i: number) => object | null, token: string): Promise<void> {
-    const opened = Array.from({ length: count }, (_, i) =>
-      new Promise<void>((resolve, reject) => {
-        const ws = new WebSocket(url, 'graphql-transport-ws');
-        this.sockets.push(ws);
-        ws.on('error', reject);
-        ws.on('open', () => {
-          if (message(i) === null) return resolve(); // the floor: no protocol
-          ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-        });
-        ws.on('message', (data: Buffer) => {
-          const text = data.toString();
-          if (text.startsWith('{"type":"connection_ack"')) {
-            ws.send(JSON.stringify(message(i)));
-            return resolve();
-          }
-          this.receive(text);
-        });
-      }),
+    const opened = Array.from(
+      { length: count },
+      (_, i) =>
+        new Promise<void>((resolve, reject) => {
+          const ws = new WebSocket(url, 'graphql-transport-ws');
+          this.sockets.push(ws);
+          ws.on('error', reject);
+          ws.on('open', () => {
+            if (message(i) === null) return resolve(); // the floor: no protocol
+            ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+          });
+          ws.on('message', (data: Buffer) => {
+            const text = data.toString();
+            if (text.startsWith('{"type":"connection_ack"')) {
+              ws.send(JSON.stringify(message(i)));
+              return resolve();
+            }
+            this.receive(text);
+          });
+        }),
     );
     return Promise.all(opened).then(() => undefined);
   }
@@ -149,7 +149,11 @@ async function floor(frame: string, sockets: number, frames: number, gapMs: numb
     const seconds = (performance.now() - started) / 1000;
     const cpu = (await cpuMs(child.pid!)) - cpuBefore;
     await subs.close();
-    return { delivered: received, cpuUsPerFrame: round((cpu * 1000) / Math.max(received, 1)), framesPerSecond: Math.round(received / seconds) };
+    return {
+      delivered: received,
+      cpuUsPerFrame: round((cpu * 1000) / Math.max(received, 1)),
+      framesPerSecond: Math.round(received / seconds),
+    };
   } finally {
     child.kill();
   }

@@ -445,7 +445,9 @@ function printTable(r: any) {
     `\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`,
   );
   const rt = r.realtime;
-  console.log('\nrealtime (API process CPU per delivered frame, next to a raw ws broadcast of one pre-serialized frame)');
+  console.log(
+    '\nrealtime (API process CPU per delivered frame, next to a raw ws broadcast of one pre-serialized frame)',
+  );
   for (const [name, f] of [
     ['1,000 subscribers, one tenant', rt.fanOut1k],
     [`${rt.fanOut10k.api.subscribers} subscribers, one tenant`, rt.fanOut10k],

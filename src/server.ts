@@ -24,6 +24,7 @@ import { useSubscriptionAck } from './graphql/plugins/subscription-ack.js';
 import { schema } from './graphql/schema/index.js';
 import { type Logger, logContext, requestIdFrom } from './logger.js';
 import { serveScrape } from './metrics/metrics-server.js';
+import { SubscriptionGroups } from './realtime/groups.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -40,6 +41,8 @@ export type ApiServer = {
   http: Server;
   yoga: YogaServerInstance<ServerContext, GraphQLContext>;
   url: string;
+  /** This process's subscription groups (tests read their counts). */
+  groups: SubscriptionGroups;
   /**
    * Drains: /ready answers 503, no new connection is accepted, WebSockets close with 1012 Service
    * Restart (graphql-ws clients reconnect, to another replica), SSE streams end, and in-flight
@@ -163,6 +166,15 @@ export async function startServer(
     log,
   );
   const mask = maskError(log);
+  // One execution per event for graphql-ws subscriptions that share document, variables and roles.
+  const groups = new SubscriptionGroups(
+    schema,
+    services.auth,
+    (workspaceIds, onEvent) => services.bus.listen(workspaceIds, onEvent),
+    (viewer): GraphQLContext => ({ services, viewer }),
+    mask,
+    log.child({ component: 'subscription-groups' }),
+  );
   const socketOf = (extra: unknown) => extra as { socket: WebSocket; request: IncomingMessage };
   /** Runs `fn` with the socket's request id on every log line (the upgrade request carries it, see 'headers'). */
   const inSocketContext = <T>(request: IncomingMessage | undefined, fn: () => T): T =>
@@ -188,7 +200,7 @@ export async function startServer(
           requestOf(args),
           () => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
         ),
-      onSubscribe: (ctx, _id, payload) =>
+      onSubscribe: (ctx, id, payload) =>
         inSocketContext(socketOf(ctx.extra).request, async () => {
           // graphql-ws has already registered this one: more than the bound means one too many.
           const open = Object.keys(ctx.subscriptions).length;
@@ -237,6 +249,8 @@ export async function startServer(
               }),
             ];
           }
+          contextValue.delivery = { socket: socketOf(ctx.extra).socket, id };
+          contextValue.groups = groups;
           return {
             schema: s,
             operationName: payload.operationName,
@@ -270,6 +284,7 @@ export async function startServer(
   return {
     http,
     yoga,
+    groups,
     url: `http://127.0.0.1:${actualPort}`,
     async close() {
       const drained = drain.start(); // /ready 503 from here; SSE streams end (their clients reconnect elsewhere)

@@ -5,7 +5,7 @@
 // Run events travel on one channel per workspace (docs/behaviour.md#realtime-subscriptions),
 // subscribed while someone on this process listens to it: a process receives only the workspaces
 // its subscribers can see, and a Redis Cluster can spread the channels over its nodes.
-import { createPubSub, Repeater, type PubSub } from 'graphql-yoga';
+import { createPubSub, Repeater, type PubSub, type PubSubEventTarget } from 'graphql-yoga';
 import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.js';
@@ -27,6 +27,7 @@ const RUNS_REMEMBERED = 100_000;
 
 export class RealtimeBus implements RunEventPublisher {
   readonly pubsub: PubSub<Topics>;
+  private readonly target: PubSubEventTarget<Topics>;
   readonly notificationsTopic: string;
   readonly tenantsTopic: string;
   private readonly runsPrefix: string;
@@ -40,11 +41,10 @@ export class RealtimeBus implements RunEventPublisher {
     log: Logger,
   ) {
     this.runsPrefix = `${prefix}:events:runs:`;
-    this.pubsub = createPubSub<Topics>({
-      eventTarget: createRedisSubscriberTarget(subscribeClient, log, (channel, detail) =>
-        channel.startsWith(this.runsPrefix) ? this.inOrder(detail as RunEvent) : true,
-      ),
-    });
+    this.target = createRedisSubscriberTarget(subscribeClient, log, (channel, detail) =>
+      channel.startsWith(this.runsPrefix) ? this.inOrder(detail as RunEvent) : true,
+    );
+    this.pubsub = createPubSub<Topics>({ eventTarget: this.target });
     this.notificationsTopic = `${prefix}:events:notifications`;
     this.tenantsTopic = `${prefix}:events:tenants`;
   }
@@ -92,6 +92,20 @@ export class RealtimeBus implements RunEventPublisher {
       (ws) => this.pubsub.subscribe(this.runsTopic(ws)) as AsyncIterable<RunEvent>,
     );
     return streams.length === 1 ? streams[0] : Repeater.merge(streams);
+  }
+
+  /**
+   * Calls `onEvent` with each run event of these workspaces, synchronously as it arrives, until the
+   * returned function is called (subscription groups: no stream per listener). Inside a probe
+   * (subscription-readiness.ts) the channels' SUBSCRIBE answers are reported like a stream's.
+   */
+  listen(workspaceIds: readonly string[], onEvent: (event: RunEvent) => void): () => void {
+    const topics = [...new Set(workspaceIds)].map((ws) => this.runsTopic(ws));
+    const listener = (event: Event) => onEvent((event as CustomEvent<RunEvent>).detail);
+    for (const topic of topics) this.target.addEventListener(topic, listener);
+    return () => {
+      for (const topic of topics) this.target.removeEventListener(topic, listener);
+    };
   }
 
   notificationEvents(): AsyncIterable<NotificationEvent> {

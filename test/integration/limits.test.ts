@@ -188,9 +188,9 @@ describe('WebSocket bounds', () => {
     const c = subscribe(socket);
     await waitFor(() => errorCode(c), { what: 'the third subscription to be refused' });
     expect(errorCode(c)).toBe('RATE_LIMITED');
-    const before = a.events.length;
+    const [aBefore, bBefore] = [a.events.length, b.events.length];
     await blockedStart();
-    await waitFor(() => a.events.length > before && b.events.length > before, {
+    await waitFor(() => a.events.length > aBefore && b.events.length > bBefore, {
       what: 'the first two to keep delivering',
     });
 

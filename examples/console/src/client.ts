@@ -18,7 +18,8 @@ export type Live = { connected: boolean; reconnects: number; refreshes: number }
  */
 type Resumable = { variables: Record<string, unknown> };
 const RESUMES = /\boperationRunUpdated\b/;
-const newer = (a: string, b: unknown) => typeof b !== 'string' || a.length > b.length || (a.length === b.length && a > b);
+const newer = (a: string, b: unknown) =>
+  typeof b !== 'string' || a.length > b.length || (a.length === b.length && a > b);
 
 /** Said on the sign-in page when the API refused the token (expired, revoked, or not one of its tokens). */
 export const SESSION_ENDED = 'Your session ended (the token expired or was revoked); sign in again.';

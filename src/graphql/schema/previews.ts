@@ -2,6 +2,7 @@
 // per request (every tenant of a list in one load, see request-batch.ts) and answered by the gate's own
 // decision (src/gate/previews.ts); the mutations call ConnectionSettings. Nothing else happens here.
 import { requireViewer } from '../../auth/viewer.js';
+import { VIEWER_SPECIFIC } from '../../realtime/groups.js';
 import { visibleTenants } from '../../auth/visibility.js';
 import { isUuid, notFound } from '../../errors.js';
 import type { PreviewRequest, StartPreview } from '../../gate/previews.js';
@@ -55,9 +56,13 @@ const labels = (kind: TargetKind) =>
     .map((type) => operation(type).label.toLowerCase())
     .join(', ');
 
+// A preview is computed for its caller as the initiator of the start: never grouped.
+const VIEWER_SPECIFIC_FIELD = { [VIEWER_SPECIFIC]: true };
+
 builder.prismaObjectField('Tenant', 'startPreviews', (t) =>
   t.field({
     type: [StartPreviewRef],
+    extensions: VIEWER_SPECIFIC_FIELD,
     description: `What starting each tenant-targeted operation (${labels('tenant')}) would answer now; with providerConnectionId, starts naming that connection (another tenant's: NOT_FOUND).`,
     args: { providerConnectionId: t.arg.id({ required: false }) },
     resolve: (tenant, args, ctx) =>
@@ -71,6 +76,7 @@ builder.prismaObjectField('Tenant', 'startPreviews', (t) =>
 builder.prismaObjectField('RestoreRun', 'startPreviews', (t) =>
   t.field({
     type: [StartPreviewRef],
+    extensions: VIEWER_SPECIFIC_FIELD,
     description: `What starting each operation that targets a restore run (${labels('restoreRun')}) would answer now; with providerConnectionId, starts naming that connection.`,
     args: { providerConnectionId: t.arg.id({ required: false }) },
     resolve: (restoreRun, args, ctx) =>
@@ -84,6 +90,7 @@ builder.prismaObjectField('RestoreRun', 'startPreviews', (t) =>
 builder.prismaObjectField('RestoreRun', 'startPreview', (t) =>
   t.field({
     type: StartPreviewRef,
+    extensions: VIEWER_SPECIFIC_FIELD,
     description: 'What startRestore of this restore run would answer now.',
     resolve: async (restoreRun, _args, ctx) =>
       one(await previewsOf(ctx, 'restoreRun').load({ targetId: restoreRun.id }), 'RESTORE_EXECUTE'),
@@ -93,6 +100,7 @@ builder.prismaObjectField('RestoreRun', 'startPreview', (t) =>
 builder.prismaObjectField('ProviderConnection', 'startPreviews', (t) =>
   t.field({
     type: [StartPreviewRef],
+    extensions: VIEWER_SPECIFIC_FIELD,
     description: `What starting each operation that targets a connection (${labels('providerConnection')}) would answer now.`,
     resolve: (connection, _args, ctx) => previewsOf(ctx, 'providerConnection').load({ targetId: connection.id }),
   }),

@@ -5,6 +5,7 @@ import { mayCancel, operation } from '../../operations/catalogue.js';
 import { isTerminal } from '../../operations/status.js';
 import type { OperationRun } from '../../generated/prisma/client.js';
 import { runUrl } from '../../operations/routes.js';
+import { VIEWER_SPECIFIC } from '../../realtime/groups.js';
 import { changeIdText } from '../../runs/change-order.js';
 import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
@@ -98,6 +99,8 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
     }),
     cancelledBy: t.relation('cancelledBy', { nullable: true, description: 'Who first requested the cancel' }),
     viewerCanCancel: t.boolean({
+      // Depends on who asks (an operator may cancel only their own runs): never grouped.
+      extensions: { [VIEWER_SPECIFIC]: true },
       description:
         "Whether cancelOperationRun by the caller would cancel this run now: it has not ended and the caller's role allows it (any run for owners and managers, their own for operators; a bootstrap step as its bootstrap)",
       select: {
@@ -198,12 +201,21 @@ builder.subscriptionField('operationRunUpdated', (t) =>
       runId: t.arg.id({ required: false }),
       after: t.arg.id({ required: false }),
     },
-    subscribe: (_root, args, ctx) =>
-      ctx.services.runStreams.open(
-        requireViewer(ctx.viewer),
-        { tenantId: args.tenantId ? String(args.tenantId) : null, runId: args.runId ? String(args.runId) : null },
-        args.after != null ? String(args.after) : null,
-      ),
+    subscribe: async (_root, args, ctx, info) => {
+      const viewer = requireViewer(ctx.viewer);
+      const filter = {
+        tenantId: args.tenantId ? String(args.tenantId) : null,
+        runId: args.runId ? String(args.runId) : null,
+      };
+      const after = args.after != null ? String(args.after) : null;
+      // graphql-ws subscriptions that read nothing viewer-specific share one execution per event.
+      const query = ctx.params?.query;
+      if (after === null && ctx.delivery && ctx.groups && query && ctx.groups.accepts(info, query)) {
+        const workspaces = await ctx.services.runStreams.workspacesOf(viewer, filter);
+        if (workspaces.length > 0) return ctx.groups.join(viewer, ctx.delivery, filter, workspaces, info, query);
+      }
+      return ctx.services.runStreams.open(viewer, filter, after);
+    },
     resolve: (run) => run,
   }),
 );

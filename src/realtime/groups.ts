@@ -1,0 +1,344 @@
+// Subscription groups (docs/behaviour.md#realtime-subscriptions): graphql-ws subscriptions with the
+// same document, the same variables and the same visibility class share one execution per event.
+// The class is everything the resolvers consult about a viewer besides who it is: its role in each
+// workspace. On an event the group executes once with a context whose viewer has those roles and no
+// identity, serializes once, and writes the same payload to every member's socket (a graphql-ws
+// `next` frame differs only by the subscription id). Memberships stay checked per event: a member
+// whose roles are no longer the class's is served on its own (nothing at all once it lost the
+// workspace) until it subscribes again.
+//
+// Isolation is proven, not assumed (test/integration/subscription-groups.test.ts): a document that
+// selects a field marked viewer-specific is never grouped (`groupable`), and a resolver that reads
+// the class viewer's identity anyway is caught at run time: that result is thrown away and the
+// group serves each member on its own from then on.
+import {
+  type DocumentNode,
+  execute,
+  type FragmentDefinitionNode,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  TypeInfo,
+  visit,
+  visitWithTypeInfo,
+  Kind,
+  type GraphQLResolveInfo,
+  type ExecutionResult,
+  type GraphQLError,
+} from 'graphql';
+import type { Viewer } from '../auth/viewer.js';
+import { unauthenticated } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { RunEvent } from '../runs/events.js';
+import type { OperationRun } from '../generated/prisma/client.js';
+import { inFilter, type RunStreamFilter } from './run-stream.js';
+import { probeSubscriptions, reportSubscribed } from './subscription-readiness.js';
+
+/** Where a graphql-ws subscription's frames go: its socket and its id (server.ts puts it on the context). */
+export type Delivery = { socket: { send(data: string): void; readonly readyState: number }; id: string };
+
+/** The field extension that marks a field whose answer depends on who asks, not only on roles. */
+export const VIEWER_SPECIFIC = 'viewerSpecific';
+
+const GROUPED_FIELD = 'operationRunUpdated';
+
+/**
+ * Whether a subscription document may be grouped: one root field, operationRunUpdated, without
+ * `after` (a resume replays for its subscriber alone), and no field marked viewer-specific
+ * anywhere in its selection (fragments included).
+ */
+export function groupable(schema: GraphQLSchema, document: DocumentNode, operationName?: string | null): boolean {
+  const operations = document.definitions.filter(
+    (d): d is OperationDefinitionNode => d.kind === Kind.OPERATION_DEFINITION,
+  );
+  const operation = operationName ? operations.find((o) => o.name?.value === operationName) : operations[0];
+  if (operation?.operation !== 'subscription') return false;
+  const roots = operation.selectionSet.selections;
+  if (roots.length !== 1 || roots[0].kind !== Kind.FIELD || roots[0].name.value !== GROUPED_FIELD) return false;
+  if (roots[0].arguments?.some((a) => a.name.value === 'after')) return false;
+  let ok = true;
+  const typeInfo = new TypeInfo(schema);
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field() {
+        const field = typeInfo.getFieldDef();
+        if (!field || field.extensions?.[VIEWER_SPECIFIC] === true) ok = false;
+      },
+      Directive() {
+        ok = false; // @include/@skip on variables are fine, but nothing else is worth the doubt
+      },
+    }),
+  );
+  return ok;
+}
+
+type Resolved = Viewer | null;
+type Members = { current(userId: string): Promise<Resolved> };
+type Listen = (workspaceIds: readonly string[], onEvent: (event: RunEvent) => void) => () => void;
+type Context = (viewer: Viewer) => object;
+type MaskError = (error: unknown, message: string) => Error;
+
+/** A viewer's roles as one string: members with equal strings are in the same class. */
+const classKeyCache = new WeakMap<Viewer, string>();
+function classKeyOf(viewer: Viewer): string {
+  let key = classKeyCache.get(viewer);
+  if (key === undefined) {
+    key = [...viewer.roles]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([w, r]) => `${w}:${r}`)
+      .join(',');
+    classKeyCache.set(viewer, key);
+  }
+  return key;
+}
+
+/** The canonical form of variables: key order does not make two groups. */
+function canonical(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
+  if (value && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value) ?? 'null';
+}
+
+class Member {
+  armed = false;
+  waiting: string[] = [];
+  private leave!: (error?: Error) => void;
+  readonly left: Promise<void>;
+  constructor(
+    readonly delivery: Delivery,
+    readonly userId: string,
+  ) {
+    this.left = new Promise<void>((resolve, reject) => {
+      this.leave = (error) => (error ? reject(error) : resolve());
+    });
+    this.left.catch(() => undefined);
+  }
+  /** The frame prefix: everything before the payload. */
+  readonly prefix = () => `{"id":${JSON.stringify(this.delivery.id)},"type":"next","payload":`;
+  write(json: string) {
+    const frame = `${this.prefix()}${json}}`;
+    if (!this.armed) return void this.waiting.push(frame);
+    if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame);
+  }
+  arm() {
+    this.armed = true;
+    for (const frame of this.waiting.splice(0))
+      if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame);
+  }
+  end(error?: Error) {
+    this.leave(error);
+  }
+}
+
+class Group {
+  readonly members = new Set<Member>();
+  /** Set once a resolver read the class viewer's identity: every member is served on its own. */
+  perMember = false;
+  private tail: Promise<void> = Promise.resolve();
+  readonly live: Promise<void>;
+  private readonly unlisten: () => void;
+  executions = 0;
+
+  constructor(
+    readonly key: string,
+    private readonly shared: SubscriptionGroups,
+    readonly classViewer: Viewer,
+    private readonly classKey: string,
+    readonly filter: RunStreamFilter,
+    private readonly document: DocumentNode,
+    private readonly variables: Record<string, unknown>,
+    workspaces: readonly string[],
+  ) {
+    const { started, live } = probeSubscriptions(() => shared.listen(workspaces, (event) => this.enqueue(event)));
+    this.unlisten = started;
+    this.live = live;
+  }
+
+  close() {
+    this.unlisten();
+  }
+
+  private enqueue(event: RunEvent) {
+    if (!inFilter(this.filter, event.run)) return;
+    this.tail = this.tail
+      .then(() => this.deliver(event))
+      .catch((err) => this.shared.log.error({ err }, 'group delivery failed'));
+  }
+
+  private async deliver(event: RunEvent): Promise<void> {
+    const members = [...this.members];
+    if (members.length === 0) return;
+    // Memberships as they are now, once per distinct user.
+    const viewers = new Map<string, Promise<Resolved>>();
+    for (const m of members) if (!viewers.has(m.userId)) viewers.set(m.userId, this.shared.members.current(m.userId));
+    const inClass: Member[] = [];
+    const alone: [Member, Viewer][] = [];
+    for (const m of members) {
+      const viewer = await viewers.get(m.userId)!;
+      if (!viewer) {
+        m.end(unauthenticated());
+        continue;
+      }
+      if (!viewer.roles.has(event.workspaceId)) continue; // no longer sees this workspace
+      if (!this.perMember && classKeyOf(viewer) === this.classKey) inClass.push(m);
+      else alone.push([m, viewer]);
+    }
+    if (inClass.length) {
+      const touched = { identity: false };
+      const json = await this.run(event.run, identityless(this.classViewer, touched));
+      if (touched.identity) {
+        this.shared.log.warn(
+          { group: this.key },
+          'a resolver read the viewer identity: this group is served per member',
+        );
+        this.perMember = true;
+        for (const m of inClass) alone.push([m, (await viewers.get(m.userId))!]);
+      } else {
+        this.executions++;
+        for (const m of inClass) m.write(json);
+      }
+    }
+    for (const [m, viewer] of alone) if (viewer) m.write(await this.run(event.run, viewer));
+  }
+
+  private async run(run: OperationRun, viewer: Viewer): Promise<string> {
+    const result = (await execute({
+      schema: this.shared.schema,
+      document: this.document,
+      rootValue: run,
+      contextValue: this.shared.context(viewer),
+      variableValues: this.variables,
+    })) as ExecutionResult;
+    if (result.errors)
+      (result as { errors: readonly GraphQLError[] }).errors = result.errors.map(
+        (e) => this.shared.maskError(e, 'Unexpected error.') as GraphQLError,
+      );
+    return JSON.stringify(result);
+  }
+}
+
+/** A viewer with the class's roles and no identity: reading `userId` is noted (and answers nothing useful). */
+function identityless(classViewer: Viewer, touched: { identity: boolean }): Viewer {
+  return {
+    get userId(): string {
+      touched.identity = true;
+      return '00000000-0000-0000-0000-000000000000';
+    },
+    roles: classViewer.roles,
+  };
+}
+
+export class SubscriptionGroups {
+  private readonly groups = new Map<string, Group>();
+
+  constructor(
+    readonly schema: GraphQLSchema,
+    readonly members: Members,
+    readonly listen: Listen,
+    readonly context: Context,
+    readonly maskError: MaskError,
+    readonly log: Logger,
+  ) {}
+
+  private readonly verdicts = new Map<string, boolean>();
+
+  /** Whether this subscription document may be grouped (remembered per document text, a bounded few). */
+  accepts(info: GraphQLResolveInfo, queryText: string): boolean {
+    let verdict = this.verdicts.get(queryText);
+    if (verdict === undefined) {
+      const document: DocumentNode = {
+        kind: Kind.DOCUMENT,
+        definitions: [info.operation, ...(Object.values(info.fragments) as FragmentDefinitionNode[])],
+      };
+      verdict = groupable(this.schema, document, info.operation.name?.value);
+      if (this.verdicts.size >= 1_000) this.verdicts.clear();
+      this.verdicts.set(queryText, verdict);
+    }
+    return verdict;
+  }
+
+  /** Groups and members, for the tests and metrics. */
+  stats() {
+    let members = 0;
+    for (const g of this.groups.values()) members += g.members.size;
+    return {
+      groups: this.groups.size,
+      members,
+      executions: [...this.groups.values()].reduce((n, g) => n + g.executions, 0),
+    };
+  }
+
+  /**
+   * Joins the subscription to its group. The returned stream never yields (the group writes its
+   * frames to the socket); it ends when the client completes or leaves, and its first pull says
+   * when the group is listening (the subscription acknowledgement waits for that).
+   */
+  join(
+    viewer: Viewer,
+    delivery: Delivery,
+    filter: RunStreamFilter,
+    workspaces: readonly string[],
+    info: GraphQLResolveInfo,
+    queryText: string,
+  ): AsyncIterable<never> {
+    const classKey = classKeyOf(viewer);
+    const variables = info.variableValues;
+    const key = `${queryText}\u0000${info.operation.name?.value ?? ''}\u0000${canonical(variables)}\u0000${classKey}`;
+    let group = this.groups.get(key);
+    if (!group) {
+      const document: DocumentNode = {
+        kind: Kind.DOCUMENT,
+        definitions: [info.operation, ...(Object.values(info.fragments) as FragmentDefinitionNode[])],
+      };
+      group = new Group(
+        key,
+        this,
+        { userId: viewer.userId, roles: viewer.roles },
+        classKey,
+        filter,
+        document,
+        variables,
+        workspaces,
+      );
+      this.groups.set(key, group);
+    }
+    const member = new Member(delivery, viewer.userId);
+    group.members.add(member);
+    const joined = group;
+    const leave = () => {
+      joined.members.delete(member);
+      if (joined.members.size === 0 && this.groups.get(key) === joined) {
+        this.groups.delete(key);
+        joined.close();
+      }
+    };
+    let pulled = false;
+    const iterator: AsyncIterableIterator<never> = {
+      [Symbol.asyncIterator]: () => iterator,
+      next: async () => {
+        if (!pulled) {
+          pulled = true;
+          reportSubscribed(joined.live);
+          // Frames start once the acknowledgement (sent when the group is live) has gone out.
+          void joined.live.then(() => setImmediate(() => member.arm()));
+        }
+        try {
+          await member.left;
+        } finally {
+          leave();
+        }
+        return { done: true, value: undefined };
+      },
+      return: async () => {
+        member.end();
+        leave();
+        return { done: true, value: undefined };
+      },
+    };
+    return iterator;
+  }
+}
