@@ -40,33 +40,40 @@ class Subscribers {
   readonly sockets: WebSocket[] = [];
   acked = 0;
   frames = 0;
+  errors = 0;
   latencies: number[] = [];
   sample: string | null = null;
   readonly published = new Map<string, number>();
 
-  open(url: string, count: number, message: (i: number) => object | null, token: string): Promise<void> {
-    const opened = Array.from(
-      { length: count },
-      (_, i) =>
-        new Promise<void>((resolve, reject) => {
-          const ws = new WebSocket(url, 'graphql-transport-ws');
-          this.sockets.push(ws);
-          ws.on('error', reject);
-          ws.on('open', () => {
-            if (message(i) === null) return resolve(); // the floor: no protocol
-            ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
-          });
-          ws.on('message', (data: Buffer) => {
-            const text = data.toString();
-            if (text.startsWith('{"type":"connection_ack"')) {
-              ws.send(JSON.stringify(message(i)));
-              return resolve();
-            }
-            this.receive(text);
-          });
-        }),
-    );
-    return Promise.all(opened).then(() => undefined);
+  /** Opens `count` sockets, 100 at a time (a burst of thousands overflows the listen backlog). */
+  async open(url: string, count: number, message: (i: number) => object | null, token: string): Promise<void> {
+    for (let from = 0; from < count; from += 100) {
+      const batch = Array.from({ length: Math.min(100, count - from) }, (_, k) => this.connect(url, from + k, message, token));
+      await Promise.all(batch);
+    }
+  }
+
+  private connect(url: string, i: number, message: (i: number) => object | null, token: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const ws = new WebSocket(url, 'graphql-transport-ws');
+      this.sockets.push(ws);
+      ws.on('error', (err) => {
+        this.errors++;
+        reject(err);
+      });
+      ws.on('open', () => {
+        if (message(i) === null) return resolve(); // the floor: no protocol
+        ws.send(JSON.stringify({ type: 'connection_init', payload: { authorization: `Bearer ${token}` } }));
+      });
+      ws.on('message', (data: Buffer) => {
+        const text = data.toString();
+        if (text.startsWith('{"type":"connection_ack"')) {
+          ws.send(JSON.stringify(message(i)));
+          return resolve();
+        }
+        this.receive(text);
+      });
+    });
   }
 
   private receive(text: string) {
