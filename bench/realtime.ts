@@ -48,7 +48,9 @@ class Subscribers {
   /** Opens `count` sockets, 100 at a time (a burst of thousands overflows the listen backlog). */
   async open(url: string, count: number, message: (i: number) => object | null, token: string): Promise<void> {
     for (let from = 0; from < count; from += 100) {
-      const batch = Array.from({ length: Math.min(100, count - from) }, (_, k) => this.connect(url, from + k, message, token));
+      const batch = Array.from({ length: Math.min(100, count - from) }, (_, k) =>
+        this.connect(url, from + k, message, token),
+      );
       await Promise.all(batch);
     }
   }
@@ -179,7 +181,7 @@ export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: 
       `ws://127.0.0.1:${setup.api.port}/graphql`,
       subscribers,
       (i) => ({
-        id: String(i),
+        id: `sub-${i}`,
         type: 'subscribe',
         payload: { query: QUERY, variables: { t: tenantId }, extensions: { subscriptionAck: true } },
       }),
@@ -192,6 +194,10 @@ export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: 
     await publish({ ...setup, runs: [setup.runs[0]] }, redis, subs, 3, gapMs);
     await until(() => subs.frames >= 3 * subscribers, 60_000);
     subs.reset();
+    // What the API spends with these subscribers and no events (timers, keep-alives), over as long.
+    const idleBefore = await cpuMs(setup.api.pid);
+    await sleep(events * gapMs);
+    const idleCpuMs = (await cpuMs(setup.api.pid)) - idleBefore;
     const cpuBefore = await cpuMs(setup.api.pid);
     const started = performance.now();
     await publish({ ...setup, runs: [setup.runs[0]] }, redis, subs, events, gapMs);
@@ -204,6 +210,7 @@ export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: 
       delivered: subs.frames,
       expected: events * subscribers,
       cpuUsPerFrame: round((cpu * 1000) / Math.max(subs.frames, 1)),
+      idleCpuMs,
       framesPerSecond: Math.round(subs.frames / seconds),
       ...subs.latency(),
       idleKiBPerSubscription: round((rssIdle - rssBefore) / subscribers),
@@ -229,7 +236,7 @@ export async function groupsOf(setup: FanOutSetup, groups: number, perGroup: num
       `ws://127.0.0.1:${setup.api.port}/graphql`,
       groups * perGroup,
       (i) => ({
-        id: String(i),
+        id: `sub-${i}`,
         type: 'subscribe',
         payload: {
           query: QUERY,
@@ -261,4 +268,53 @@ export async function groupsOf(setup: FanOutSetup, groups: number, perGroup: num
     await subs.close();
     redis.disconnect();
   }
+}
+
+/**
+ * A client that stops reading beside 100 that read: 200 events of about 60 KB, once without and once
+ * with the stalled client. Its socket is closed with 1013 once WS_MAX_BUFFERED_BYTES is passed, and
+ * the readers' latency is compared with the run without it (the bound is in the README).
+ */
+export async function slowConsumer(setup: FanOutSetup, readers = 100, events = 200) {
+  const query = `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id changeId status reason { message } } }`;
+  const run = setup.runs[0] as { tenantId: string };
+  const big = { ...run, reasonCode: 'INTERNAL_ERROR', reasonMessage: 'x'.repeat(60_000), reasonNextSteps: [] };
+  const once = async (stalled: boolean) => {
+    const redis = new Redis(setup.redisUrl);
+    const subs = new Subscribers();
+    const slow = new Subscribers();
+    let closeCode: number | null = null;
+    try {
+      const message = (i: number) => ({
+        id: `sub-${i}`,
+        type: 'subscribe',
+        payload: { query, variables: { t: run.tenantId }, extensions: { subscriptionAck: true } },
+      });
+      await subs.open(`ws://127.0.0.1:${setup.api.port}/graphql`, readers, message, setup.token);
+      if (stalled) {
+        await slow.open(`ws://127.0.0.1:${setup.api.port}/graphql`, 1, message, setup.token);
+        const socket = slow.sockets[0];
+        socket.on('close', (code) => (closeCode = code));
+        await until(() => slow.acked === 1, 30_000);
+        (socket as unknown as { _socket: { pause(): void } })._socket.pause(); // stops reading
+      }
+      await until(() => subs.acked >= readers, 60_000);
+      await sleep(500);
+      await publish({ ...setup, runs: [big] }, redis, subs, events, 5);
+      await until(() => subs.frames >= events * readers, 120_000);
+      if (stalled) {
+        // Reading again: what the server queued before closing arrives, then its close frame.
+        (slow.sockets[0] as unknown as { _socket: { resume(): void } })._socket.resume();
+        await until(() => closeCode !== null, 30_000);
+      }
+      return { delivered: subs.frames, expected: events * readers, ...subs.latency(), closeCode };
+    } finally {
+      await subs.close();
+      await slow.close();
+      redis.disconnect();
+    }
+  };
+  const without = await once(false);
+  const withStalled = await once(true);
+  return { readers, events, frameKiB: 60, without, withStalled };
 }

@@ -15,7 +15,7 @@ import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
-import { type FanOutSetup, fanOutTo, groupsOf } from './realtime.js';
+import { type FanOutSetup, fanOutTo, groupsOf, slowConsumer } from './realtime.js';
 
 const TENANTS = 2_000;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -255,7 +255,9 @@ async function realtimePhases(api: AtlasProcess, token: string, tenantIds: strin
   console.log('7. realtime fan-out, 10,000 subscribers', r10k);
   const groups = await groupsOf(setup, 100, 10, 20);
   console.log('8. 100 groups x 10 subscribers', groups);
-  return { fanOut1k: r1k, fanOut10k: r10k, groups };
+  const slow = await slowConsumer(setup);
+  console.log('9. a stalled client beside 100 readers', slow);
+  return { fanOut1k: r1k, fanOut10k: r10k, groups, slowConsumer: slow };
 }
 
 async function main() {
@@ -282,6 +284,11 @@ async function main() {
     processes.push(apiA, apiB, worker);
     const benchToken = await tokens.sign(stableId('user:bench@atlas.test'));
     const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
+    if (process.env.BENCH_ONLY === 'realtime') {
+      // The realtime phases alone (iterating on fan-out): printed, not written to results.json.
+      console.log(JSON.stringify(await realtimePhases(apiA, benchToken, tenantIds), null, 2));
+      return;
+    }
 
     const trivialLoad = {
       url: apiA.url,
@@ -453,10 +460,14 @@ function printTable(r: any) {
     [`${rt.fanOut10k.api.subscribers} subscribers, one tenant`, rt.fanOut10k],
   ] as const)
     console.log(
-      `  ${name}: API ${f.api.cpuUsPerFrame} us/frame (p50 ${f.api.p50} ms, p99 ${f.api.p99} ms, ${f.api.delivered}/${f.api.expected} delivered, ${f.api.idleKiBPerSubscription} KiB RSS per idle subscription); floor ${f.floor.cpuUsPerFrame} us/frame; ratio ${f.cpuRatio}x`,
+      `  ${name}: API ${f.api.cpuUsPerFrame} us/frame (idle ${f.api.idleCpuMs} ms over the same time; p50 ${f.api.p50} ms, p99 ${f.api.p99} ms, ${f.api.delivered}/${f.api.expected} delivered, ${f.api.idleKiBPerSubscription} KiB RSS per idle subscription); floor ${f.floor.cpuUsPerFrame} us/frame; ratio ${f.cpuRatio}x`,
     );
   console.log(
     `  100 groups x 10 subscribers: ${rt.groups.framesPerSecond} frames/s, ${rt.groups.cpuMsPerGroupEvent} ms API CPU per group event (${rt.groups.delivered}/${rt.groups.expected} delivered, p99 ${rt.groups.p99} ms)`,
+  );
+  const sc = rt.slowConsumer;
+  console.log(
+    `  a stalled client beside ${sc.readers} readers, ${sc.events} events of ${sc.frameKiB} KiB: readers p50/p99 ${sc.without.p50}/${sc.without.p99} ms without it, ${sc.withStalled.p50}/${sc.withStalled.p99} ms with it (stalled socket closed with ${sc.withStalled.closeCode})`,
   );
 }
 

@@ -419,11 +419,13 @@ function tooLarge(res: ServerResponse, limit: number) {
  */
 function boundBuffer(socket: WebSocket, maxBytes: number, log: Logger): void {
   const send = socket.send.bind(socket) as (data: unknown, ...rest: unknown[]) => void;
+  const sent = (err?: Error) => {
+    if (err) log.debug({ err: err.message }, 'websocket frame not sent');
+  };
   socket.send = ((data: unknown, ...rest: unknown[]) => {
     const done = typeof rest.at(-1) === 'function' ? (rest.pop() as (err?: Error) => void) : undefined;
-    send(data, ...rest, (err?: Error) => {
-      if (err) log.debug({ err: err.message }, 'websocket frame not sent');
-    });
+    if (rest.length === 0) send(data, sent);
+    else send(data, ...rest, sent);
     done?.();
     if (socket.readyState === socket.OPEN && socket.bufferedAmount > maxBytes) {
       log.warn({ bufferedBytes: socket.bufferedAmount, maxBytes }, 'websocket closed: the client is not reading');

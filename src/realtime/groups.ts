@@ -34,7 +34,13 @@ import { inFilter, type RunStreamFilter } from './run-stream.js';
 import { probeSubscriptions, reportSubscribed } from './subscription-readiness.js';
 
 /** Where a graphql-ws subscription's frames go: its socket and its id (server.ts puts it on the context). */
-export type Delivery = { socket: { send(data: string): void; readonly readyState: number }; id: string };
+export type Delivery = {
+  socket: { send(data: Buffer, options: { binary: false }): void; readonly readyState: number };
+  id: string;
+};
+
+/** Frames built from bytes still go out as text frames, as graphql-ws expects. */
+const TEXT = { binary: false } as const;
 
 /** The field extension that marks a field whose answer depends on who asks, not only on roles. */
 export const VIEWER_SPECIFIC = 'viewerSpecific';
@@ -105,29 +111,31 @@ function canonical(value: unknown): string {
 
 class Member {
   armed = false;
-  waiting: string[] = [];
+  waiting: Buffer[] = [];
   private leave!: (error?: Error) => void;
   readonly left: Promise<void>;
+  /** Everything of this member's `next` frame before the payload, encoded once. */
+  private readonly prefix: Buffer;
   constructor(
     readonly delivery: Delivery,
     readonly userId: string,
   ) {
+    this.prefix = Buffer.from(`{"id":${JSON.stringify(delivery.id)},"type":"next","payload":`);
     this.left = new Promise<void>((resolve, reject) => {
       this.leave = (error) => (error ? reject(error) : resolve());
     });
     this.left.catch(() => undefined);
   }
-  /** The frame prefix: everything before the payload. */
-  readonly prefix = () => `{"id":${JSON.stringify(this.delivery.id)},"type":"next","payload":`;
-  write(json: string) {
-    const frame = `${this.prefix()}${json}}`;
+  /** `tail`: the payload and the frame's closing brace, encoded once per event for every member. */
+  write(tail: Buffer) {
+    const frame = Buffer.concat([this.prefix, tail], this.prefix.length + tail.length);
     if (!this.armed) return void this.waiting.push(frame);
-    if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame);
+    if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame, TEXT);
   }
   arm() {
     this.armed = true;
     for (const frame of this.waiting.splice(0))
-      if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame);
+      if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame, TEXT);
   }
   end(error?: Error) {
     this.leave(error);
@@ -136,6 +144,7 @@ class Member {
 
 class Group {
   readonly members = new Set<Member>();
+  private readonly byUser = new Map<string, Set<Member>>();
   /** Set once a resolver read the class viewer's identity: every member is served on its own. */
   perMember = false;
   private tail: Promise<void> = Promise.resolve();
@@ -170,22 +179,19 @@ class Group {
   }
 
   private async deliver(event: RunEvent): Promise<void> {
-    const members = [...this.members];
-    if (members.length === 0) return;
-    // Memberships as they are now, once per distinct user.
-    const viewers = new Map<string, Promise<Resolved>>();
-    for (const m of members) if (!viewers.has(m.userId)) viewers.set(m.userId, this.shared.members.current(m.userId));
-    const inClass: Member[] = [];
+    if (this.members.size === 0) return;
+    // Memberships as they are now, once per distinct user (members are kept by user).
+    const inClass: Member[][] = [];
     const alone: [Member, Viewer][] = [];
-    for (const m of members) {
-      const viewer = await viewers.get(m.userId)!;
+    for (const [userId, members] of this.byUser) {
+      const viewer = await this.shared.members.current(userId);
       if (!viewer) {
-        m.end(unauthenticated());
+        for (const m of members) m.end(unauthenticated());
         continue;
       }
       if (!viewer.roles.has(event.workspaceId)) continue; // no longer sees this workspace
-      if (!this.perMember && classKeyOf(viewer) === this.classKey) inClass.push(m);
-      else alone.push([m, viewer]);
+      if (!this.perMember && classKeyOf(viewer) === this.classKey) inClass.push([...members]);
+      else for (const m of members) alone.push([m, viewer]);
     }
     if (inClass.length) {
       const touched = { identity: false };
@@ -196,13 +202,29 @@ class Group {
           'a resolver read the viewer identity: this group is served per member',
         );
         this.perMember = true;
-        for (const m of inClass) alone.push([m, (await viewers.get(m.userId))!]);
+        for (const members of inClass)
+          for (const m of members) alone.push([m, (await this.shared.members.current(m.userId))!]);
       } else {
         this.executions++;
-        for (const m of inClass) m.write(json);
+        const tail = Buffer.from(`${json}}`);
+        for (const members of inClass) for (const m of members) m.write(tail);
       }
     }
-    for (const [m, viewer] of alone) if (viewer) m.write(await this.run(event.run, viewer));
+    for (const [m, viewer] of alone) if (viewer) m.write(Buffer.from(`${await this.run(event.run, viewer)}}`));
+  }
+
+  add(member: Member) {
+    this.members.add(member);
+    let own = this.byUser.get(member.userId);
+    if (!own) this.byUser.set(member.userId, (own = new Set()));
+    own.add(member);
+  }
+
+  remove(member: Member) {
+    this.members.delete(member);
+    const own = this.byUser.get(member.userId);
+    own?.delete(member);
+    if (own?.size === 0) this.byUser.delete(member.userId);
   }
 
   private async run(run: OperationRun, viewer: Viewer): Promise<string> {
@@ -307,10 +329,10 @@ export class SubscriptionGroups {
       this.groups.set(key, group);
     }
     const member = new Member(delivery, viewer.userId);
-    group.members.add(member);
+    group.add(member);
     const joined = group;
     const leave = () => {
-      joined.members.delete(member);
+      joined.remove(member);
       if (joined.members.size === 0 && this.groups.get(key) === joined) {
         this.groups.delete(key);
         joined.close();

@@ -1,6 +1,6 @@
 // graphql-ws sockets and the access they were opened with. A socket must not outlive its token
-// (closed with 4403 the moment it expires) nor its user (re-checked about every VIEWER_CACHE_MS: a
-// deleted user's sockets close with 4403), and one user holds at most `maxPerUser` sockets per
+// (closed with 4403 the moment it expires) nor its user (re-checked about every VIEWER_CACHE_MS,
+// once per user for all its sockets: a deleted user's sockets close with 4403), and one user holds at most `maxPerUser` sockets per
 // API process (4429, which graphql-ws clients do not retry). When the user cannot be looked up
 // because PostgreSQL is unreachable, the socket closes with 1013 Try Again Later: graphql-ws
 // clients retry that code, where 4500 would have ended them for good.
@@ -22,8 +22,11 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export type SocketSessionOptions = { maxPerUser: number; recheckMs: number };
 
+/** A user's sockets on this process, and the one timer that re-checks the user for all of them. */
+type UserSockets = { sockets: Set<WebSocket>; recheck: NodeJS.Timeout };
+
 export class SocketSessions {
-  private readonly perUser = new Map<string, number>();
+  private readonly users = new Map<string, UserSockets>();
 
   constructor(
     private readonly auth: Authenticator,
@@ -46,50 +49,64 @@ export class SocketSessions {
       socket.close(CLOSE.FORBIDDEN, 'Forbidden');
       return null;
     }
-    const held = this.perUser.get(viewer.userId) ?? 0;
+    const { userId } = viewer;
+    const held = this.users.get(userId)?.sockets.size ?? 0;
     if (held >= this.options.maxPerUser) {
       this.log.info(
-        { userId: viewer.userId, limit: this.options.maxPerUser },
+        { userId, limit: this.options.maxPerUser },
         'websocket refused: too many connections for this user',
       );
       socket.close(CLOSE.TOO_MANY_CONNECTIONS, 'Too many connections for this user');
       return null;
     }
-    this.perUser.set(viewer.userId, held + 1);
-    const stopWatching = this.watch(socket, authorization!, viewer.userId);
+    let user = this.users.get(userId);
+    if (!user) {
+      // One re-check per user, not per socket: thousands of one user's sockets cost one lookup a period.
+      const recheck = setInterval(() => this.recheck(userId), this.options.recheckMs).unref();
+      this.users.set(userId, (user = { sockets: new Set(), recheck }));
+    }
+    user.sockets.add(socket);
+    const stopExpiry = this.expireWithToken(socket, authorization!, userId);
+    const own = user;
     socket.once('close', () => {
-      stopWatching();
-      const left = (this.perUser.get(viewer.userId) ?? 1) - 1;
-      if (left > 0) this.perUser.set(viewer.userId, left);
-      else this.perUser.delete(viewer.userId);
+      stopExpiry();
+      own.sockets.delete(socket);
+      if (own.sockets.size === 0 && this.users.get(userId) === own) {
+        clearInterval(own.recheck);
+        this.users.delete(userId);
+      }
     });
     return viewer;
   }
 
-  /** Closes the socket when its token expires or its user is gone; returns the stop function. */
-  private watch(socket: WebSocket, authorization: string, userId: string): () => void {
-    const revoke = (why: string) => {
-      this.log.info({ userId, why }, 'websocket closed: access ended');
-      socket.close(CLOSE.FORBIDDEN, why);
-    };
+  private revoke(socket: WebSocket, userId: string, why: string) {
+    this.log.info({ userId, why }, 'websocket closed: access ended');
+    socket.close(CLOSE.FORBIDDEN, why);
+  }
+
+  /** A deleted user's sockets all close with 4403; PostgreSQL unreachable keeps them (the next check decides). */
+  private recheck(userId: string) {
+    this.auth.current(userId).then(
+      (viewer) => {
+        if (viewer) return;
+        for (const socket of this.users.get(userId)?.sockets ?? []) this.revoke(socket, userId, 'Forbidden');
+      },
+      () => undefined,
+    );
+  }
+
+  /** Closes the socket when its token expires; returns the stop function. */
+  private expireWithToken(socket: WebSocket, authorization: string, userId: string): () => void {
     let expiry: NodeJS.Timeout | undefined;
+    let stopped = false;
     void this.tokens.verify(bearerToken(authorization) ?? '').then((claims) => {
       const left = claims ? claims.expiresAt - Date.now() : 0;
-      if (left <= MAX_TIMER_MS && socket.readyState === socket.OPEN)
-        expiry = setTimeout(() => revoke('Token expired'), Math.max(0, left)).unref();
+      if (!stopped && left <= MAX_TIMER_MS && socket.readyState === socket.OPEN)
+        expiry = setTimeout(() => this.revoke(socket, userId, 'Token expired'), Math.max(0, left)).unref();
     });
-    const recheck = setInterval(() => {
-      this.auth.authenticate(authorization).then(
-        (viewer) => {
-          if (!viewer) revoke('Forbidden');
-        },
-        // PostgreSQL unreachable: keep the socket, the next check decides.
-        () => undefined,
-      );
-    }, this.options.recheckMs).unref();
     return () => {
+      stopped = true;
       clearTimeout(expiry);
-      clearInterval(recheck);
     };
   }
 }

@@ -165,6 +165,30 @@ describe('subscription groups', () => {
   });
 });
 
+describe('per-workspace channels', () => {
+  it('an API process listens on a workspace channel only while a subscriber may see it, by reference count', async () => {
+    const numsub = async (workspaceId: string) =>
+      Number(
+        (
+          (await world.services.redis.pubsub('NUMSUB', world.services.bus.runsTopic(workspaceId))) as [string, number]
+        )[1],
+      );
+    const OTHER = ids.workspace('Other MSP');
+    await waitFor(async () => (await numsub(CONTOSO)) === 0, { what: 'no listener left from before' });
+    const grouped = await subscribe(OWNER, RUNS, { t: ids.tenant('Alpine') });
+    const alone = await subscribe(OPERATOR, 'subscription { operationRunUpdated { id viewerCanCancel } }');
+    expect([await numsub(CONTOSO), await numsub(OTHER)]).toEqual([1, 0]); // Contoso's subscribers only
+    await grouped.client.dispose();
+    await waitFor(() => api.groups.stats().members === 0, { what: 'the group to be left' });
+    expect(await numsub(CONTOSO)).toBe(1); // the ungrouped subscription still listens
+    await alone.client.dispose();
+    await waitFor(async () => (await numsub(CONTOSO)) === 0, { what: 'the channel to be let go' });
+    const outsider = await subscribe(OUTSIDER, RUNS);
+    expect([await numsub(CONTOSO), await numsub(OTHER)]).toEqual([0, 1]);
+    await outsider.client.dispose();
+  });
+});
+
 describe('the run-time guard', () => {
   it('a resolver that reads the viewer identity in a group is caught: each member is served its own answer', async () => {
     // A schema with an unmarked field that answers the caller's user id: groupable() cannot know.
@@ -212,7 +236,7 @@ describe('the run-time guard', () => {
       const viewer = (await world.services.auth.current(userId))!;
       const stream = groups.join(
         viewer,
-        { socket: { readyState: 1, send: (f: string) => void frames[name].push(f) }, id: name },
+        { socket: { readyState: 1, send: (f: Buffer) => void frames[name].push(f.toString()) }, id: name },
         { tenantId: null, runId: null },
         [CONTOSO],
         info,
