@@ -17,8 +17,19 @@ export const UTC_SESSION = '-c timezone=UTC';
  * with no listener that would be an uncaught exception, so the pool always has one (a caller adds
  * its own to log it). Checked-out clients have theirs from their borrower (sql.ts, adapter-pg).
  */
+/**
+ * int8 as bigint, as Prisma reads it (the one int8 column is OperationRun.changeId): a run read by
+ * plain SQL on this pool is the same value as the Prisma client's. Prisma's adapter parses its own.
+ */
+const types = {
+  getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+    oid === pg.types.builtins.INT8 && format !== 'binary'
+      ? (value: string) => BigInt(value)
+      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
 export function createPool(databaseUrl: string, max = 10): pg.Pool {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, options: UTC_SESSION });
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, options: UTC_SESSION, types });
   pool.on('error', () => undefined);
   return pool;
 }

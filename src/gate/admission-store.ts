@@ -17,7 +17,7 @@ import { CONNECTION, RESTORE, RUN, TENANT } from '../db/identifiers.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import { isUuid } from '../errors.js';
 import { SQL_ACTIVE } from '../operations/status.js';
-import { reviveRunDates } from '../runs/events.js';
+import { reviveRun } from '../runs/events.js';
 import { commitInChangeOrder } from '../runs/change-order.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
@@ -87,7 +87,7 @@ const toTarget = (row: TargetRow | undefined): GateTarget | null =>
         tenant: { id: row.id, workspaceId: row.workspaceId, status: row.status },
         connections: row.connections,
         restoreRun: row.restoreRunId ? { id: row.restoreRunId, status: row.restoreRunStatus! } : null,
-        activeRuns: row.activeRuns.map(reviveRunDates),
+        activeRuns: row.activeRuns.map(reviveRun),
       }
     : null;
 

@@ -10,7 +10,7 @@ import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.js';
 import { changeIdAfter } from '../runs/change-order.js';
-import { type NotificationEvent, type RunEvent, type RunEventPublisher, reviveRunDates } from '../runs/events.js';
+import { type NotificationEvent, type RunEvent, type RunEventPublisher, reviveRun } from '../runs/events.js';
 import { createRedisSubscriberTarget } from './redis-event-target.js';
 
 type Topics = Record<string, [unknown]>;
@@ -65,7 +65,7 @@ export class RealtimeBus implements RunEventPublisher {
     const seen = this.newest.get(id);
     if (seen !== undefined && changeIdAfter(seen, String(changeId))) return false;
     this.newest.set(id, String(changeId));
-    reviveRunDates(event.run);
+    reviveRun(event.run);
     return true;
   }
 

@@ -10,12 +10,17 @@ const RUN_DATE_FIELDS = getDatamodel()
   .datamodel.models.OperationRun.fields.filter((f) => f.kind === 'scalar' && f.type === 'DateTime')
   .map((f) => f.name as keyof OperationRun);
 
-/** A run that went through JSON (pub/sub, json_agg) carries its timestamps as strings; the schema wants Dates. */
-export function reviveRunDates(run: OperationRun): OperationRun {
+/**
+ * A run that went through JSON (pub/sub, json_agg) carries its timestamps as strings and its
+ * changeId as text or a number; the row as read everywhere else has Dates and a bigint.
+ */
+export function reviveRun(run: OperationRun): OperationRun {
   for (const key of RUN_DATE_FIELDS) {
     const value = run[key] as unknown;
     if (typeof value === 'string') (run as Record<string, unknown>)[key] = new Date(value);
   }
+  const changeId = run.changeId as unknown;
+  if (typeof changeId === 'string' || typeof changeId === 'number') run.changeId = BigInt(changeId);
   return run;
 }
 /** The workspace lets a subscriber be re-authorised for every delivery without a query. */
