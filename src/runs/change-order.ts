@@ -8,7 +8,10 @@
 // commit, all in one round trip. The lock is released only after the commit is visible, so the
 // next holder's numbers are larger and become visible later: numbers and commits share one order.
 // The lock is taken last, by a transaction that only writes rows it already holds, so it is held
-// for a stamp and a commit and cannot be part of a deadlock.
+// for a stamp and a commit. Updating a row its own transaction wrote makes PostgreSQL re-check
+// the row's foreign keys (FOR KEY SHARE on the tenant, the parent run, ...): nothing in atlas-gate
+// holds those rows FOR UPDATE (runs are locked FOR NO KEY UPDATE, see RunLifecycle.lock), so the
+// stamp waits on nobody but a concurrent delete of what the run references.
 import type { OperationRun } from '../generated/prisma/client.js';
 import { RUN } from '../db/identifiers.js';
 import type { SqlTx } from '../db/sql.js';

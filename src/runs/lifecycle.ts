@@ -88,12 +88,16 @@ function endColumns(current: OperationRun, locked: Locked, end: RunEnd): Partial
   };
 }
 
+/** Test hooks (like the gate's Racepoints): a pause once a transition holds its run's lock. */
+export type LifecycleRacepoints = { afterLock?: (runId: string) => Promise<void> };
+
 export class RunLifecycle {
   constructor(
     private readonly pool: pg.Pool,
     private readonly events: RunEventPublisher,
     private readonly publicAppUrl: string,
     private readonly log: Logger,
+    private readonly racepoints: LifecycleRacepoints = {},
   ) {}
 
   /** A start refused by preflight: recorded so monitoring can tell it from a failure; never queued. */
@@ -305,11 +309,12 @@ export class RunLifecycle {
         await tx.query('ROLLBACK');
         return null;
       }
+      await this.racepoints.afterLock?.(runId);
       const changed: Changed[] = [];
       if (options.steps && operation(parent.current.type).steps) {
         const stepEnd = options.steps;
         const pending = await tx.query<{ id: string }>(
-          `SELECT ${RUN.c('id')} AS id FROM ${RUN.t} WHERE ${RUN.c('parentId')} = $1 AND ${RUN.c('status')} IN ${SQL_ACTIVE} ORDER BY ${RUN.c('step')} FOR UPDATE`,
+          `SELECT ${RUN.c('id')} AS id FROM ${RUN.t} WHERE ${RUN.c('parentId')} = $1 AND ${RUN.c('status')} IN ${SQL_ACTIVE} ORDER BY ${RUN.c('step')} FOR NO KEY UPDATE`,
           [runId],
         );
         for (const { id } of pending.rows) {
@@ -353,7 +358,12 @@ export class RunLifecycle {
     return committed[committed.length - 1].run;
   }
 
-  /** The run locked for update with what a transition needs besides it; null when it is not in a `from` state. */
+  /**
+   * The run locked for update with what a transition needs besides it; null when it is not in a
+   * `from` state. FOR NO KEY UPDATE (no transition changes a run's id): a step's own commit stamp
+   * re-checks its foreign key to the parent (FOR KEY SHARE, because the step row is its own
+   * transaction's version by then), and that must not wait on a parent locked by its family's end.
+   */
   private async lock(
     tx: SqlTx,
     runId: string,
@@ -364,7 +374,7 @@ export class RunLifecycle {
       `SELECT r.*, ${TENANT.c('workspaceId', 't')}, ${TENANT.c('name', 't')} AS "tenantName", ${USER.c('displayName', 'u')} AS "cancellerName"
        FROM ${RUN.t} r JOIN ${TENANT.t} t ON ${TENANT.c('id', 't')} = ${RUN.c('tenantId', 'r')}
        LEFT JOIN ${USER.t} u ON ${USER.c('id', 'u')} = COALESCE(${RUN.c('cancelledById', 'r')}, $2::uuid)
-       WHERE ${RUN.c('id', 'r')} = $1 FOR UPDATE OF r`,
+       WHERE ${RUN.c('id', 'r')} = $1 FOR NO KEY UPDATE OF r`,
       [runId, canceller],
     );
     const row = found.rows[0];

@@ -6,13 +6,16 @@ import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OperationRun } from '../../src/generated/prisma/client.js';
 import { RUN } from '../../src/db/identifiers.js';
+import { createPool } from '../../src/db/prisma.js';
+import { NO_EVENTS } from '../../src/runs/events.js';
+import { RunLifecycle } from '../../src/runs/lifecycle.js';
 import { CHANGE_ORDER_LOCK, changeIdAfter, commitInChangeOrder } from '../../src/runs/change-order.js';
 import type { RunEvent } from '../../src/runs/events.js';
 import { RunStreams } from '../../src/realtime/run-stream.js';
 import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
 import { startServer, type ApiServer } from '../../src/server.js';
 import { type Recorded, runUpdates, wsSubscribe } from '../support/clients.js';
-import { StartDirectorySync } from '../support/documents.js';
+import { StartBootstrap, StartDirectorySync } from '../support/documents.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -128,7 +131,8 @@ describe('changeIds follow commit order', () => {
         for (let n = 0; n < 40; n++) {
           await tx.query('BEGIN');
           await tx.query(`UPDATE ${RUN.t} SET ${RUN.c('total')} = $2 WHERE id = $1`, [runs[i].id, n]);
-          await tx.query(`SELECT pg_sleep(${(((i * 7 + n * 3) % 5) + 1) / 1000})`); // commits interleave
+          // Work inside the transaction (1-5 ms, varied per writer), so the writers' commits interleave.
+          await tx.query(`SELECT pg_sleep(${(((i * 7 + n * 3) % 5) + 1) / 1000})`);
           await commitInChangeOrder(tx, [runs[i].id]);
         }
       }),
@@ -137,6 +141,44 @@ describe('changeIds follow commit order', () => {
     await reading;
     expect(violations).toEqual([]);
     expect(observations).toBeGreaterThan(20);
+  });
+});
+
+describe('the commit stamp and row locks', () => {
+  it("racepoint: a step's transition commits while its bootstrap's end holds the bootstrap (no deadlock)", async () => {
+    // The step's stamp updates a row its own transaction wrote, so PostgreSQL re-checks the step's
+    // foreign key to its parent (FOR KEY SHARE): with the parent locked FOR UPDATE that would wait,
+    // and the family's end, waiting for the step next, would deadlock with it.
+    const res: any = await world.gql(StartBootstrap, { tenantId: ids.tenant('Elm') }, OWNER);
+    const parentId = res.data.result.run.id as string;
+    const [step] = await world.services.prisma.operationRun.findMany({ where: { parentId }, orderBy: { step: 'asc' } });
+    const pool = createPool(world.databaseUrl, 2);
+    let held!: () => void;
+    const holding = new Promise<void>((resolve) => (held = resolve));
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const ending = new RunLifecycle(pool, NO_EVENTS, 'http://console.test', world.services.log, {
+      afterLock: async (runId) => {
+        if (runId !== parentId) return;
+        held();
+        await released;
+      },
+    });
+    try {
+      const end = ending.finish(parentId, { status: 'FAILED', reason: { code: 'INTERNAL_ERROR' } });
+      await holding; // the bootstrap's end holds the bootstrap and is about to take its steps
+      const running = await world.services.lifecycle.markRunning(step.id);
+      expect(running?.status).toBe('RUNNING'); // committed while the parent is held
+      release();
+      await end;
+      const family = await world.services.prisma.operationRun.findMany({
+        where: { OR: [{ id: parentId }, { parentId }] },
+      });
+      expect(family.every((r) => r.status === 'FAILED' || r.status === 'CANCELLED')).toBe(true);
+    } finally {
+      release();
+      await pool.end();
+    }
   });
 });
 
