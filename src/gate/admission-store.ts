@@ -5,7 +5,7 @@
 // to resolve the target together with its tenant's active runs, three to admit (see README
 // "Performance"). Everything else about runs stays in Prisma.
 import type pg from 'pg';
-import type { OperationRun, ProviderConnection } from '../generated/prisma/client.js';
+import type { OperationRun, ProviderConnection, Tenant } from '../generated/prisma/client.js';
 import { getDatamodel } from '../generated/pothos-types.js';
 import type {
   CredentialState,
@@ -159,6 +159,19 @@ export class AdmissionStore {
     return new Map(
       rows.map((row) => [row.key, { ...toTarget(row)!, connections: row.connections.map(reviveConnection) }]),
     );
+  }
+
+  /**
+   * Tenant rows by id, in plain SQL (a run's `tenant` in every run a response or a subscription
+   * group resolves: through the Prisma client each read cost several times the CPU).
+   */
+  async tenantsByIds(ids: readonly string[]): Promise<Map<string, Tenant>> {
+    const wanted = [...new Set(ids.filter(isUuid))];
+    if (wanted.length === 0) return new Map();
+    const { rows } = await this.pool.query<Tenant>(`SELECT * FROM ${T.t} WHERE ${T.c('id')} = ANY($1::uuid[])`, [
+      wanted,
+    ]);
+    return new Map(rows.map((row) => [row.id, row]));
   }
 
   /** The tenant's active top-level runs, oldest first (bootstrap steps are held by their parent). */

@@ -268,9 +268,10 @@ export class SubscriptionGroups {
 
   private readonly verdicts = new Map<string, boolean>();
 
-  /** Whether this subscription document may be grouped (remembered per document text, a bounded few). */
+  /** Whether this subscription operation may be grouped (remembered per operation and document text, a bounded few). */
   accepts(info: GraphQLResolveInfo, queryText: string): boolean {
-    let verdict = this.verdicts.get(queryText);
+    const key = `${info.operation.name?.value ?? ''}\u0000${queryText}`;
+    let verdict = this.verdicts.get(key);
     if (verdict === undefined) {
       const document: DocumentNode = {
         kind: Kind.DOCUMENT,
@@ -278,7 +279,7 @@ export class SubscriptionGroups {
       };
       verdict = groupable(this.schema, document, info.operation.name?.value);
       if (this.verdicts.size >= 1_000) this.verdicts.clear();
-      this.verdicts.set(queryText, verdict);
+      this.verdicts.set(key, verdict);
     }
     return verdict;
   }

@@ -8,8 +8,10 @@ import { buildSchema, parse, type GraphQLResolveInfo } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OperationRun } from '../../src/generated/prisma/client.js';
 import { SubscriptionGroups } from '../../src/realtime/groups.js';
+import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
 import { startServer, type ApiServer } from '../../src/server.js';
 import { type Recorded, runUpdates, wsSubscribe } from '../support/clients.js';
+import { StartDirectorySync } from '../support/documents.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -153,11 +155,7 @@ describe('subscription groups', () => {
     const owner = await subscribe(OWNER, query);
     const operator = await subscribe(OPERATOR, query);
     expect(api.groups.stats().groups).toBe(0);
-    const started: any = await world.gql(
-      (await import('../support/documents.js')).StartDirectorySync,
-      { tenantId: ids.tenant('Alpine') },
-      OWNER,
-    );
+    const started: any = await world.gql(StartDirectorySync, { tenantId: ids.tenant('Alpine') }, OWNER);
     const runId = started.data.result.run.id as string;
     await until(() => got(owner, runId).length >= 1 && got(operator, runId).length >= 1, 'both');
     expect(got(owner, runId)[0].viewerCanCancel).toBe(true); // an owner may cancel any run
@@ -243,11 +241,12 @@ describe('the run-time guard', () => {
         query,
       );
       const iterator = stream[Symbol.asyncIterator]();
-      void iterator.next();
+      // The first pull reports when the group's Redis channel is subscribed (frames before arming are kept).
+      const { live } = probeSubscriptions(() => iterator.next());
+      await live;
       streams.push(iterator);
     }
     expect(groups.stats()).toMatchObject({ groups: 1, members: 2 });
-    await new Promise((r) => setTimeout(r, 200)); // live and armed (the group listens on a real Redis channel)
     const run = await runOn('Alpine');
     await until(() => frames.owner.length === 1 && frames.twin.length === 1, 'both frames');
     expect(JSON.parse(frames.owner[0]).payload.data.operationRunUpdated).toEqual({

@@ -3,13 +3,15 @@ import type { NextStep } from '../../operations/reasons.js';
 import { capitalize } from '../../operations/reasons.js';
 import { mayCancel, operation } from '../../operations/catalogue.js';
 import { isTerminal } from '../../operations/status.js';
-import type { OperationRun } from '../../generated/prisma/client.js';
+import type { OperationRun, Tenant } from '../../generated/prisma/client.js';
+import { requestBatch } from '../request-batch.js';
 import { runUrl } from '../../operations/routes.js';
 import { VIEWER_SPECIFIC } from '../../realtime/groups.js';
 import { changeIdText } from '../../runs/change-order.js';
 import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
+import { TenantRef } from './tenants.js';
 
 // Reasons read as sentences ("The provider connection is disabled"), except the one
 // docs/behaviour.md#cancelling-a-run spells out: a cancelled run's reason message is "cancelled by <displayName>".
@@ -63,7 +65,15 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
       description: 'Canonical run link',
       resolve: (r, _a, ctx) => runUrl(ctx.services.config.PUBLIC_APP_URL, r.id),
     }),
-    tenant: t.relation('tenant'),
+    tenant: t.field({
+      type: TenantRef,
+      // Batched per request (a page of runs is one read) and in plain SQL: see AdmissionStore.tenantsByIds.
+      resolve: async (run, _args, ctx) =>
+        requestBatch<string, Tenant>(ctx, 'run-tenant', async (ids) => {
+          const found = await ctx.services.store.tenantsByIds(ids);
+          return ids.map((id) => found.get(id) ?? new Error(`tenant ${id} not found`));
+        }).load(run.tenantId),
+    }),
     providerConnection: t.relation('providerConnection', {
       nullable: true,
       description: 'The connection pinned at admission',
