@@ -226,8 +226,30 @@ export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: 
   }
 }
 
-/** `groups` tenants x `perGroup` subscribers each, events on every tenant as fast as published: frames per second. */
-export async function groupsOf(setup: FanOutSetup, groups: number, perGroup: number, eventsPerGroup: number) {
+/** The API's histogram of group executions so far (its sum in seconds and count), from /metrics. */
+async function groupExecutions(port: number): Promise<{ sum: number; count: number }> {
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const read = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
+  return {
+    sum: read('atlas_subscription_group_execution_seconds_sum'),
+    count: read('atlas_subscription_group_execution_seconds_count'),
+  };
+}
+
+export const RUN_ONLY = `subscription ($t: ID) { operationRunUpdated(tenantId: $t) { id changeId status summary { total succeeded failed } } }`;
+
+/**
+ * `groups` tenants x `perGroup` subscribers each, events on every tenant as fast as published:
+ * frames per second, API CPU per group event (frames included), and the mean wall time of one
+ * shared execution (the API's own histogram: resolvers, their reads and serialization).
+ */
+export async function groupsOf(
+  setup: FanOutSetup,
+  groups: number,
+  perGroup: number,
+  eventsPerGroup: number,
+  query = QUERY,
+) {
   const redis = new Redis(setup.redisUrl);
   const subs = new Subscribers();
   try {
@@ -239,7 +261,7 @@ export async function groupsOf(setup: FanOutSetup, groups: number, perGroup: num
         id: `sub-${i}`,
         type: 'subscribe',
         payload: {
-          query: QUERY,
+          query,
           variables: { t: (runs[i % groups] as { tenantId: string }).tenantId },
           extensions: { subscriptionAck: true },
         },
@@ -249,15 +271,22 @@ export async function groupsOf(setup: FanOutSetup, groups: number, perGroup: num
     await until(() => subs.acked >= groups * perGroup, 120_000);
     await sleep(500);
     const events = groups * eventsPerGroup;
+    const executionsBefore = await groupExecutions(setup.api.port);
     const cpuBefore = await cpuMs(setup.api.pid);
     const started = performance.now();
     await publish({ ...setup, runs }, redis, subs, events, 0);
     await until(() => subs.frames >= events * perGroup, 120_000);
     const seconds = (performance.now() - started) / 1000;
     const cpu = (await cpuMs(setup.api.pid)) - cpuBefore;
+    const executionsAfter = await groupExecutions(setup.api.port);
+    const executions = executionsAfter.count - executionsBefore.count;
     return {
       groups,
       perGroup,
+      document: query === QUERY ? 'with tenant { id name }' : "the run's own fields",
+      executions,
+      executionMsMean:
+        Math.round(((executionsAfter.sum - executionsBefore.sum) * 1e6) / Math.max(executions, 1)) / 1000,
       delivered: subs.frames,
       expected: events * perGroup,
       framesPerSecond: Math.round(subs.frames / seconds),

@@ -15,7 +15,7 @@ import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
-import { type FanOutSetup, fanOutTo, groupsOf, slowConsumer } from './realtime.js';
+import { type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
 
 const TENANTS = 2_000;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -255,9 +255,11 @@ async function realtimePhases(api: AtlasProcess, token: string, tenantIds: strin
   console.log('7. realtime fan-out, 10,000 subscribers', r10k);
   const groups = await groupsOf(setup, 100, 10, 20);
   console.log('8. 100 groups x 10 subscribers', groups);
+  const groupsRunOnly = await groupsOf(setup, 100, 10, 20, RUN_ONLY);
+  console.log("8b. the same, a document of the run's own fields", groupsRunOnly);
   const slow = await slowConsumer(setup);
   console.log('9. a stalled client beside 100 readers', slow);
-  return { fanOut1k: r1k, fanOut10k: r10k, groups, slowConsumer: slow };
+  return { fanOut1k: r1k, fanOut10k: r10k, groups, groupsRunOnly, slowConsumer: slow };
 }
 
 async function main() {
@@ -465,6 +467,10 @@ function printTable(r: any) {
   console.log(
     `  100 groups x 10 subscribers: ${rt.groups.framesPerSecond} frames/s, ${rt.groups.cpuMsPerGroupEvent} ms API CPU per group event (${rt.groups.delivered}/${rt.groups.expected} delivered, p99 ${rt.groups.p99} ms)`,
   );
+  for (const g of [rt.groups, rt.groupsRunOnly])
+    console.log(
+      `  100 groups x 10 (${g.document}): ${g.framesPerSecond} frames/s, ${g.cpuMsPerGroupEvent} ms API CPU per group event, frames included (${g.executions} shared executions for ${g.delivered} frames)`,
+    );
   const sc = rt.slowConsumer;
   console.log(
     `  a stalled client beside ${sc.readers} readers, ${sc.events} events of ${sc.frameKiB} KiB: readers p50/p99 ${sc.without.p50}/${sc.without.p99} ms without it, ${sc.withStalled.p50}/${sc.withStalled.p99} ms with it (stalled socket closed with ${sc.withStalled.closeCode})`,

@@ -174,6 +174,10 @@ export async function startServer(
     (viewer): GraphQLContext => ({ services, viewer }),
     mask,
     log.child({ component: 'subscription-groups' }),
+    {
+      execution: (seconds) => metrics.groupExecutionSeconds.observe(seconds),
+      frames: (count) => metrics.groupFramesTotal.inc(count),
+    },
   );
   const socketOf = (extra: unknown) => extra as { socket: WebSocket; request: IncomingMessage };
   /** Runs `fn` with the socket's request id on every log line (the upgrade request carries it, see 'headers'). */

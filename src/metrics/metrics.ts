@@ -90,6 +90,17 @@ export class Metrics {
     labelNames: ['field'] as const,
     registers: [this.registry],
   });
+  readonly groupExecutionSeconds = new Histogram({
+    name: 'atlas_subscription_group_execution_seconds',
+    help: 'One execution of a subscription group for one event (resolvers and serialization, shared by all its members); frames not included',
+    buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+    registers: [this.registry],
+  });
+  readonly groupFramesTotal = new Counter({
+    name: 'atlas_subscription_group_frames_total',
+    help: 'Frames subscription groups wrote to their members sockets',
+    registers: [this.registry],
+  });
   readonly sseStreams = new Gauge({
     name: 'atlas_sse_streams',
     help: 'Open SSE (text/event-stream) responses on this API process',

@@ -83,6 +83,9 @@ type Members = { current(userId: string): Promise<Resolved> };
 type Listen = (workspaceIds: readonly string[], onEvent: (event: RunEvent) => void) => () => void;
 type Context = (viewer: Viewer) => object;
 type MaskError = (error: unknown, message: string) => Error;
+/** What groups report (atlas_subscription_group_* metrics): each shared execution's seconds, frames written. */
+export type GroupObserver = { execution(seconds: number): void; frames(count: number): void };
+const UNOBSERVED: GroupObserver = { execution: () => undefined, frames: () => undefined };
 
 /** A viewer's roles as one string: members with equal strings are in the same class. */
 const classKeyCache = new WeakMap<Viewer, string>();
@@ -195,7 +198,9 @@ class Group {
     }
     if (inClass.length) {
       const touched = { identity: false };
+      const started = performance.now();
       const json = await this.run(event.run, identityless(this.classViewer, touched));
+      this.shared.observer.execution((performance.now() - started) / 1000);
       if (touched.identity) {
         this.shared.log.warn(
           { group: this.key },
@@ -207,7 +212,13 @@ class Group {
       } else {
         this.executions++;
         const tail = Buffer.from(`${json}}`);
-        for (const members of inClass) for (const m of members) m.write(tail);
+        let frames = 0;
+        for (const members of inClass)
+          for (const m of members) {
+            m.write(tail);
+            frames++;
+          }
+        this.shared.observer.frames(frames);
       }
     }
     for (const [m, viewer] of alone) if (viewer) m.write(Buffer.from(`${await this.run(event.run, viewer)}}`));
@@ -264,6 +275,7 @@ export class SubscriptionGroups {
     readonly context: Context,
     readonly maskError: MaskError,
     readonly log: Logger,
+    readonly observer: GroupObserver = UNOBSERVED,
   ) {}
 
   private readonly verdicts = new Map<string, boolean>();

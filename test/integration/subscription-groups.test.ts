@@ -79,10 +79,21 @@ describe('subscription groups', () => {
     const b = await subscribe(OWNER, RUNS);
     expect(api.groups.stats()).toMatchObject({ groups: 1, members: 2 });
     const before = api.groups.stats().executions;
+    const { metrics } = world.services;
+    const observed = async () => ({
+      executions: (await metrics.groupExecutionSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))!
+        .value,
+      frames: (await metrics.groupFramesTotal.get()).values[0]?.value ?? 0,
+    });
+    const metricsBefore = await observed();
     const run = await runOn('Alpine');
     await until(() => got(a, run.id).length === 1 && got(b, run.id).length === 1, 'both members');
     expect(api.groups.stats().executions - before).toBe(1);
     expect(got(a, run.id)).toEqual(got(b, run.id));
+    // What /metrics tells an SRE: one shared execution, two frames.
+    const metricsAfter = await observed();
+    expect(metricsAfter.executions - metricsBefore.executions).toBe(1);
+    expect(metricsAfter.frames - metricsBefore.frames).toBe(2);
   });
 
   it("two tenants: a tenant-narrowed group gets its tenant only (the other tenant's subscriber does get its own)", async () => {
