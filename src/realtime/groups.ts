@@ -254,6 +254,12 @@ class Group {
   }
 }
 
+/** The operation being resolved as a document of its own (with the fragments it may spread). */
+const documentOf = (info: GraphQLResolveInfo): DocumentNode => ({
+  kind: Kind.DOCUMENT,
+  definitions: [info.operation, ...(Object.values(info.fragments) as FragmentDefinitionNode[])],
+});
+
 /** A viewer with the class's roles and no identity: reading `userId` is noted (and answers nothing useful). */
 function identityless(classViewer: Viewer, touched: { identity: boolean }): Viewer {
   return {
@@ -285,11 +291,7 @@ export class SubscriptionGroups {
     const key = `${info.operation.name?.value ?? ''}\u0000${queryText}`;
     let verdict = this.verdicts.get(key);
     if (verdict === undefined) {
-      const document: DocumentNode = {
-        kind: Kind.DOCUMENT,
-        definitions: [info.operation, ...(Object.values(info.fragments) as FragmentDefinitionNode[])],
-      };
-      verdict = groupable(this.schema, document, info.operation.name?.value);
+      verdict = groupable(this.schema, documentOf(info), info.operation.name?.value);
       if (this.verdicts.size >= 1_000) this.verdicts.clear();
       this.verdicts.set(key, verdict);
     }
@@ -325,10 +327,7 @@ export class SubscriptionGroups {
     const key = `${queryText}\u0000${info.operation.name?.value ?? ''}\u0000${canonical(variables)}\u0000${classKey}`;
     let group = this.groups.get(key);
     if (!group) {
-      const document: DocumentNode = {
-        kind: Kind.DOCUMENT,
-        definitions: [info.operation, ...(Object.values(info.fragments) as FragmentDefinitionNode[])],
-      };
+      const document = documentOf(info);
       group = new Group(
         key,
         this,

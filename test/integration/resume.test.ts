@@ -106,8 +106,15 @@ describe('changeIds follow commit order', () => {
   });
 
   it('under concurrent writers, no change ever appears below a changeId a reader has already seen', async () => {
-    const two = [await queuedSync('Alpine'), await queuedSync('Alpine', 'ROLE_DEFINITIONS')];
-    const runs = [...two, ...two]; // four writers, two to a run (they also queue on its row lock)
+    // Four runs, a writer each: two queued syncs and the runs two blocked starts recorded.
+    const queued = [await queuedSync('Alpine'), await queuedSync('Alpine', 'ROLE_DEFINITIONS')];
+    for (const tenant of ['Birch', 'Dune'])
+      await world.gql(StartDirectorySync, { tenantId: ids.tenant(tenant) }, OWNER);
+    const blocked = await world.services.prisma.operationRun.findMany({
+      where: { tenantId: { in: [ids.tenant('Birch'), ids.tenant('Dune')] }, status: 'BLOCKED' },
+    });
+    const runs = [...queued, ...blocked];
+    expect(runs).toHaveLength(4);
     const writers = await Promise.all(runs.map(() => connect()));
     const reader = await connect();
     let done = false;
@@ -126,17 +133,17 @@ describe('changeIds follow commit order', () => {
         observations++;
       }
     })();
-    await Promise.all(
-      writers.map(async (tx, i) => {
-        for (let n = 0; n < 40; n++) {
+    // Rounds: all four transactions have made their change before any of them commits, then all
+    // four commit at once, in whatever order they reach the change-order lock.
+    for (let n = 0; n < 40; n++) {
+      await Promise.all(
+        writers.map(async (tx, i) => {
           await tx.query('BEGIN');
           await tx.query(`UPDATE ${RUN.t} SET ${RUN.c('total')} = $2 WHERE id = $1`, [runs[i].id, n]);
-          // Work inside the transaction (1-5 ms, varied per writer), so the writers' commits interleave.
-          await tx.query(`SELECT pg_sleep(${(((i * 7 + n * 3) % 5) + 1) / 1000})`);
-          await commitInChangeOrder(tx, [runs[i].id]);
-        }
-      }),
-    );
+        }),
+      );
+      await Promise.all(writers.map((tx, i) => commitInChangeOrder(tx, [runs[i].id])));
+    }
     done = true;
     await reading;
     expect(violations).toEqual([]);
