@@ -70,6 +70,24 @@ async function runOn(tenant: string): Promise<OperationRun> {
 const got = (sub: Recorded, runId: string) => runUpdates(sub.events).filter((r) => r.id === runId);
 const until = (predicate: () => boolean, what: string) => waitFor(predicate, { timeoutMs: 10_000, what });
 
+/**
+ * Each subscriber gets the runs on its own tenant and never the other's: two rounds of a run on
+ * each, the "never" checked after the second round reached both (a leaked first-round run would
+ * have arrived by then, on the same stream).
+ */
+async function expectApart([a, tenantA]: [Recorded, string], [b, tenantB]: [Recorded, string]) {
+  const rounds: [OperationRun, OperationRun][] = [];
+  for (let round = 1; round <= 2; round++) {
+    const pair: [OperationRun, OperationRun] = [await runOn(tenantA), await runOn(tenantB)];
+    rounds.push(pair);
+    await until(() => got(a, pair[0].id).length === 1 && got(b, pair[1].id).length === 1, `round ${round}`);
+  }
+  for (const [onA, onB] of rounds) {
+    expect(got(a, onB.id)).toEqual([]);
+    expect(got(b, onA.id)).toEqual([]);
+  }
+}
+
 const RUNS =
   'subscription($t: ID) { operationRunUpdated(tenantId: $t) { id status tenant { id name viewerRole viewerCanManageConnections } } }';
 
@@ -100,28 +118,14 @@ describe('subscription groups', () => {
     const alpine = await subscribe(OWNER, RUNS, { t: ids.tenant('Alpine') });
     const birch = await subscribe(OWNER, RUNS, { t: ids.tenant('Birch') });
     expect(api.groups.stats().groups).toBe(2);
-    const onAlpine = await runOn('Alpine');
-    const onBirch = await runOn('Birch');
-    await until(() => got(birch, onBirch.id).length === 1 && got(alpine, onAlpine.id).length === 1, 'each its own');
-    // Published after Alpine's run: had it gone to Birch's subscriber, it would be there by now.
-    expect(got(birch, onAlpine.id)).toEqual([]);
-    const onAlpine2 = await runOn('Alpine');
-    await until(() => got(alpine, onAlpine2.id).length === 1, 'a later Alpine run');
-    expect(got(alpine, onBirch.id)).toEqual([]);
+    await expectApart([alpine, 'Alpine'], [birch, 'Birch']);
   });
 
   it("two workspaces: the same unnarrowed document never carries one workspace's run to the other", async () => {
     const owner = await subscribe(OWNER, RUNS);
     const outsider = await subscribe(OUTSIDER, RUNS);
     expect(api.groups.stats().groups).toBe(2);
-    const contoso = await runOn('Alpine');
-    const other = await runOn('Zephyr');
-    await until(() => got(owner, contoso.id).length === 1 && got(outsider, other.id).length === 1, 'each its own');
-    const contoso2 = await runOn('Alpine');
-    const other2 = await runOn('Zephyr');
-    await until(() => got(owner, contoso2.id).length === 1 && got(outsider, other2.id).length === 1, 'later ones');
-    expect(got(owner, other.id)).toEqual([]);
-    expect(got(outsider, contoso.id)).toEqual([]);
+    await expectApart([owner, 'Alpine'], [outsider, 'Zephyr']);
   });
 
   it('reader vs owner on the same document: separate groups, each answer computed for its own role', async () => {
