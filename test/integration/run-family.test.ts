@@ -140,6 +140,9 @@ describe('ending a bootstrap ends its pending steps with it', () => {
     ]);
     expectOneTransactionAndOrder(rows, events, lostSteps);
 
+    // A failed dispatch means no worker ever took the run: the workers above must not take this one.
+    await workers!.close();
+    workers = null;
     const undispatched = await startBootstrap();
     await world.services.lifecycle.failDispatch(undispatched);
     const again = await family(undispatched);
