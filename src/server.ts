@@ -19,7 +19,7 @@ import { maskError, withExtensions } from './graphql/plugins/errors.js';
 import { exposure, useDisableIntrospection } from './graphql/plugins/exposure.js';
 import { useGraphQLMetrics } from './graphql/plugins/metrics.js';
 import { useScheduleChangeRateLimit, useStartRateLimit } from './graphql/plugins/rate-limit.js';
-import { tooManySubscriptions, useSubscriptionQuota } from './graphql/plugins/subscription-quota.js';
+import { SubscriptionQuota, tooManySubscriptions } from './graphql/plugins/subscription-quota.js';
 import { useSubscriptionAck } from './graphql/plugins/subscription-ack.js';
 import { schema } from './graphql/schema/index.js';
 import { type Logger, logContext, requestIdFrom } from './logger.js';
@@ -52,7 +52,17 @@ export type ApiServer = {
   close(): Promise<void>;
 };
 
-export function createYogaApp(services: Services): YogaServerInstance<ServerContext, GraphQLContext> {
+/** The per-user subscription quota of one API process (shared by Yoga and the grouped graphql-ws subscriptions). */
+export const subscriptionQuota = ({ config, metrics }: Services) =>
+  new SubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, metrics.subscriptions, {
+    maxCost: config.SUBSCRIPTION_MAX_COST,
+    budgetPerUser: config.SUBSCRIPTION_COST_BUDGET_PER_USER,
+  });
+
+export function createYogaApp(
+  services: Services,
+  quota = subscriptionQuota(services),
+): YogaServerInstance<ServerContext, GraphQLContext> {
   const armor = new EnvelopArmor({
     maxDepth: { n: 12 },
     maxAliases: { n: 20 },
@@ -84,10 +94,7 @@ export function createYogaApp(services: Services): YogaServerInstance<ServerCont
       ...(exposed.introspection ? [] : [useDisableIntrospection()]),
       useStartRateLimit(config.RATE_LIMIT_STARTS, config.RATE_LIMIT_WINDOW_S),
       useScheduleChangeRateLimit(config.RATE_LIMIT_SCHEDULE_CHANGES, config.RATE_LIMIT_SCHEDULE_WINDOW_S),
-      useSubscriptionQuota(config.MAX_SUBSCRIPTIONS_PER_USER, services.metrics.subscriptions, {
-        maxCost: config.SUBSCRIPTION_MAX_COST,
-        budgetPerUser: config.SUBSCRIPTION_COST_BUDGET_PER_USER,
-      }),
+      quota.plugin(),
       useSubscriptionExpiry(),
       useSubscriptionAck(),
     ],
@@ -108,7 +115,8 @@ export async function startServer(
   host = services.config.HOST,
 ): Promise<ApiServer> {
   const { config, log, metrics } = services;
-  const yoga = createYogaApp(services);
+  const quota = subscriptionQuota(services);
+  const yoga = createYogaApp(services, quota);
   const drain = new Drain();
   const http = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -167,18 +175,20 @@ export async function startServer(
   );
   const mask = maskError(log);
   // One execution per event for graphql-ws subscriptions that share document, variables and roles.
-  const groups = new SubscriptionGroups(
+  const groups = new SubscriptionGroups({
     schema,
-    services.auth,
-    (workspaceIds, onEvent) => services.bus.listen(workspaceIds, onEvent),
-    (viewer): GraphQLContext => ({ services, viewer }),
-    mask,
-    log.child({ component: 'subscription-groups' }),
-    {
+    members: services.auth,
+    listen: (workspaceIds, onEvent) => services.bus.listen(workspaceIds, onEvent),
+    scope: (viewer, filter) => services.runStreams.workspacesOf(viewer, filter),
+    quota,
+    context: (viewer): GraphQLContext => ({ services, viewer }),
+    maskError: mask,
+    log: log.child({ component: 'subscription-groups' }),
+    observer: {
       execution: (seconds) => metrics.groupExecutionSeconds.observe(seconds),
       frames: (count) => metrics.groupFramesTotal.inc(count),
     },
-  );
+  });
   const socketOf = (extra: unknown) => extra as { socket: WebSocket; request: IncomingMessage };
   /** Runs `fn` with the socket's request id on every log line (the upgrade request carries it, see 'headers'). */
   const inSocketContext = <T>(request: IncomingMessage | undefined, fn: () => T): T =>
@@ -200,10 +210,10 @@ export async function startServer(
           () => (args.rootValue as { execute: (a: ExecutionArgs) => unknown }).execute(args) as never,
         ),
       subscribe: (args) =>
-        inSocketContext(
-          requestOf(args),
-          () => (args.rootValue as { subscribe: (a: ExecutionArgs) => unknown }).subscribe(args) as never,
-        ),
+        inSocketContext(requestOf(args), () => {
+          const root = args.rootValue as { subscribe?: (a: ExecutionArgs) => unknown; grouped?: unknown };
+          return (root.grouped ?? root.subscribe!(args)) as never;
+        }),
       onSubscribe: (ctx, id, payload) =>
         inSocketContext(socketOf(ctx.extra).request, async () => {
           // graphql-ws has already registered this one: more than the bound means one too many.
@@ -253,8 +263,28 @@ export async function startServer(
               }),
             ];
           }
-          contextValue.delivery = { socket: socketOf(ctx.extra).socket, id };
-          contextValue.groups = groups;
+          // A grouped subscription skips envelop's per-subscription layers (and keeps no context):
+          // its group executes and writes its frames (realtime/groups.ts).
+          const grouped =
+            contextValue.viewer &&
+            (await groups.subscribe({
+              viewer: contextValue.viewer,
+              delivery: { socket: socketOf(ctx.extra).socket, id },
+              document,
+              operationName: payload.operationName,
+              variables: payload.variables,
+              queryText: payload.query,
+              ack: payload.extensions?.subscriptionAck === true,
+            }));
+          if (grouped)
+            return {
+              schema: s,
+              operationName: payload.operationName,
+              document,
+              variableValues: payload.variables,
+              contextValue: { req: socketOf(ctx.extra).request },
+              rootValue: { grouped },
+            };
           return {
             schema: s,
             operationName: payload.operationName,

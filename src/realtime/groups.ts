@@ -14,24 +14,26 @@
 import {
   type DocumentNode,
   execute,
-  type FragmentDefinitionNode,
   type GraphQLSchema,
   type OperationDefinitionNode,
   TypeInfo,
   visit,
   visitWithTypeInfo,
   Kind,
-  type GraphQLResolveInfo,
   type ExecutionResult,
+  type FieldNode,
   type GraphQLError,
+  getArgumentValues,
+  getOperationAST,
+  getVariableValues,
 } from 'graphql';
 import type { Viewer } from '../auth/viewer.js';
 import { unauthenticated } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { RunEvent } from '../runs/events.js';
 import type { OperationRun } from '../generated/prisma/client.js';
-import { inFilter, type RunStreamFilter } from './run-stream.js';
-import { probeSubscriptions, reportSubscribed } from './subscription-readiness.js';
+import { inFilter, runFilter, type RunStreamFilter } from './run-stream.js';
+import { probeSubscriptions } from './subscription-readiness.js';
 
 /** Where a graphql-ws subscription's frames go: its socket and its id (server.ts puts it on the context). */
 export type Delivery = {
@@ -83,6 +85,17 @@ type Members = { current(userId: string): Promise<Resolved> };
 type Listen = (workspaceIds: readonly string[], onEvent: (event: RunEvent) => void) => () => void;
 type Context = (viewer: Viewer) => object;
 type MaskError = (error: unknown, message: string) => Error;
+/** The workspaces a subscription listens on (RunStreams.workspacesOf); throws when it may see nothing it asked for. */
+type Scope = (viewer: Viewer, filter: RunStreamFilter) => Promise<string[]>;
+/** The per-user subscription quota (SubscriptionQuota): a hold to release when the subscription ends, or the refusal. */
+type Quota = {
+  admit(
+    userId: string,
+    schema: GraphQLSchema,
+    document: DocumentNode,
+    operationName?: string | null,
+  ): { release(): void } | Error;
+};
 /** What groups report (atlas_subscription_group_* metrics): each shared execution's seconds, frames written. */
 export type GroupObserver = { execution(seconds: number): void; frames(count: number): void };
 const UNOBSERVED: GroupObserver = { execution: () => undefined, frames: () => undefined };
@@ -112,36 +125,94 @@ function canonical(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-class Member {
-  armed = false;
-  waiting: Buffer[] = [];
-  private leave!: (error?: Error) => void;
-  readonly left: Promise<void>;
+const DONE = { done: true, value: undefined } as const;
+const yes = () => true;
+const no = () => false;
+
+/**
+ * One grouped subscription: its socket and id, its user, and what graphql-ws iterates. Kept as
+ * small as it can be (tens of thousands per process): plain fields, no closures of its own. The
+ * stream yields the acknowledgement when asked for (once the group listens) and nothing else (the
+ * group writes the frames); it ends when the client completes, or with the error that revokes it.
+ */
+class Member implements AsyncIterableIterator<ExecutionResult> {
+  private armed = false;
+  private waiting: Buffer[] | null = null;
+  private settle!: (error?: Error) => void;
+  private readonly left: Promise<void>;
+  private pulled = false;
+  private gone = false;
   /** Everything of this member's `next` frame before the payload, encoded once. */
   private readonly prefix: Buffer;
   constructor(
     readonly delivery: Delivery,
     readonly userId: string,
+    private readonly group: Group,
+    private readonly ack: boolean,
+    private readonly release: () => void,
   ) {
     this.prefix = Buffer.from(`{"id":${JSON.stringify(delivery.id)},"type":"next","payload":`);
     this.left = new Promise<void>((resolve, reject) => {
-      this.leave = (error) => (error ? reject(error) : resolve());
+      this.settle = (error) => (error ? reject(error) : resolve());
     });
     this.left.catch(() => undefined);
   }
   /** `tail`: the payload and the frame's closing brace, encoded once per event for every member. */
   write(tail: Buffer) {
     const frame = Buffer.concat([this.prefix, tail], this.prefix.length + tail.length);
-    if (!this.armed) return void this.waiting.push(frame);
+    if (!this.armed) return void (this.waiting ??= []).push(frame);
     if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame, TEXT);
   }
-  arm() {
+  private arm() {
     this.armed = true;
-    for (const frame of this.waiting.splice(0))
+    for (const frame of this.waiting ?? [])
       if (this.delivery.socket.readyState === 1) this.delivery.socket.send(frame, TEXT);
+    this.waiting = null;
   }
   end(error?: Error) {
-    this.leave(error);
+    this.settle(error);
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+  async next(): Promise<IteratorResult<ExecutionResult>> {
+    try {
+      if (!this.pulled) {
+        this.pulled = true;
+        const { live } = this.group;
+        // Frames start once the acknowledgement (sent when the group is live) has gone out.
+        void live.then(
+          () => setImmediate(() => this.arm()),
+          () => undefined,
+        );
+        // The acknowledgement, unless the member leaves (completes, or is revoked) first.
+        if (this.ack && (await Promise.race([live.then(yes), this.left.then(no, no)])))
+          return { done: false, value: acknowledgement() };
+      }
+      await this.left;
+    } catch (err) {
+      this.leave();
+      throw err;
+    }
+    this.leave();
+    return DONE;
+  }
+  async return(): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    this.leave();
+    return DONE;
+  }
+  async throw(err?: unknown): Promise<IteratorResult<ExecutionResult>> {
+    this.end();
+    this.leave();
+    throw err;
+  }
+  private leave() {
+    if (this.gone) return;
+    this.gone = true;
+    this.release();
+    this.group.remove(this);
   }
 }
 
@@ -236,6 +307,7 @@ class Group {
     const own = this.byUser.get(member.userId);
     own?.delete(member);
     if (own?.size === 0) this.byUser.delete(member.userId);
+    if (this.members.size === 0) this.shared.retire(this);
   }
 
   private async run(run: OperationRun, viewer: Viewer): Promise<string> {
@@ -254,11 +326,14 @@ class Group {
   }
 }
 
-/** The operation being resolved as a document of its own (with the fragments it may spread). */
-const documentOf = (info: GraphQLResolveInfo): DocumentNode => ({
+/** The operation as a document of its own, with the fragments it may spread. */
+const documentOf = (document: DocumentNode, operation: OperationDefinitionNode): DocumentNode => ({
   kind: Kind.DOCUMENT,
-  definitions: [info.operation, ...(Object.values(info.fragments) as FragmentDefinitionNode[])],
+  definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)],
 });
+
+/** The result a subscriber asking for `extensions.subscriptionAck` gets first (plugins/subscription-ack.ts). */
+const acknowledgement = (): ExecutionResult => ({ extensions: { subscribed: true } });
 
 /** A viewer with the class's roles and no identity: reading `userId` is noted (and answers nothing useful). */
 function identityless(classViewer: Viewer, touched: { identity: boolean }): Viewer {
@@ -271,27 +346,64 @@ function identityless(classViewer: Viewer, touched: { identity: boolean }): View
   };
 }
 
+/** What the groups are built from (server.ts wires the API process's own). */
+export type GroupsDeps = {
+  schema: GraphQLSchema;
+  members: Members;
+  listen: Listen;
+  scope: Scope;
+  quota: Quota;
+  context: Context;
+  maskError: MaskError;
+  log: Logger;
+  observer?: GroupObserver;
+};
+
+/** A graphql-ws subscribe request, parsed and validated, with its subscriber. */
+export type GroupRequest = {
+  viewer: Viewer;
+  delivery: Delivery;
+  document: DocumentNode;
+  operationName?: string | null;
+  variables?: Record<string, unknown> | null;
+  /** The document's text, as sent: with the operation name, what a group's document is recognised by. */
+  queryText: string;
+  /** Whether the subscriber asked for `extensions.subscriptionAck`. */
+  ack: boolean;
+};
+
 export class SubscriptionGroups {
   private readonly groups = new Map<string, Group>();
+  readonly schema: GraphQLSchema;
+  readonly members: Members;
+  readonly listen: Listen;
+  readonly context: Context;
+  readonly maskError: MaskError;
+  readonly log: Logger;
+  readonly observer: GroupObserver;
+  private readonly scope: Scope;
+  private readonly quota: Quota;
 
-  constructor(
-    readonly schema: GraphQLSchema,
-    readonly members: Members,
-    readonly listen: Listen,
-    readonly context: Context,
-    readonly maskError: MaskError,
-    readonly log: Logger,
-    readonly observer: GroupObserver = UNOBSERVED,
-  ) {}
+  constructor(deps: GroupsDeps) {
+    this.schema = deps.schema;
+    this.members = deps.members;
+    this.listen = deps.listen;
+    this.scope = deps.scope;
+    this.quota = deps.quota;
+    this.context = deps.context;
+    this.maskError = deps.maskError;
+    this.log = deps.log;
+    this.observer = deps.observer ?? UNOBSERVED;
+  }
 
   private readonly verdicts = new Map<string, boolean>();
 
   /** Whether this subscription operation may be grouped (remembered per operation and document text, a bounded few). */
-  accepts(info: GraphQLResolveInfo, queryText: string): boolean {
-    const key = `${info.operation.name?.value ?? ''}\u0000${queryText}`;
+  private accepts(document: DocumentNode, operationName: string | null | undefined, queryText: string): boolean {
+    const key = `${operationName ?? ''}\u0000${queryText}`;
     let verdict = this.verdicts.get(key);
     if (verdict === undefined) {
-      verdict = groupable(this.schema, documentOf(info), info.operation.name?.value);
+      verdict = groupable(this.schema, document, operationName);
       if (this.verdicts.size >= 1_000) this.verdicts.clear();
       this.verdicts.set(key, verdict);
     }
@@ -310,24 +422,52 @@ export class SubscriptionGroups {
   }
 
   /**
-   * Joins the subscription to its group. The returned stream never yields (the group writes its
-   * frames to the socket); it ends when the client completes or leaves, and its first pull says
-   * when the group is listening (the subscription acknowledgement waits for that).
+   * The subscription as a member of its group, or null when it is not one for a group: the
+   * document is not groupable, or anything about the request is wrong (variables, arguments, a
+   * tenant or run it may not see, the quota). The caller then subscribes it the ordinary way,
+   * through Yoga's envelop, which answers every such error exactly as it always does.
+   *
+   * A member is nothing but its socket, its id and its user: no context, no execution state of its
+   * own (that is what lets one process hold tens of thousands). The returned stream yields the
+   * acknowledgement when asked for (once the group is listening) and nothing else: the group writes
+   * the frames. It ends when the client completes, or when the member is revoked (with the error).
    */
-  join(
-    viewer: Viewer,
-    delivery: Delivery,
+  async subscribe(request: GroupRequest): Promise<AsyncIterableIterator<ExecutionResult> | null> {
+    const { viewer, document, operationName, queryText } = request;
+    if (!this.accepts(document, operationName, queryText)) return null;
+    const operation = getOperationAST(document, operationName);
+    const fieldDef = this.schema.getSubscriptionType()?.getFields()[GROUPED_FIELD];
+    if (!operation || !fieldDef) return null;
+    const coerced = getVariableValues(this.schema, operation.variableDefinitions ?? [], request.variables ?? {});
+    if (coerced.errors) return null;
+    let filter: RunStreamFilter;
+    try {
+      filter = runFilter(
+        getArgumentValues(fieldDef, operation.selectionSet.selections[0] as FieldNode, coerced.coerced),
+      );
+    } catch {
+      return null;
+    }
+    const workspaces = await this.scope(viewer, filter).catch(() => [] as string[]);
+    if (workspaces.length === 0) return null;
+    const hold = this.quota.admit(viewer.userId, this.schema, document, operationName);
+    if (hold instanceof Error) return null;
+    return this.join(request, documentOf(document, operation), coerced.coerced, filter, workspaces, hold.release);
+  }
+
+  private join(
+    request: GroupRequest,
+    document: DocumentNode,
+    variables: Record<string, unknown>,
     filter: RunStreamFilter,
     workspaces: readonly string[],
-    info: GraphQLResolveInfo,
-    queryText: string,
-  ): AsyncIterable<never> {
+    release: () => void,
+  ): AsyncIterableIterator<ExecutionResult> {
+    const { viewer, delivery, operationName, queryText, ack } = request;
     const classKey = classKeyOf(viewer);
-    const variables = info.variableValues;
-    const key = `${queryText}\u0000${info.operation.name?.value ?? ''}\u0000${canonical(variables)}\u0000${classKey}`;
+    const key = `${queryText}\u0000${operationName ?? ''}\u0000${canonical(variables)}\u0000${classKey}`;
     let group = this.groups.get(key);
     if (!group) {
-      const document = documentOf(info);
       group = new Group(
         key,
         this,
@@ -340,39 +480,15 @@ export class SubscriptionGroups {
       );
       this.groups.set(key, group);
     }
-    const member = new Member(delivery, viewer.userId);
+    const member = new Member(delivery, viewer.userId, group, ack, release);
     group.add(member);
-    const joined = group;
-    const leave = () => {
-      joined.remove(member);
-      if (joined.members.size === 0 && this.groups.get(key) === joined) {
-        this.groups.delete(key);
-        joined.close();
-      }
-    };
-    let pulled = false;
-    const iterator: AsyncIterableIterator<never> = {
-      [Symbol.asyncIterator]: () => iterator,
-      next: async () => {
-        if (!pulled) {
-          pulled = true;
-          reportSubscribed(joined.live);
-          // Frames start once the acknowledgement (sent when the group is live) has gone out.
-          void joined.live.then(() => setImmediate(() => member.arm()));
-        }
-        try {
-          await member.left;
-        } finally {
-          leave();
-        }
-        return { done: true, value: undefined };
-      },
-      return: async () => {
-        member.end();
-        leave();
-        return { done: true, value: undefined };
-      },
-    };
-    return iterator;
+    return member;
+  }
+
+  /** A group whose last member left: it stops listening (a later subscriber starts a new one). */
+  retire(group: Group) {
+    if (this.groups.get(group.key) !== group) return;
+    this.groups.delete(group.key);
+    group.close();
   }
 }

@@ -21,6 +21,12 @@ import { probeSubscriptions, reportSubscribed } from './subscription-readiness.j
 
 export type RunStreamFilter = { tenantId: string | null; runId: string | null };
 
+/** operationRunUpdated's arguments as a filter. */
+export const runFilter = (args: { tenantId?: unknown; runId?: unknown }): RunStreamFilter => ({
+  tenantId: args.tenantId ? String(args.tenantId) : null,
+  runId: args.runId ? String(args.runId) : null,
+});
+
 /** Test hooks: a pause between "listening" and "replay read". */
 export type RunStreamRacepoints = { beforeReplayRead?: () => Promise<void> };
 

@@ -206,6 +206,8 @@ describe('WebSocket bounds', () => {
     const [one, two] = [await connect('owner@contoso.test'), await connect('owner@contoso.test')];
     const subs = [subscribe(one), subscribe(one), subscribe(two)];
     await untilLive(subs);
+    // Grouped (they skip Yoga's envelop): the quota counts them all the same.
+    expect(server.groups.stats().members).toBe(3);
     const fourth = subscribe(two);
     await waitFor(() => errorCode(fourth), { what: 'the fourth subscription to be refused' });
     expect(errorCode(fourth)).toBe('RATE_LIMITED');

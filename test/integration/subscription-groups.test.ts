@@ -4,11 +4,10 @@
 // viewer's identity anyway. Every "X does not receive" is checked after a later event reached X's
 // own stream or a delivery written in the same pass, with a positive control that the allowed
 // subscriber does receive.
-import { buildSchema, parse, type GraphQLResolveInfo } from 'graphql';
+import { buildSchema, parse } from 'graphql';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OperationRun } from '../../src/generated/prisma/client.js';
 import { SubscriptionGroups } from '../../src/realtime/groups.js';
-import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
 import { startServer, type ApiServer } from '../../src/server.js';
 import { type Recorded, runUpdates, wsSubscribe } from '../support/clients.js';
 import { StartDirectorySync } from '../support/documents.js';
@@ -214,18 +213,20 @@ describe('the run-time guard', () => {
       ctx.viewer.userId;
     (schema.getSubscriptionType() as any).getFields().operationRunUpdated.resolve = (run: unknown) => run;
     const warnings: string[] = [];
-    const groups = new SubscriptionGroups(
+    const groups = new SubscriptionGroups({
       schema,
-      world.services.auth,
-      (workspaces, onEvent) => world.services.bus.listen(workspaces, onEvent),
-      (viewer) => ({ viewer }),
-      (e) => e as Error,
-      {
+      members: world.services.auth,
+      listen: (workspaces, onEvent) => world.services.bus.listen(workspaces, onEvent),
+      scope: async () => [CONTOSO],
+      quota: { admit: () => ({ release: () => undefined }) },
+      context: (viewer) => ({ viewer }),
+      maskError: (e) => e as Error,
+      log: {
         ...world.services.log,
         warn: (_o: unknown, m: string) => void warnings.push(m),
         error: () => undefined,
       } as never,
-    );
+    });
     const twin = await world.services.prisma.user.create({
       data: {
         email: 'twin2@contoso.test',
@@ -235,11 +236,6 @@ describe('the run-time guard', () => {
     });
     const query = 'subscription { operationRunUpdated { id whoAsks } }';
     const document = parse(query);
-    const info = {
-      operation: document.definitions[0],
-      fragments: {},
-      variableValues: {},
-    } as unknown as GraphQLResolveInfo;
     const frames: Record<string, string[]> = { owner: [], twin: [] };
     const streams = [];
     for (const [name, userId] of [
@@ -247,18 +243,17 @@ describe('the run-time guard', () => {
       ['twin', twin.id],
     ] as const) {
       const viewer = (await world.services.auth.current(userId))!;
-      const stream = groups.join(
+      const stream = await groups.subscribe({
         viewer,
-        { socket: { readyState: 1, send: (f: Buffer) => void frames[name].push(f.toString()) }, id: name },
-        { tenantId: null, runId: null },
-        [CONTOSO],
-        info,
-        query,
-      );
+        delivery: { socket: { readyState: 1, send: (f: Buffer) => void frames[name].push(f.toString()) }, id: name },
+        document,
+        queryText: query,
+        ack: true,
+      });
+      if (!stream) throw new Error('not grouped');
       const iterator = stream[Symbol.asyncIterator]();
-      // The first pull reports when the group's Redis channel is subscribed (frames before arming are kept).
-      const { live } = probeSubscriptions(() => iterator.next());
-      await live;
+      // The first pull answers once the group's Redis channel is subscribed: the acknowledgement.
+      expect(await iterator.next()).toEqual({ done: false, value: { extensions: { subscribed: true } } });
       streams.push(iterator);
     }
     expect(groups.stats()).toMatchObject({ groups: 1, members: 2 });

@@ -4,7 +4,8 @@
 // `extensions` parameter) first gets one result without data, `{ extensions: { subscribed: true } }`,
 // as soon as the Redis channels behind it are subscribed: every event published after that
 // reaches it. Clients that do not ask see exactly what they saw before. Over graphql-ws and SSE
-// alike, since both subscribe through Yoga's envelop.
+// alike: both subscribe through Yoga's envelop, except grouped graphql-ws subscriptions, whose
+// group sends the same acknowledgement (realtime/groups.ts).
 import type { ExecutionResult } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
 import { probeSubscriptions } from '../../realtime/subscription-readiness.js';

@@ -7,6 +7,7 @@ import type { OperationRun, Tenant } from '../../generated/prisma/client.js';
 import { requestBatch } from '../request-batch.js';
 import { runUrl } from '../../operations/routes.js';
 import { VIEWER_SPECIFIC } from '../../realtime/groups.js';
+import { runFilter } from '../../realtime/run-stream.js';
 import { changeIdText } from '../../runs/change-order.js';
 import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
@@ -211,19 +212,12 @@ builder.subscriptionField('operationRunUpdated', (t) =>
       runId: t.arg.id({ required: false }),
       after: t.arg.id({ required: false }),
     },
-    subscribe: async (_root, args, ctx, info) => {
+    // graphql-ws subscriptions that read nothing viewer-specific never come here: they join a
+    // subscription group (realtime/groups.ts, server.ts), one execution per event for all members.
+    subscribe: async (_root, args, ctx) => {
       const viewer = requireViewer(ctx.viewer);
-      const filter = {
-        tenantId: args.tenantId ? String(args.tenantId) : null,
-        runId: args.runId ? String(args.runId) : null,
-      };
+      const filter = runFilter(args);
       const after = args.after != null ? String(args.after) : null;
-      // graphql-ws subscriptions that read nothing viewer-specific share one execution per event.
-      const query = ctx.params?.query;
-      if (after === null && ctx.delivery && ctx.groups && query && ctx.groups.accepts(info, query)) {
-        const workspaces = await ctx.services.runStreams.workspacesOf(viewer, filter);
-        if (workspaces.length > 0) return ctx.groups.join(viewer, ctx.delivery, filter, workspaces, info, query);
-      }
       return ctx.services.runStreams.open(viewer, filter, after);
     },
     resolve: (run) => run,
