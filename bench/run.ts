@@ -13,6 +13,7 @@ import { TokenService } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
+import { RUN_TENANT } from '../src/runs/change-order.js';
 import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
 import { type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
@@ -237,7 +238,7 @@ async function realtimePhases(api: AtlasProcess, token: string, tenantIds: strin
   const { rows: runs } = await db.query(
     `INSERT INTO "OperationRun" (id, type, status, "tenantId", "dedupeKey", "scopeClass", "finishedAt")
      SELECT gen_random_uuid(), 'TENANT_VERIFICATION', 'SUCCEEDED', t, 'bench-realtime:' || t, 'SHARED', now() FROM unnest($1::uuid[]) t
-     RETURNING *`,
+     RETURNING *, ${RUN_TENANT}`,
     [picked],
   );
   await db.end();

@@ -13,9 +13,13 @@
 // holds those rows FOR UPDATE (runs are locked FOR NO KEY UPDATE, see RunLifecycle.lock), so the
 // stamp waits on nobody but a concurrent delete of what the run references.
 import type { OperationRun } from '../generated/prisma/client.js';
-import { RUN } from '../db/identifiers.js';
+import { RUN, TENANT } from '../db/identifiers.js';
+import { reviveRun } from './events.js';
 import type { SqlTx } from '../db/sql.js';
 import type pg from 'pg';
+
+/** A select-list item for a statement on runs: the run's tenant row as JSON, named `tenant` (revive with reviveRun). */
+export const RUN_TENANT = `(SELECT row_to_json(t) FROM ${TENANT.t} t WHERE t.${TENANT.c('id')} = ${RUN.t}.${RUN.c('tenantId')}) AS "tenant"`;
 
 /** Any constant works: advisory locks are per database, and nothing else in atlas-gate takes this one. */
 export const CHANGE_ORDER_LOCK = 7_311_004_211;
@@ -24,7 +28,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Stamps `runIds` (in this order: the changeIds they get grow along it) and commits the open
- * transaction. Returns the runs as committed, in the same order.
+ * transaction. Returns the runs as committed, in the same order, each with its `tenant` row.
  */
 export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]): Promise<OperationRun[]> {
   if (runIds.length === 0) {
@@ -33,9 +37,10 @@ export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]):
   }
   for (const id of runIds) if (!UUID.test(id)) throw new Error(`not a run id: ${id}`);
   // Checked UUIDs inlined: a simple-protocol batch takes no parameters, and this is one round trip.
+  // Each run comes back with its tenant row as of this commit: the event carries it (events.ts).
   const stamps = runIds.map(
     (id) =>
-      `UPDATE ${RUN.t} SET ${RUN.c('changeId')} = nextval(pg_get_serial_sequence('${RUN.t}', 'changeId')) WHERE ${RUN.c('id')} = '${id}' RETURNING *`,
+      `UPDATE ${RUN.t} SET ${RUN.c('changeId')} = nextval(pg_get_serial_sequence('${RUN.t}', 'changeId')) WHERE ${RUN.c('id')} = '${id}' RETURNING *, ${RUN_TENANT}`,
   );
   const results = (await tx.query(
     `SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK}); ${stamps.join('; ')}; COMMIT`,
@@ -43,7 +48,7 @@ export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]):
   return runIds.map((id, i) => {
     const row = results[i + 1].rows[0];
     if (!row) throw new Error(`run ${id} vanished before its change was stamped`);
-    return row;
+    return reviveRun(row);
   });
 }
 

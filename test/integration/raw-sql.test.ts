@@ -1,10 +1,12 @@
 // The plain-SQL hot paths build their identifiers from Prisma's generated enums (src/db/identifiers.ts),
 // so a renamed field fails `tsc`. This checks the other half: a run row read by raw SQL (admission's
 // RETURNING *, the gate's json_agg of active runs, a lifecycle transition, the realtime event) has
-// exactly the model's fields, so nothing downstream meets a missing or an extra key.
+// exactly the model's fields, so nothing downstream meets a missing or an extra key. A row stamped
+// at commit (admission, a transition) also carries its tenant row, equal to Prisma's.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { RUN } from '../../src/db/identifiers.js';
+import { RUN, TENANT } from '../../src/db/identifiers.js';
 import { SYSTEM } from '../../src/gate/start-gate.js';
+import type { RunWithTenant } from '../../src/runs/events.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
 let world: World;
@@ -14,6 +16,7 @@ beforeAll(async () => {
 afterAll(async () => world?.close());
 
 const modelFields = [...RUN.fields].sort();
+const stampedFields = [...RUN.fields, 'tenant'].sort();
 const keysOf = (row: object) => Object.keys(row).sort();
 
 describe('raw SQL rows match the Prisma model', () => {
@@ -23,7 +26,10 @@ describe('raw SQL rows match the Prisma model', () => {
       tenantId: ids.tenant('Elm'),
     });
     if (started.status !== 'QUEUED') throw new Error(started.status);
-    expect(keysOf(started.run)).toEqual(modelFields);
+    expect(keysOf(started.run)).toEqual(stampedFields);
+    const elm = await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ids.tenant('Elm') } });
+    expect(keysOf(elm)).toEqual([...TENANT.fields].sort());
+    expect((started.run as RunWithTenant).tenant).toEqual(elm);
 
     const active = await world.services.store.activeRuns(ids.tenant('Elm'));
     expect(active.map(keysOf)).toEqual([modelFields]);
@@ -32,9 +38,11 @@ describe('raw SQL rows match the Prisma model', () => {
     expect(target!.activeRuns[0].createdAt).toEqual(started.run.createdAt);
 
     const running = await world.services.lifecycle.markRunning(started.run.id);
-    expect(keysOf(running!)).toEqual(modelFields);
+    expect(keysOf(running!)).toEqual(stampedFields);
     const viaPrisma = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: started.run.id } });
     expect(keysOf(viaPrisma)).toEqual(modelFields);
-    expect(running).toEqual(viaPrisma);
+    const { tenant, ...row } = running as RunWithTenant;
+    expect(row).toEqual(viaPrisma);
+    expect(tenant).toEqual(elm);
   });
 });

@@ -113,6 +113,34 @@ describe('subscription groups', () => {
     expect(metricsAfter.frames - metricsBefore.frames).toBe(2);
   });
 
+  it("a group event that selects the run's tenant reads nothing: the tenant row travels with the event", async () => {
+    const store = world.services.store;
+    const read = store.tenantsByIds.bind(store);
+    let reads = 0;
+    store.tenantsByIds = (ids) => {
+      reads++;
+      return read(ids);
+    };
+    try {
+      const live = await subscribe(OWNER, RUNS, { t: ids.tenant('Alpine') });
+      const run = await runOn('Alpine');
+      await until(() => got(live, run.id).length === 1, 'the live event');
+      expect(got(live, run.id)[0].tenant).toMatchObject({ id: ids.tenant('Alpine'), name: 'Alpine' });
+      expect(reads).toBe(0);
+      // Control: a replayed run is read from the database without its tenant, which is then loaded.
+      const replayed = await subscribe(
+        OWNER,
+        'subscription($t: ID, $a: ID) { operationRunUpdated(tenantId: $t, after: $a) { id tenant { id name } } }',
+        { t: ids.tenant('Alpine'), a: '0' },
+      );
+      await until(() => got(replayed, run.id).length === 1, 'the replayed run');
+      expect(got(replayed, run.id)[0].tenant).toEqual({ id: ids.tenant('Alpine'), name: 'Alpine' });
+      expect(reads).toBe(1);
+    } finally {
+      store.tenantsByIds = read;
+    }
+  });
+
   it("two tenants: a tenant-narrowed group gets its tenant only (the other tenant's subscriber does get its own)", async () => {
     const alpine = await subscribe(OWNER, RUNS, { t: ids.tenant('Alpine') });
     const birch = await subscribe(OWNER, RUNS, { t: ids.tenant('Birch') });

@@ -8,6 +8,7 @@ import { requestBatch } from '../request-batch.js';
 import { runUrl } from '../../operations/routes.js';
 import { VIEWER_SPECIFIC } from '../../realtime/groups.js';
 import { runFilter } from '../../realtime/run-stream.js';
+import type { RunWithTenant } from '../../runs/events.js';
 import { changeIdText } from '../../runs/change-order.js';
 import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
@@ -68,8 +69,10 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
     }),
     tenant: t.field({
       type: TenantRef,
-      // Batched per request (a page of runs is one read) and in plain SQL: see AdmissionStore.tenantsByIds.
-      resolve: async (run, _args, ctx) =>
+      // A run from an event carries its tenant as of that change (RunWithTenant): no read. Else
+      // batched per request (a page of runs is one read) and in plain SQL: see AdmissionStore.tenantsByIds.
+      resolve: (run, _args, ctx) =>
+        (run as RunWithTenant).tenant ??
         requestBatch<string, Tenant>(ctx, 'run-tenant', async (ids) => {
           const found = await ctx.services.store.tenantsByIds(ids);
           return ids.map((id) => found.get(id) ?? new Error(`tenant ${id} not found`));
