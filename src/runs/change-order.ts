@@ -18,8 +18,8 @@ import { reviveRun } from './events.js';
 import type { SqlTx } from '../db/sql.js';
 import type pg from 'pg';
 
-/** A select-list item for a statement on runs: the run's tenant row as JSON, named `tenant` (revive with reviveRun). */
-export const RUN_TENANT = `(SELECT row_to_json(t) FROM ${TENANT.t} t WHERE t.${TENANT.c('id')} = ${RUN.t}.${RUN.c('tenantId')}) AS "tenant"`;
+/** A select-list item for a statement on runs: the run's tenant row as JSON, named `tenantAtChange` (revive with reviveRun). */
+export const RUN_TENANT = `(SELECT row_to_json(t) FROM ${TENANT.t} t WHERE t.${TENANT.c('id')} = ${RUN.t}.${RUN.c('tenantId')}) AS "tenantAtChange"`;
 
 /** Any constant works: advisory locks are per database, and nothing else in atlas-gate takes this one. */
 export const CHANGE_ORDER_LOCK = 7_311_004_211;
@@ -28,7 +28,7 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Stamps `runIds` (in this order: the changeIds they get grow along it) and commits the open
- * transaction. Returns the runs as committed, in the same order, each with its `tenant` row.
+ * transaction. Returns the runs as committed, in the same order, each with its `tenantAtChange` row.
  */
 export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]): Promise<OperationRun[]> {
   if (runIds.length === 0) {

@@ -8,7 +8,7 @@ import { getDatamodel } from '../generated/pothos-types.js';
 export type RunEvent = { workspaceId: string; run: OperationRun };
 
 /** A run row that carries its tenant row (commitInChangeOrder returns them so; events keep it). */
-export type RunWithTenant = OperationRun & { tenant?: Tenant | null };
+export type RunWithTenant = OperationRun & { tenantAtChange?: Tenant | null };
 
 /** A model's DateTime fields, read from the Prisma datamodel: a new or renamed one needs no edit here. */
 const dateFields = (model: 'OperationRun' | 'Tenant') =>
@@ -34,8 +34,8 @@ export function reviveRun(run: OperationRun): OperationRun {
   reviveDates(run as unknown as Record<string, unknown>, RUN_DATE_FIELDS);
   const changeId = run.changeId as unknown;
   if (typeof changeId === 'string' || typeof changeId === 'number') run.changeId = BigInt(changeId);
-  const { tenant } = run as RunWithTenant;
-  if (tenant) reviveDates(tenant as unknown as Record<string, unknown>, TENANT_DATE_FIELDS);
+  const { tenantAtChange } = run as RunWithTenant;
+  if (tenantAtChange) reviveDates(tenantAtChange as unknown as Record<string, unknown>, TENANT_DATE_FIELDS);
   return run;
 }
 

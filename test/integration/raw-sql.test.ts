@@ -16,7 +16,7 @@ beforeAll(async () => {
 afterAll(async () => world?.close());
 
 const modelFields = [...RUN.fields].sort();
-const stampedFields = [...RUN.fields, 'tenant'].sort();
+const stampedFields = [...RUN.fields, 'tenantAtChange'].sort();
 const keysOf = (row: object) => Object.keys(row).sort();
 
 describe('raw SQL rows match the Prisma model', () => {
@@ -29,7 +29,7 @@ describe('raw SQL rows match the Prisma model', () => {
     expect(keysOf(started.run)).toEqual(stampedFields);
     const elm = await world.services.prisma.tenant.findUniqueOrThrow({ where: { id: ids.tenant('Elm') } });
     expect(keysOf(elm)).toEqual([...TENANT.fields].sort());
-    expect((started.run as RunWithTenant).tenant).toEqual(elm);
+    expect((started.run as RunWithTenant).tenantAtChange).toEqual(elm);
 
     const active = await world.services.store.activeRuns(ids.tenant('Elm'));
     expect(active.map(keysOf)).toEqual([modelFields]);
@@ -41,8 +41,8 @@ describe('raw SQL rows match the Prisma model', () => {
     expect(keysOf(running!)).toEqual(stampedFields);
     const viaPrisma = await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: started.run.id } });
     expect(keysOf(viaPrisma)).toEqual(modelFields);
-    const { tenant, ...row } = running as RunWithTenant;
+    const { tenantAtChange, ...row } = running as RunWithTenant;
     expect(row).toEqual(viaPrisma);
-    expect(tenant).toEqual(elm);
+    expect(tenantAtChange).toEqual(elm);
   });
 });

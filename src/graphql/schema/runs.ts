@@ -69,10 +69,11 @@ export const OperationRunRef = builder.prismaObject('OperationRun', {
     }),
     tenant: t.field({
       type: TenantRef,
-      // A run from an event carries its tenant as of that change (RunWithTenant): no read. Else
+      // A run from an event carries its tenant as of that change (RunWithTenant; not `tenant`, which
+      // a Prisma read may fill with a partial selection, see viewerCanCancel): no read. Else
       // batched per request (a page of runs is one read) and in plain SQL: see AdmissionStore.tenantsByIds.
       resolve: (run, _args, ctx) =>
-        (run as RunWithTenant).tenant ??
+        (run as RunWithTenant).tenantAtChange ??
         requestBatch<string, Tenant>(ctx, 'run-tenant', async (ids) => {
           const found = await ctx.services.store.tenantsByIds(ids);
           return ids.map((id) => found.get(id) ?? new Error(`tenant ${id} not found`));
