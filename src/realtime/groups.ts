@@ -33,6 +33,7 @@ import type { Logger } from '../logger.js';
 import type { RunEvent } from '../runs/events.js';
 import type { OperationRun } from '../generated/prisma/client.js';
 import { inFilter, runFilter, type RunStreamFilter } from './run-stream.js';
+import { subscriptionAck } from '../graphql/plugins/subscription-ack.js';
 import { probeSubscriptions } from './subscription-readiness.js';
 
 /** Where a graphql-ws subscription's frames go: its socket and its id (server.ts puts it on the context). */
@@ -188,7 +189,7 @@ class Member implements AsyncIterableIterator<ExecutionResult> {
         );
         // The acknowledgement, unless the member leaves (completes, or is revoked) first.
         if (this.ack && (await Promise.race([live.then(yes), this.left.then(no, no)])))
-          return { done: false, value: acknowledgement() };
+          return { done: false, value: subscriptionAck() };
       }
       await this.left;
     } catch (err) {
@@ -341,9 +342,6 @@ const documentOf = (document: DocumentNode, operation: OperationDefinitionNode):
   kind: Kind.DOCUMENT,
   definitions: [operation, ...document.definitions.filter((d) => d.kind === Kind.FRAGMENT_DEFINITION)],
 });
-
-/** The result a subscriber asking for `extensions.subscriptionAck` gets first (plugins/subscription-ack.ts). */
-const acknowledgement = (): ExecutionResult => ({ extensions: { subscribed: true } });
 
 /** A viewer with the class's roles and no identity: reading `userId` is noted (and answers nothing useful). */
 function identityless(classViewer: Viewer, touched: { identity: boolean }): Viewer {
