@@ -63,6 +63,8 @@ const schema = z
     WS_MAX_PAYLOAD_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
     /** A socket whose unsent data passes this is closed with 1013 (a client that stopped reading). */
     WS_MAX_BUFFERED_BYTES: z.coerce.number().int().min(1_024).default(1_048_576),
+    /** Every socket is pinged this often; one that has not answered the previous ping is terminated (0: off). */
+    WS_KEEPALIVE_MS: z.coerce.number().int().min(0).default(12_000),
     /** operationRunUpdated(after:) replays at most this many runs, else ends with RESYNC_REQUIRED. */
     REPLAY_LIMIT: z.coerce.number().int().min(1).default(500),
     WS_MAX_CONNECTIONS_PER_USER: z.coerce.number().int().min(1).default(20),

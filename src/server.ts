@@ -25,6 +25,7 @@ import { schema } from './graphql/schema/index.js';
 import { type Logger, logContext, requestIdFrom } from './logger.js';
 import { serveScrape } from './metrics/metrics-server.js';
 import { SubscriptionGroups } from './realtime/groups.js';
+import { heartbeat } from './realtime/heartbeat.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -296,7 +297,9 @@ export async function startServer(
         }),
     },
     wss,
+    0, // graphql-ws' keep-alive is a timer per socket: one heartbeat below pings them all
   );
+  const stopHeartbeat = heartbeat(wss, config.WS_KEEPALIVE_MS);
 
   await new Promise<void>((resolve, reject) => {
     // ws re-emits EADDRINUSE and only logs it: fail the start instead of serving nothing.
@@ -328,6 +331,7 @@ export async function startServer(
       // The sockets had their 1012 and the in-flight requests their answers: give the close handshakes a moment.
       await waitUntil(() => wss.clients.size === 0, 1_000);
       for (const socket of wss.clients) socket.terminate();
+      stopHeartbeat();
       await ws.dispose();
       wss.close();
       http.closeAllConnections();
