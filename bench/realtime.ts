@@ -9,6 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
+import { RedisNames } from '../src/redis/names.js';
 
 /** CPU time (user + system) of a process so far, in ms (/proc: clock ticks of 10 ms). */
 async function cpuMs(pid: number): Promise<number> {
@@ -123,7 +124,7 @@ let nextChangeId = 10n ** 15n;
 
 /** Publishes `events` run events, `gapMs` apart, spread over `runs`; returns when all are published. */
 async function publish(setup: FanOutSetup, redis: Redis, subs: Subscribers, events: number, gapMs: number) {
-  const channel = `${setup.prefix}:events:runs:{${setup.workspaceId}}`;
+  const channel = new RedisNames(setup.prefix).runsChannel(setup.workspaceId);
   for (let i = 0; i < events; i++) {
     const run = setup.runs[i % setup.runs.length];
     const changeId = String(nextChangeId++);

@@ -2,15 +2,13 @@
 // tests and benchmarks all build their world here, so two instances in one test behave like two
 // processes (separate Prisma and Redis clients).
 import { createProviderRegistry, type ProviderRegistry } from './providers/registry.js';
-import { Redis } from 'ioredis';
 import { TokenService } from './auth/tokens.js';
 import { Authenticator } from './auth/viewer.js';
 import type { Config } from './config.js';
 import { createPool, createPrisma, type PrismaClient } from './db/prisma.js';
-import { redisOptions } from './db/redis.js';
 import { AdmissionStore } from './gate/admission-store.js';
 import { StartResultPresenter } from './gate/presenter.js';
-import { ScopeLock } from './gate/scope-lock.js';
+import { LOCK_MASTER_OPTIONS, ScopeLock } from './gate/scope-lock.js';
 import { StartGate, type StartGateOptions } from './gate/start-gate.js';
 import { StartPreviews } from './gate/previews.js';
 import { ConnectionSettings } from './connections/connection-settings.js';
@@ -27,13 +25,18 @@ import { RunControl } from './runs/run-control.js';
 import { ScheduleTriggers } from './jobs/schedulers.js';
 import { ScheduleService } from './schedules/schedule-service.js';
 import { RunLifecycle } from './runs/lifecycle.js';
+import { RedisConnections, type RedisClient } from './redis/connections.js';
+import { RedisNames } from './redis/names.js';
 
 export type Services = {
   config: Config;
   log: Logger;
   metrics: Metrics;
   prisma: PrismaClient;
-  redis: Redis;
+  /** Where this process's Redis clients come from (single node or cluster), and every key's name. */
+  redisConnections: RedisConnections;
+  names: RedisNames;
+  redis: RedisClient;
   tokens: TokenService;
   auth: Authenticator;
   bus: RealtimeBus;
@@ -75,24 +78,21 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const pool = createPool(config.DATABASE_URL, options.dbPoolSize);
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection error'));
   const prisma = createPrisma(pool);
-  const redis = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2, lazyConnect: false });
-  const subscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  const redisConnections = new RedisConnections(config);
+  const names = RedisNames.of(config);
+  const redis = redisConnections.client('commands');
+  const subscriber = redisConnections.client('subscriber');
   for (const client of [redis, subscriber])
     client.on('error', (err) => log.warn({ err: err.message }, 'redis connection error'));
   const tokens = new TokenService(config.JWT_SECRET);
   const auth = new Authenticator(tokens, prisma, config.VIEWER_CACHE_MS);
-  const bus = new RealtimeBus(redis, subscriber, config.REDIS_PREFIX, log.child({ component: 'realtime' }));
+  const bus = new RealtimeBus(redis, subscriber, names, log.child({ component: 'realtime' }));
   const lifecycle = new RunLifecycle(pool, countingRunEnds(bus, metrics), config.PUBLIC_APP_URL, log);
-  const dispatcher = new JobDispatcher(
-    new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }),
-    config.REDIS_PREFIX,
-    log,
-  );
-  // Its own client per Redlock master (REDLOCK_URLS, else REDIS_URL): a down master must fail its vote at once.
-  const lockMasters = (config.REDLOCK_URLS ?? config.REDIS_URL).split(',').map((url) => redisOptions(url.trim()));
+  const dispatcher = new JobDispatcher(redisConnections.client('commands'), names, log);
+  // Its own client per Redlock master (REDLOCK_URLS, else this topology): a down master must fail its vote at once.
   const scopeLock = ScopeLock.connect(
-    lockMasters,
-    config.REDIS_PREFIX,
+    redisConnections.lockMasters(config.REDLOCK_URLS, LOCK_MASTER_OPTIONS),
+    (tenantId) => names.scopeLock(tenantId),
     log,
     options.scopeLockTtlMs,
     scopeLockObserver(metrics),
@@ -105,7 +105,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
   const previewFeed = new PreviewFeed(previews, bus, auth);
   const runStreams = new RunStreams(prisma, bus, auth, config.REPLAY_LIMIT);
   const connections = new ConnectionSettings(prisma, bus, log);
-  const cancelRelay = new CancelRelay(redis, config.REDIS_PREFIX);
+  const cancelRelay = new CancelRelay(redis, names.cancelChannel);
   const runControl = new RunControl(
     prisma,
     lifecycle,
@@ -115,11 +115,7 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     },
     log,
   );
-  const scheduleTriggers = new ScheduleTriggers(
-    new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: 2 }),
-    config.REDIS_PREFIX,
-    log,
-  );
+  const scheduleTriggers = new ScheduleTriggers(redisConnections.client('commands'), names.schedulesQueue, log);
   const schedules = new ScheduleService(
     prisma,
     scheduleTriggers,
@@ -139,6 +135,8 @@ export function createServices(config: Config, options: ServiceOptions = {}): Se
     log,
     metrics,
     prisma,
+    redisConnections,
+    names,
     redis,
     tokens,
     auth,

@@ -38,6 +38,19 @@ const schema = z
       .string()
       .regex(/^[a-z0-9:_-]+$/i)
       .default('atlas'),
+    // A Redis Cluster instead of REDIS_URL: its nodes, comma-separated `host:port` or redis:// /
+    // rediss:// URLs (credentials and TLS from the first). src/redis/ says what goes where.
+    REDIS_CLUSTER_NODES: z
+      .string()
+      .refine(
+        (v) => v.split(',').every((n) => /^rediss?:\/\//.test(n.trim()) || /^[^\s:/]+:\d+$/.test(n.trim())),
+        'must be comma-separated host:port or redis:// / rediss:// URLs',
+      )
+      .optional(),
+    // Operation jobs go to this many queues by a hash of the tenant, each its own Redis Cluster hash
+    // tag, so they spread over the masters (6: two per master of 3). Unset: 6 on a cluster, 1 on a
+    // single node. Change it only with the workers drained: jobs on a shard no longer counted wait.
+    REDIS_QUEUE_SHARDS: z.coerce.number().int().min(1).max(64).optional(),
     GRAPH_AUTHORITY_URL: z.string().url().default('https://login.microsoftonline.com'),
     GRAPH_API_URL: z.string().url().default('https://graph.microsoft.com/v1.0'),
     VIEWER_CACHE_MS: z.coerce.number().int().min(0).default(2_000),

@@ -17,6 +17,7 @@ import { exposure } from './graphql/plugins/exposure.js';
 import { installProcessGuards, SHUTDOWN_GRACE_MS, stopWithin } from './process-guards.js';
 import { startServer } from './server.js';
 import { pingPostgres, pingRedis, StartupError, withDatabase } from './startup-checks.js';
+import { clusterNodeUrls } from './redis/connections.js';
 
 const role = process.argv.find((a) => a.startsWith('--role='))?.slice('--role='.length) ?? 'all';
 
@@ -66,7 +67,10 @@ try {
   } else {
     await pingPostgres(config.DATABASE_URL);
   }
-  await pingRedis(config.REDIS_URL);
+  if (config.REDIS_CLUSTER_NODES) {
+    // Every seed node must answer (each is where a client may make its first contact).
+    for (const url of clusterNodeUrls(config.REDIS_CLUSTER_NODES)) await pingRedis(url, 'REDIS_CLUSTER_NODES');
+  } else await pingRedis(config.REDIS_URL);
 
   services = createServices(config, { log, metrics: new Metrics({ processMetrics: true }) });
   // Demo users only where asked for (SEED_DEMO=on) or in development, never by omission.
@@ -79,7 +83,7 @@ try {
   ) {
     log.info('empty database: seeded the demo data (see README "Demo seed")');
   }
-  const queues = [services.dispatcher.queue, services.scheduleTriggers.queue];
+  const queues = [...services.dispatcher.sampled(), services.scheduleTriggers.sampled()];
   const sampler = sampleQueues(services.metrics, queues, config.METRICS_SAMPLE_MS, log);
   stops.push(async () => sampler.stop());
   let metricsServer: Awaited<ReturnType<typeof startMetricsServer>> | undefined;

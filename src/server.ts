@@ -26,6 +26,7 @@ import { type Logger, logContext, requestIdFrom } from './logger.js';
 import { serveScrape } from './metrics/metrics-server.js';
 import { SubscriptionGroups } from './realtime/groups.js';
 import { heartbeat } from './realtime/heartbeat.js';
+import { redisState } from './redis/connections.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 
 type ServerContext = { req?: IncomingMessage; connectionParams?: Record<string, unknown> };
@@ -386,12 +387,13 @@ async function waitUntil(done: () => boolean, ms: number): Promise<void> {
 async function readiness(services: Services) {
   const probe = (check: Promise<unknown>) =>
     Promise.race([
-      check.then(() => 'ok'),
+      check.then((answer) => (typeof answer === 'string' ? answer : 'ok')),
       new Promise((resolve) => setTimeout(resolve, 1_000, 'unreachable').unref()),
     ]).catch(() => 'unreachable');
   const [postgres, redis, masters] = await Promise.all([
     probe(services.prisma.$queryRaw`SELECT 1`),
-    probe(services.redis.ping()),
+    // On a cluster: ok only while the cluster state is ok (every slot served) on every master.
+    probe(redisState(services.redis)),
     services.scopeLock.mastersUp(1_000),
   ]);
   // The scope lock's masters (REDLOCK_URLS, else REDIS_URL): starts need a majority of them.

@@ -1,9 +1,8 @@
 // Start-up checks: before anything is built, each backing service must answer within a few
 // seconds. An unreachable one stops the process with one JSON line naming the variable and the
 // address tried (password masked), instead of retrying forever or dying with a raw stack.
-import { Redis } from 'ioredis';
 import pg from 'pg';
-import { redisOptions } from './db/redis.js';
+import { RedisConnections, redisOptions } from './redis/connections.js';
 import { UTC_SESSION } from './db/prisma.js';
 
 export const STARTUP_TIMEOUT_MS = 5_000;
@@ -83,21 +82,12 @@ export async function pingRedis(
   timeoutMs = STARTUP_TIMEOUT_MS,
 ): Promise<void> {
   let lastError: unknown;
-  let options: ReturnType<typeof redisOptions>;
   try {
-    options = redisOptions(redisUrl);
+    redisOptions(redisUrl);
   } catch (err) {
     throw new StartupError(variable, maskUrl(redisUrl), reasonOf(err, redisUrl), 'Redis');
   }
-  const client = new Redis({
-    ...options,
-    lazyConnect: true,
-    connectTimeout: timeoutMs,
-    commandTimeout: timeoutMs,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
+  const client = RedisConnections.probe(redisUrl, timeoutMs);
   client.on('error', (err) => (lastError = err)); // reported below, through the rejection
   try {
     await client.connect();

@@ -3,9 +3,10 @@
 // admissions on one tenant from piling into the same row lock. With several independent Redis
 // masters (REDLOCK_URLS) a lease needs a majority of them, so one master down stops nothing.
 import { setTimeout as delay } from 'node:timers/promises';
-import { Redis, type RedisOptions } from 'ioredis';
+import type { RedisOptions } from 'ioredis';
 import Redlock, { ExecutionError, ResourceLockedError, type ExecutionStats, type Lock } from 'redlock';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis/connections.js';
 
 /** Each master's vote must come back fast, from a master that is down too. */
 export const LOCK_MASTER_OPTIONS = {
@@ -28,16 +29,17 @@ export type ScopeLockObserver = (result: 'acquired' | 'contended' | 'unavailable
 export class ScopeLock {
   private readonly redlock: Redlock;
   private readonly firstConnect: Promise<unknown>;
-  private owned: Redis[] = [];
-  private readonly clients: readonly Redis[];
+  private owned: RedisClient[] = [];
+  private readonly clients: readonly RedisClient[];
 
+  /** `keyOf`: the lock key of a tenant's scope (RedisNames.scopeLock). */
   constructor(
-    masters: Redis | readonly Redis[],
-    private readonly prefix: string,
+    masters: RedisClient | readonly RedisClient[],
+    private readonly keyOf: (tenantId: string) => string,
     readonly ttlMs = 5_000,
     private readonly observe: ScopeLockObserver = () => undefined,
   ) {
-    const clients = Array.isArray(masters) ? masters : [masters as Redis];
+    const clients = Array.isArray(masters) ? masters : [masters as RedisClient];
     this.clients = clients;
     // No redlock retries: under contention the gate re-reads Postgres between its own attempts,
     // which usually answers the start (deduped / scope busy) without ever taking the lock.
@@ -46,18 +48,16 @@ export class ScopeLock {
     this.firstConnect = Promise.all(clients.map(firstConnection));
   }
 
-  /** A lock on its own clients, one per master (REDLOCK_URLS), closed by close(). */
+  /** A lock on its own clients, one per master (built with LOCK_MASTER_OPTIONS), closed by close(). */
   static connect(
-    masters: readonly RedisOptions[],
-    prefix: string,
+    masters: readonly { name: string; client: RedisClient }[],
+    keyOf: (tenantId: string) => string,
     log: Logger,
     ttlMs?: number,
     observe?: ScopeLockObserver,
   ): ScopeLock {
-    const clients = masters.map((options) =>
-      watchMaster(new Redis({ ...options, ...LOCK_MASTER_OPTIONS }), `${options.host}:${options.port}`, log),
-    );
-    const lock = new ScopeLock(clients, prefix, ttlMs, observe);
+    const clients = masters.map(({ name, client }) => watchMaster(client, name, log));
+    const lock = new ScopeLock(clients, keyOf, ttlMs, observe);
     lock.owned = clients;
     return lock;
   }
@@ -68,7 +68,7 @@ export class ScopeLock {
     const began = performance.now();
     const seconds = () => (performance.now() - began) / 1_000;
     try {
-      const lock = await this.redlock.acquire([`${this.prefix}:scope:tenant:${tenantId}`], this.ttlMs);
+      const lock = await this.redlock.acquire([this.keyOf(tenantId)], this.ttlMs);
       this.observe('acquired', seconds());
       return lock;
     } catch (err) {
@@ -124,7 +124,7 @@ function contended(stats: ExecutionStats | undefined): boolean {
 }
 
 /** Resolves once a connecting client is ready or has failed its first attempt (at once for any other state). */
-function firstConnection(client: Redis): Promise<void> {
+function firstConnection(client: RedisClient): Promise<void> {
   if (client.status !== 'connecting' && client.status !== 'connect') return Promise.resolve();
   return new Promise((resolve) => {
     const settle = () => {
@@ -136,7 +136,7 @@ function firstConnection(client: Redis): Promise<void> {
 }
 
 /** One warning when a master becomes unreachable, not one per reconnect attempt; a note when it is back. */
-function watchMaster(client: Redis, name: string, log: Logger): Redis {
+function watchMaster(client: RedisClient, name: string, log: Logger): RedisClient {
   let reachable = true;
   client.on('error', (err) => {
     if (reachable)

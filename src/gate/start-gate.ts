@@ -222,7 +222,7 @@ export class StartGate {
     } catch (err) {
       // A timeout says nothing about whether the job got there (a slow Redis may have stored it):
       // if it is in the queue the start was accepted, and failing the run would be a lie.
-      const queued = await withTimeout(this.dispatcher.queue.getJob(run.id), this.dispatchTimeoutMs).catch(
+      const queued = await withTimeout(this.dispatcher.getJob(run.id, run.tenantId), this.dispatchTimeoutMs).catch(
         () => undefined,
       );
       if (queued) {

@@ -58,7 +58,7 @@ export class Reconciler {
       let redispatched = 0;
       let failed = 0;
       for (const run of stale) {
-        const job = await this.dispatcher.queue.getJob(run.id);
+        const job = await this.dispatcher.getJob(run.id, run.tenantId);
         const state = job ? await job.getState() : 'missing';
         if (state === 'missing' && run.status === 'QUEUED') {
           await this.dispatcher.dispatch(run);

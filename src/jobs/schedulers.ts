@@ -2,10 +2,10 @@
 // own, so that however many worker processes run, each due firing is one job processed once.
 // What a firing does is the schedule service's business (it starts through the gate).
 import { Queue } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis/connections.js';
+import type { QueueName } from '../redis/names.js';
 
-export const SCHEDULES_QUEUE = 'schedules';
 export type FiringJobData = { scheduleId: string };
 
 export type ScheduleTrigger = { id: string; cron: string; timezone: string };
@@ -14,11 +14,11 @@ export class ScheduleTriggers {
   readonly queue: Queue<FiringJobData>;
 
   constructor(
-    private readonly connection: Redis,
-    prefix: string,
+    private readonly connection: RedisClient,
+    names: QueueName,
     log: Logger,
   ) {
-    this.queue = new Queue<FiringJobData>(SCHEDULES_QUEUE, { connection, prefix: `${prefix}:bull` });
+    this.queue = new Queue<FiringJobData>(names.name, { connection, prefix: names.prefix });
     this.queue.on('error', (err) => log.warn({ err: err.message }, 'schedule queue connection error'));
   }
 
@@ -49,6 +49,17 @@ export class ScheduleTriggers {
   async ids(): Promise<string[]> {
     const schedulers = await this.queue.getJobSchedulers(0, -1);
     return schedulers.map((s) => s.key);
+  }
+
+  /** The queue for the queue metrics. */
+  sampled() {
+    const queue = this.queue;
+    return {
+      name: queue.name,
+      shard: '0',
+      getJobCounts: (...states: Parameters<Queue['getJobCounts']>) => queue.getJobCounts(...states),
+      getJobs: (...args: Parameters<Queue['getJobs']>) => queue.getJobs(...args),
+    };
   }
 
   async close(): Promise<void> {

@@ -1,19 +1,18 @@
 // BullMQ workers: thin adapters from a job (id = run id) to RunExecutor, and from a schedule's
 // firing job to ScheduleService.fire; plus the reconciler.
 import { DelayedError, type Job, Worker } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Services } from '../app.js';
-import { redisOptions } from '../db/redis.js';
 import { isDatabaseUnavailable } from '../db/unavailable.js';
 import { createProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/provider.js';
-import { OPERATIONS_QUEUE, type OperationJobData } from './dispatch.js';
+import type { OperationJobData } from './dispatch.js';
 import { RetryLater, RunExecutor, type ExecutorRacepoints } from './executor.js';
 import { Reconciler } from './reconciler.js';
-import { type FiringJobData, SCHEDULES_QUEUE } from './schedulers.js';
+import type { FiringJobData } from './schedulers.js';
 
 export type Workers = {
-  worker: Worker<OperationJobData>;
+  /** One per operations queue shard (REDIS_QUEUE_SHARDS). */
+  workers: Worker<OperationJobData>[];
   firings: Worker<FiringJobData>;
   executor: RunExecutor;
   reconciler: Reconciler;
@@ -41,7 +40,7 @@ export async function startWorkers(
     options.racepoints,
   );
   // Workers need a connection that never gives up on a command (BullMQ refuses one otherwise).
-  const connection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  const connection = services.redisConnections.client('bullmq');
   connection.on('error', (err) => log.warn({ err: err.message }, 'worker redis connection error'));
   // The processor's signal is aborted by worker.cancelJob (below, on a relayed cancel request).
   // A transient provider error hands the job back to BullMQ for a delay (RetryLater), so the slot
@@ -59,37 +58,46 @@ export async function startWorkers(
       throw new DelayedError();
     }
   };
-  const worker = new Worker<OperationJobData>(OPERATIONS_QUEUE, processor, {
-    connection,
-    prefix: `${config.REDIS_PREFIX}:bull`,
-    concurrency: config.WORKER_CONCURRENCY,
-    lockDuration: config.WORKER_LOCK_MS,
-    // A dead worker's lease lapses within WORKER_LOCK_MS; checking every quarter of that hands its
-    // job on within about 1.25 x WORKER_LOCK_MS (checking once per lease period made it up to 2 x).
-    stalledInterval: Math.max(250, Math.round(config.WORKER_LOCK_MS / 4)),
-    // A job whose worker died is handed to another worker this many times before it is failed.
-    maxStalledCount: 2,
-  });
-  worker.on('failed', (job, err) => {
-    if (!job) return;
-    const stalled = /stalled/i.test(err.message);
-    const code = stalled ? 'WORKER_LOST' : isDatabaseUnavailable(err) ? 'DATABASE_UNAVAILABLE' : 'INTERNAL_ERROR';
-    log.error(
-      { runId: job.data.runId, err: err.message, code },
-      stalled ? 'job stalled too often' : 'job failed outside its handler',
-    );
-    void executor.abandon(job.data.runId, code).catch((e) => log.error({ err: e }, 'could not fail abandoned run'));
-  });
-  worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
-  await worker.waitUntilReady();
+  // One worker per shard of the operations queue, each with its share of WORKER_CONCURRENCY (at
+  // least one job at a time per shard: a process takes up to max(WORKER_CONCURRENCY, shards)).
+  const shards = services.names.operationsQueues;
+  const perShard = Math.max(1, Math.ceil(config.WORKER_CONCURRENCY / shards.length));
+  const workers = shards.map(
+    ({ name, prefix }) =>
+      new Worker<OperationJobData>(name, processor, {
+        connection,
+        prefix,
+        concurrency: perShard,
+        lockDuration: config.WORKER_LOCK_MS,
+        // A dead worker's lease lapses within WORKER_LOCK_MS; checking every quarter of that hands its
+        // job on within about 1.25 x WORKER_LOCK_MS (checking once per lease period made it up to 2 x).
+        stalledInterval: Math.max(250, Math.round(config.WORKER_LOCK_MS / 4)),
+        // A job whose worker died is handed to another worker this many times before it is failed.
+        maxStalledCount: 2,
+      }),
+  );
+  for (const worker of workers) {
+    worker.on('failed', (job, err) => {
+      if (!job) return;
+      const stalled = /stalled/i.test(err.message);
+      const code = stalled ? 'WORKER_LOST' : isDatabaseUnavailable(err) ? 'DATABASE_UNAVAILABLE' : 'INTERNAL_ERROR';
+      log.error(
+        { runId: job.data.runId, err: err.message, code },
+        stalled ? 'job stalled too often' : 'job failed outside its handler',
+      );
+      void executor.abandon(job.data.runId, code).catch((e) => log.error({ err: e }, 'could not fail abandoned run'));
+    });
+    worker.on('error', (err) => log.warn({ err: err.message }, 'worker error'));
+  }
+  await Promise.all(workers.map((w) => w.waitUntilReady()));
 
   // Cancel requests from any API process; only the process holding the job can abort it.
-  const cancelSubscriber = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  const cancelSubscriber = services.redisConnections.client('subscriber');
   cancelSubscriber.on('error', (err) => log.warn({ err: err.message }, 'cancel relay redis connection error'));
   const stopListening = await services.cancelRelay.listen(
     cancelSubscriber,
     (runId) => {
-      if (worker.cancelJob(runId, 'cancel requested'))
+      if (workers.some((worker) => worker.cancelJob(runId, 'cancel requested')))
         log.info({ runId }, 'cancel requested: stopping the run at its next safe point');
     },
     log,
@@ -107,10 +115,10 @@ export async function startWorkers(
   reconciler.start();
 
   // Schedule firings: one job per due tick (BullMQ job schedulers), taken by one worker process.
-  const firingConnection = new Redis({ ...redisOptions(config.REDIS_URL), maxRetriesPerRequest: null });
+  const firingConnection = services.redisConnections.client('bullmq');
   firingConnection.on('error', (err) => log.warn({ err: err.message }, 'firing worker redis connection error'));
   const firings = new Worker<FiringJobData>(
-    SCHEDULES_QUEUE,
+    services.names.schedulesQueue.name,
     async (job) => {
       // The tick this job stands for: a job scheduler's job is delayed until it.
       const tickAt = new Date(job.timestamp + (job.opts.delay ?? 0));
@@ -125,7 +133,7 @@ export async function startWorkers(
         throw err;
       }
     },
-    { connection: firingConnection, prefix: `${config.REDIS_PREFIX}:bull`, concurrency: 4 },
+    { connection: firingConnection, prefix: services.names.schedulesQueue.prefix, concurrency: 4 },
   );
   firings.on('failed', (job, err) =>
     log.warn(
@@ -142,7 +150,7 @@ export async function startWorkers(
     .catch((err) => log.error({ err }, 'schedule triggers not reconciled'));
 
   return {
-    worker,
+    workers,
     firings,
     executor,
     reconciler,
@@ -151,7 +159,7 @@ export async function startWorkers(
       await stopListening();
       cancelSubscriber.disconnect();
       // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.
-      await Promise.all([closeWithin(worker, graceMs, log), closeWithin(firings, graceMs, log)]);
+      await Promise.all([...workers, firings].map((w) => closeWithin(w as Worker, graceMs, log)));
       connection.disconnect();
       firingConnection.disconnect();
     },

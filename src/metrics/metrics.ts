@@ -69,14 +69,14 @@ export class Metrics {
   });
   readonly queueJobs = new Gauge({
     name: 'atlas_queue_jobs',
-    help: 'BullMQ jobs per queue and state (waiting, active, delayed, failed), sampled every METRICS_SAMPLE_MS',
-    labelNames: ['queue', 'state'] as const,
+    help: 'BullMQ jobs per queue, shard (REDIS_QUEUE_SHARDS) and state (waiting, active, delayed, failed), sampled every METRICS_SAMPLE_MS',
+    labelNames: ['queue', 'shard', 'state'] as const,
     registers: [this.registry],
   });
   readonly queueOldestWaitingSeconds = new Gauge({
     name: 'atlas_queue_oldest_waiting_seconds',
-    help: 'Age of the oldest job waiting for a worker (0: none waiting), sampled every METRICS_SAMPLE_MS',
-    labelNames: ['queue'] as const,
+    help: 'Age of the oldest job waiting for a worker on a queue shard (0: none waiting), sampled every METRICS_SAMPLE_MS',
+    labelNames: ['queue', 'shard'] as const,
     registers: [this.registry],
   });
   readonly websocketConnections = new Gauge({

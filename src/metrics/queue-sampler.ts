@@ -6,6 +6,8 @@ import type { Metrics } from './metrics.js';
 
 export type SampledQueue = {
   readonly name: string;
+  /** Which of the queue's shards (REDIS_QUEUE_SHARDS; '0' for a queue of one). */
+  readonly shard: string;
   getJobCounts(...states: ('waiting' | 'active' | 'delayed' | 'failed')[]): Promise<Record<string, number>>;
   getJobs(states: 'wait'[], start: number, end: number, asc: boolean): Promise<({ timestamp: number } | undefined)[]>;
 };
@@ -23,10 +25,11 @@ export function sampleQueues(
     try {
       for (const queue of queues) {
         const counts = await queue.getJobCounts(...STATES);
-        for (const state of STATES) metrics.queueJobs.set({ queue: queue.name, state }, counts[state] ?? 0);
+        const labels = { queue: queue.name, shard: queue.shard };
+        for (const state of STATES) metrics.queueJobs.set({ ...labels, state }, counts[state] ?? 0);
         const [oldest] = await queue.getJobs(['wait'], 0, 0, true);
         metrics.queueOldestWaitingSeconds.set(
-          { queue: queue.name },
+          labels,
           oldest ? Math.max(0, (Date.now() - oldest.timestamp) / 1_000) : 0,
         );
       }

@@ -6,9 +6,11 @@
 // subscribed while someone on this process listens to it: a process receives only the workspaces
 // its subscribers can see, and a Redis Cluster can spread the channels over its nodes.
 import { createPubSub, Repeater, type PubSub, type PubSubEventTarget } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
 import { LRUCache } from 'lru-cache';
 import type { Logger } from '../logger.js';
+import type { RedisClient } from '../redis/connections.js';
+import type { RedisNames } from '../redis/names.js';
+import { type Publisher, publisherOn, subscriberOn } from '../redis/pubsub.js';
 import { changeIdAfter } from '../runs/change-order.js';
 import { type NotificationEvent, type RunEvent, type RunEventPublisher, reviveRun } from '../runs/events.js';
 import { createRedisSubscriberTarget } from './redis-event-target.js';
@@ -30,28 +32,31 @@ export class RealtimeBus implements RunEventPublisher {
   private readonly target: PubSubEventTarget<Topics>;
   readonly notificationsTopic: string;
   readonly tenantsTopic: string;
-  private readonly runsPrefix: string;
   /** The newest changeId this process passed on, per run. */
   private readonly newest = new LRUCache<string, string>({ max: RUNS_REMEMBERED });
 
+  private readonly publisher: Publisher;
+
+  /** Sharded pub/sub on a Redis Cluster, classic on a single node (src/redis/pubsub.ts). */
   constructor(
-    private readonly publishClient: Redis,
-    subscribeClient: Redis,
-    prefix: string,
+    publishClient: RedisClient,
+    subscribeClient: RedisClient,
+    private readonly names: RedisNames,
     log: Logger,
   ) {
-    this.runsPrefix = `${prefix}:events:runs:`;
-    this.target = createRedisSubscriberTarget(subscribeClient, log, (channel, detail) =>
-      channel.startsWith(this.runsPrefix) ? this.inOrder(detail as RunEvent) : true,
+    this.publisher = publisherOn(publishClient);
+    const runsPrefix = names.runsChannelPrefix;
+    this.target = createRedisSubscriberTarget(subscriberOn(subscribeClient), log, (channel, detail) =>
+      channel.startsWith(runsPrefix) ? this.inOrder(detail as RunEvent) : true,
     );
     this.pubsub = createPubSub<Topics>({ eventTarget: this.target });
-    this.notificationsTopic = `${prefix}:events:notifications`;
-    this.tenantsTopic = `${prefix}:events:tenants`;
+    this.notificationsTopic = names.notificationsChannel;
+    this.tenantsTopic = names.tenantsChannel;
   }
 
-  /** The channel a workspace's run events travel on (braces: one Redis Cluster hash slot per workspace). */
+  /** The channel a workspace's run events travel on (its hash tag: one Redis Cluster slot per workspace). */
   runsTopic(workspaceId: string): string {
-    return `${this.runsPrefix}{${workspaceId}}`;
+    return this.names.runsChannel(workspaceId);
   }
 
   /**
@@ -71,15 +76,15 @@ export class RealtimeBus implements RunEventPublisher {
 
   /** Resolves once Redis took the event; rejects when it is unreachable (the caller decides what that means). */
   async runUpdated(event: RunEvent): Promise<void> {
-    await this.publishClient.publish(this.runsTopic(event.workspaceId), JSON.stringify(event, bigintAsText));
+    await this.publisher.publish(this.runsTopic(event.workspaceId), JSON.stringify(event, bigintAsText));
   }
 
   async notificationCreated(event: NotificationEvent): Promise<void> {
-    await this.publishClient.publish(this.notificationsTopic, JSON.stringify(event));
+    await this.publisher.publish(this.notificationsTopic, JSON.stringify(event));
   }
 
   async tenantChanged(event: TenantChangedEvent): Promise<void> {
-    await this.publishClient.publish(this.tenantsTopic, JSON.stringify(event));
+    await this.publisher.publish(this.tenantsTopic, JSON.stringify(event));
   }
 
   tenantEvents(): AsyncIterable<TenantChangedEvent> {

@@ -3,8 +3,8 @@
 // killed the process (FACTS.md). Here nothing is fire-and-forget: SUBSCRIBE and UNSUBSCRIBE
 // failures are logged, and publishing is RealtimeBus's job, awaited by its callers.
 import type { PubSubEventTarget } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
 import type { Logger } from '../logger.js';
+import type { Subscriber } from '../redis/pubsub.js';
 import { isProbing, reportSubscribed } from './subscription-readiness.js';
 
 type Callback = (event: CustomEvent) => void;
@@ -14,13 +14,13 @@ type Callback = (event: CustomEvent) => void;
  * process, not per subscriber): false drops it.
  */
 export function createRedisSubscriberTarget(
-  subscribeClient: Redis,
+  subscribeClient: Subscriber,
   log: Logger,
   accept: (channel: string, detail: unknown) => boolean = () => true,
 ): PubSubEventTarget<Record<string, [unknown]>> {
   const callbacksForTopic = new Map<string, Set<Callback>>();
 
-  subscribeClient.on('message', (channel: string, message: string) => {
+  subscribeClient.onMessage((channel, message) => {
     const callbacks = callbacksForTopic.get(channel);
     if (!callbacks) return;
     let detail: unknown;

@@ -2,7 +2,8 @@
 // not point to them, so NodeNext resolution cannot find them. This declares the part we use.
 declare module 'redlock' {
   import type { EventEmitter } from 'node:events';
-  import type { Redis } from 'ioredis';
+  import type { Cluster, Redis as Single } from 'ioredis';
+  type Redis = Single | Cluster;
 
   export type ExecutionStats = {
     readonly membershipSize: number;

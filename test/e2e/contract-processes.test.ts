@@ -52,7 +52,7 @@ const terminal = (id: string) =>
 
 describe('operationRunUpdated(runId:)', () => {
   it("delivers each step's transitions of a bootstrap, in order, ending with the bootstrap SUCCEEDED", async () => {
-    const { queue } = world.services.dispatcher;
+    const queue = world.services.dispatcher;
     const channel = world.services.bus.runsTopic(ids.workspace('Contoso MSP'));
     const listeners = async () =>
       Number(((await world.services.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);

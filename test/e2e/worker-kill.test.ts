@@ -128,7 +128,7 @@ describe('a worker process killed mid-run', () => {
 
     // The job completed in BullMQ too (not failed, not left active). BullMQ moves it once the
     // processor has returned, a moment after the run's terminal row: wait for it to leave 'active'.
-    const job = await world.services.dispatcher.queue.getJob(runId);
+    const job = await world.services.dispatcher.getJob(runId);
     const state = await waitFor(
       async () => {
         const now = await job?.getState();

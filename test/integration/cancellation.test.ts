@@ -117,7 +117,7 @@ describe('a QUEUED run', () => {
     const row = await run(runId);
     expect(row.cancelRequestedAt).not.toBeNull();
     expect(row.finishedAt).not.toBeNull();
-    expect(await world.services.dispatcher.queue.getJob(runId)).toBeUndefined();
+    expect(await world.services.dispatcher.getJob(runId)).toBeUndefined();
 
     const notes = await prisma().notification.findMany();
     expect(notes.map((n) => [n.userId, n.title])).toEqual([
@@ -254,7 +254,7 @@ describe('a RUNNING run', () => {
     const runId = await startSync('owner@contoso.test');
     await world.services.lifecycle.markRunning(runId); // a worker took it ...
     expect((await cancel(runId, 'owner@contoso.test')).result?.__typename).toBe('CancelRequested');
-    await world.services.dispatcher.queue.obliterate({ force: true }); // ... and vanished with its job
+    await world.services.dispatcher.obliterate(); // ... and vanished with its job
     const reconciler = new Reconciler(
       prisma(),
       world.services.dispatcher,
@@ -336,7 +336,7 @@ describe('races', () => {
     const runIds = [await startSync('owner@contoso.test')];
     const verification = await world.gql(StartBootstrap, { tenantId: ELM }, 'owner@contoso.test');
     if (verification.data?.result.__typename === 'StartAccepted') runIds.push(verification.data.result.run.id);
-    await world.services.dispatcher.queue.obliterate({ force: true });
+    await world.services.dispatcher.obliterate();
     const w = await runWorkers();
     const reconciler = new Reconciler(prisma(), world.services.dispatcher, w.executor, world.services.log, 600_000, 0);
     await Promise.all([reconciler.sweep(), ...runIds.map((id) => world.services.runControl.cancel(manager, id))]);
@@ -347,7 +347,7 @@ describe('races', () => {
       expect(row.startedAt).toBeNull();
     }
     // Whatever was re-dispatched found its run cancelled: the worker is idle and made no call.
-    await waitFor(async () => (await world.services.dispatcher.queue.getJobCounts('active', 'waiting')).active === 0, {
+    await waitFor(async () => (await world.services.dispatcher.getJobCounts('active', 'waiting')).active === 0, {
       what: 'the worker to be idle',
     });
     expect(provider.calls).toEqual([]);

@@ -151,7 +151,7 @@ describe('the busy answer never waits for the scope lock', () => {
     const sync = accepted(await syncOn(ALPINE, OPERATOR));
     const redis = world.services.redis;
     // The tenant's Redlock lease (key as ScopeLock names it), held here as another admission would hold it.
-    const key = `${world.config.REDIS_PREFIX}:scope:tenant:${ALPINE}`;
+    const key = world.services.names.scopeLock(ALPINE);
     const holder = `contract-test-${process.pid}`;
     expect(await redis.set(key, holder, 'PX', 30_000, 'NX')).toBe('OK');
     try {

@@ -43,7 +43,7 @@ describe('a transient provider error', () => {
     const throttled = await accepted(await world.gql(StartDirectorySync, { tenantId: ids.tenant('Alpine') }));
     const job = await waitFor(
       async () => {
-        const found = await world.services.dispatcher.queue.getJob(throttled);
+        const found = await world.services.dispatcher.getJob(throttled);
         return found && (await found.isDelayed()) ? found : null;
       },
       { what: 'the throttled job to wait in the delayed set' },
@@ -74,7 +74,7 @@ describe('a transient provider error', () => {
     const parentId = await accepted(
       await world.gql(StartBootstrap, { tenantId: ids.tenant('Elm') }, 'manager@contoso.test'),
     );
-    await waitFor(async () => (await world.services.dispatcher.queue.getJob(parentId))?.isDelayed(), {
+    await waitFor(async () => (await world.services.dispatcher.getJob(parentId))?.isDelayed(), {
       what: 'the bootstrap job to wait for its step',
     });
     const parent = await waitFor(async () => {

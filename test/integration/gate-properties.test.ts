@@ -532,16 +532,13 @@ class Ledger {
         );
         this.admitted.set(answer.runId, { connectionId: byId.get(answer.runId)!.providerConnectionId });
         // Exactly one job per admission, there by the time the start answered (job id = run id).
-        const job = await world.services.dispatcher.queue.getJob(answer.runId);
+        const job = await world.services.dispatcher.getJob(answer.runId);
         expect(job?.data.runId, `${where}: its BullMQ job`).toBe(answer.runId);
       } else if (answer.status === 'BLOCKED') {
         answered.BLOCKED.add(answer.runId);
         this.blocked.add(answer.runId);
         expect(byId.get(answer.runId)!.status, `${where}: the blocked run`).toBe('BLOCKED');
-        expect(
-          await world.services.dispatcher.queue.getJob(answer.runId),
-          `${where}: a blocked run has no job`,
-        ).toBeFalsy();
+        expect(await world.services.dispatcher.getJob(answer.runId), `${where}: a blocked run has no job`).toBeFalsy();
       }
     }
 
@@ -580,7 +577,7 @@ class Ledger {
 /** Real workers execute everything still active; then nothing may be left behind. */
 async function drainAndCheck(ledger: Ledger): Promise<void> {
   const prisma = world.services.prisma;
-  const queue = world.services.dispatcher.queue;
+  const queue = world.services.dispatcher;
   const activeBefore = new Set((await snapshot()).filter((r) => ACTIVE.includes(r.status)).map((r) => r.id));
   const workers = await startWorkers(world.services);
   try {

@@ -87,7 +87,7 @@ async function rowLockWaiters(): Promise<string[] | null> {
   return rows.length ? rows.map((r) => r.query) : null;
 }
 const jobCount = async () => {
-  const counts = await world.services.dispatcher.queue.getJobCounts(
+  const counts = await world.services.dispatcher.getJobCounts(
     'waiting',
     'active',
     'delayed',
@@ -111,7 +111,7 @@ describe('accepted and deduped, for every operation type', () => {
     ]);
     expect(first.run.status).toBe('QUEUED');
     expect(first.run.initiator?.email).toBe('owner@contoso.test');
-    const job = await world.services.dispatcher.queue.getJob(first.run.id);
+    const job = await world.services.dispatcher.getJob(first.run.id);
     expect(job?.data).toEqual({ runId: first.run.id, providerConnectionId: first.run.providerConnection?.id ?? null });
 
     const second = (await start.run('manager@contoso.test')).result!;
@@ -387,7 +387,7 @@ describe('explicit provider connection', () => {
       .result!;
     if (res.__typename !== 'StartAccepted') throw new Error(res.__typename);
     expect(res.run.providerConnection?.id).toBe(birchSecondary);
-    expect((await world.services.dispatcher.queue.getJob(res.run.id))?.data.providerConnectionId).toBe(birchSecondary);
+    expect((await world.services.dispatcher.getJob(res.run.id))?.data.providerConnectionId).toBe(birchSecondary);
 
     // Make the primary the valid default again: the admitted run keeps its pinned connection.
     const primary = ids.connection('Birch', 'Birch Graph (primary)');
@@ -480,7 +480,7 @@ describe('races (real concurrency, exact counts)', () => {
       const startA = gateA.start(owner(), { type: typeA, ...targetA });
       await pausedAt;
       // A's Redlock lease expires while A is paused inside its transaction.
-      const lease = `${world.config.REDIS_PREFIX}:scope:tenant:${ALPINE}`;
+      const lease = world.services.names.scopeLock(ALPINE);
       await waitFor(async () => (await world.services.redis.exists(lease)) === 0, { what: "A's lease to expire" });
       let bDone = false;
       const startB = gateB
@@ -544,13 +544,14 @@ describe('nothing half-done', () => {
     const { store, lifecycle, providers } = world.services;
     return new StartGate(store, lifecycle, lock, dispatcher, providers, log, options);
   };
+  const scopeKey = (tenantId: string) => world.services.names.scopeLock(tenantId);
   const deadRedis = () =>
     new Redis({ port: 1, host: '127.0.0.1', maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
 
   it('a queue that cannot be reached fails the run with DISPATCH_FAILED and answers SERVICE_UNAVAILABLE', async () => {
-    const { prisma, redis, config } = world.services;
-    const dispatcher = new JobDispatcher(deadRedis(), config.REDIS_PREFIX, log);
-    const gate = gateWith(new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, { dispatchTimeoutMs: 500 });
+    const { prisma, redis, names } = world.services;
+    const dispatcher = new JobDispatcher(deadRedis(), names, log);
+    const gate = gateWith(new ScopeLock(redis, scopeKey), dispatcher, { dispatchTimeoutMs: 500 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await dispatcher.close().catch(() => undefined);
     expect(error).toBeInstanceOf(PublicError);
@@ -565,10 +566,10 @@ describe('nothing half-done', () => {
   });
 
   it('an unreachable lock store answers SERVICE_UNAVAILABLE and records nothing', async () => {
-    const { prisma, config, dispatcher } = world.services;
+    const { prisma, dispatcher } = world.services;
     const lockRedis = deadRedis();
     lockRedis.on('error', () => undefined);
-    const gate = gateWith(new ScopeLock(lockRedis, config.REDIS_PREFIX), dispatcher);
+    const gate = gateWith(new ScopeLock(lockRedis, scopeKey), dispatcher);
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     lockRedis.disconnect();
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');
@@ -577,11 +578,11 @@ describe('nothing half-done', () => {
   });
 
   it('lock contention that outlasts the wait answers SERVICE_UNAVAILABLE, not a raw redlock error', async () => {
-    const { prisma, config, dispatcher, redis } = world.services;
-    const holder = new ScopeLock(redis, config.REDIS_PREFIX, 5_000);
+    const { prisma, dispatcher, redis } = world.services;
+    const holder = new ScopeLock(redis, scopeKey, 5_000);
     const lease = await holder.tryAcquire(ALPINE);
     expect(lease).not.toBeNull();
-    const gate = gateWith(new ScopeLock(redis, config.REDIS_PREFIX), dispatcher, { lockWaitMs: 300 });
+    const gate = gateWith(new ScopeLock(redis, scopeKey), dispatcher, { lockWaitMs: 300 });
     const error = await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: ALPINE }).catch((e) => e);
     await holder.release(lease!);
     expect((error as PublicError).code).toBe('SERVICE_UNAVAILABLE');

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServices } from '../../src/app.js';
-import { redisOptions } from '../../src/db/redis.js';
+import { redisOptions } from '../../src/redis/connections.js';
 import { ScopeLock } from '../../src/gate/scope-lock.js';
 import { StartGate, type Initiator } from '../../src/gate/start-gate.js';
 import type { OperationRun } from '../../src/generated/prisma/client.js';
@@ -317,7 +317,7 @@ describe('PostgreSQL unreachable while a client connects', () => {
 describe('a dispatch that times out', () => {
   /** A real BullMQ queue whose add succeeds but whose answer never arrives (a stalled reply). */
   class SilentAfterAdd extends JobDispatcher {
-    override async dispatch(run: Pick<OperationRun, 'id' | 'type' | 'providerConnectionId'>) {
+    override async dispatch(run: Pick<OperationRun, 'id' | 'type' | 'providerConnectionId' | 'tenantId'>) {
       await super.dispatch(run);
       await new Promise(() => undefined);
     }
@@ -331,12 +331,12 @@ describe('a dispatch that times out', () => {
 
   const gateWith = (Dispatcher: typeof JobDispatcher) => {
     const connection = new Redis({ ...redisOptions(world.config.REDIS_URL), maxRetriesPerRequest: 2 });
-    const dispatcher = new Dispatcher(connection, world.config.REDIS_PREFIX, world.services.log);
+    const dispatcher = new Dispatcher(connection, world.services.names, world.services.log);
     const { store, lifecycle, log, redis } = world.services;
     const gate = new StartGate(
       store,
       lifecycle,
-      new ScopeLock(redis, world.config.REDIS_PREFIX),
+      new ScopeLock(redis, (tenantId) => world.services.names.scopeLock(tenantId)),
       dispatcher,
       world.services.providers,
       log,
@@ -356,7 +356,7 @@ describe('a dispatch that times out', () => {
         where: { id: outcome.status === 'QUEUED' ? outcome.run.id : '' },
       });
       expect(run.status).toBe('QUEUED');
-      expect(await world.services.dispatcher.queue.getJob(run.id)).toBeTruthy();
+      expect(await world.services.dispatcher.getJob(run.id)).toBeTruthy();
     } finally {
       await close();
     }
@@ -378,7 +378,7 @@ describe('a dispatch that times out', () => {
         where: { tenantId: ids.tenant('Birch'), type: 'TENANT_VERIFICATION' },
       });
       expect([run.status, run.reasonCode]).toEqual(['FAILED', 'DISPATCH_FAILED']);
-      expect(await world.services.dispatcher.queue.getJob(run.id)).toBeFalsy();
+      expect(await world.services.dispatcher.getJob(run.id)).toBeFalsy();
     } finally {
       await close();
     }

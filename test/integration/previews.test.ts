@@ -104,7 +104,7 @@ const errorCode = (res: { errors?: readonly { extensions?: Record<string, unknow
 
 async function rowCounts() {
   const prisma = world.services.prisma;
-  const jobs = await world.services.dispatcher.queue.getJobCounts();
+  const jobs = await world.services.dispatcher.getJobCounts();
   return {
     runs: await prisma.operationRun.count(),
     notifications: await prisma.notification.count(),
@@ -261,7 +261,7 @@ describe('previews record, queue and lock nothing', () => {
 
   it("answers while someone else holds the tenant's scope lock, and leaves the lock alone", async () => {
     const redis = world.services.redis;
-    const key = `${world.config.REDIS_PREFIX}:scope:tenant:${ids.tenant('Alpine')}`;
+    const key = world.services.names.scopeLock(ids.tenant('Alpine'));
     const holder = `preview-test-${process.pid}`;
     expect(await redis.set(key, holder, 'PX', 30_000, 'NX')).toBe('OK');
     try {

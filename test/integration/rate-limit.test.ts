@@ -3,6 +3,7 @@ import { parse, print, type ExecutionResult } from 'graphql';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { StartBudget } from '../../src/graphql/plugins/rate-limit.js';
+import { RedisNames } from '../../src/redis/names.js';
 import { createYogaApp } from '../../src/server.js';
 import { MeAndTenants, StartDirectorySync } from '../support/documents.js';
 import { freePort } from '../support/processes.js';
@@ -144,7 +145,7 @@ describe('start budget while Redis is unreachable', () => {
       maxRetriesPerRequest: 0,
     });
     redis.on('error', () => undefined);
-    const budget = new StartBudget(redis, 'atlas-test-unreachable', 3, 60);
+    const budget = new StartBudget(redis, new RedisNames('atlas-test-unreachable'), 3, 60);
     const answers = [];
     for (let i = 0; i < 5; i++) answers.push(await budget.spend('user-1', 1));
     redis.disconnect();

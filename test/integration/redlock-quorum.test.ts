@@ -5,8 +5,8 @@
 // masters rejoin and hold leases again.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisOptions } from '../../src/db/redis.js';
-import { ScopeLock } from '../../src/gate/scope-lock.js';
+import { redisOptions } from '../../src/redis/connections.js';
+import { LOCK_MASTER_OPTIONS, ScopeLock } from '../../src/gate/scope-lock.js';
 import { type ApiServer, startServer } from '../../src/server.js';
 import type { StartRequest } from '../../src/gate/start-gate.js';
 import { createLogger } from '../../src/logger.js';
@@ -33,7 +33,7 @@ let leaseSeenOn: string[][] = [];
 
 /** The masters holding a tenant's scope key right now ('down' ones cannot answer). */
 async function holders(tenantId: string): Promise<string[]> {
-  const key = `${world.config.REDIS_PREFIX}:scope:tenant:${tenantId}`;
+  const key = world.services.names.scopeLock(tenantId);
   const seen = await Promise.all(
     probes.map((p, i) =>
       p.exists(key).then(
@@ -48,8 +48,8 @@ async function holders(tenantId: string): Promise<string[]> {
 /** Another process's scope lock on the same three masters. */
 const lockOnAllMasters = (ttlMs?: number) =>
   ScopeLock.connect(
-    masters.map((m) => redisOptions(m.url)),
-    world.config.REDIS_PREFIX,
+    world.services.redisConnections.lockMasters(masters.map((m) => m.url).join(','), LOCK_MASTER_OPTIONS),
+    (tenantId) => world.services.names.scopeLock(tenantId),
     createLogger('silent'),
     ttlMs,
   );
@@ -62,7 +62,7 @@ const ready = async () => {
 
 const queuedRows = () => world.services.prisma.operationRun.count({ where: { status: 'QUEUED' } });
 const jobs = async () =>
-  (await world.services.dispatcher.queue.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).length;
+  (await world.services.dispatcher.getJobs(['waiting', 'active', 'delayed', 'prioritized'])).length;
 
 beforeAll(async () => {
   masters = await Promise.all([startPrivateRedis(), startPrivateRedis(), startPrivateRedis()]);

@@ -127,7 +127,7 @@ describe('ending a bootstrap ends its pending steps with it', () => {
     const lost = await startBootstrap();
     // Its worker died holding it: RUNNING, and its job gone.
     await world.services.lifecycle.markRunning(lost);
-    await world.services.dispatcher.queue.remove(lost);
+    await world.services.dispatcher.remove(lost);
     workers = await startWorkers(world.services);
     const lostSteps = (await family(lost)).slice(1).map((r) => r.id);
     const events = await eventsDuring(lost, () => workers!.executor.abandon(lost, 'WORKER_LOST'));

@@ -3,7 +3,7 @@
 // periodic reconciler recreates the job schedulers and firings resume, with no worker restart.
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisOptions } from '../../src/db/redis.js';
+import { redisOptions } from '../../src/redis/connections.js';
 import { startWorkers, type Workers } from '../../src/jobs/worker.js';
 import { CreateSchedule } from '../support/documents.js';
 import { waitFor } from '../support/wait.js';
@@ -52,7 +52,7 @@ describe('job schedulers lost by Redis', () => {
 
     const deleted = await emptyRedis();
     // Positive control: the loss took the job scheduler with it.
-    expect(deleted.some((key) => key.includes(':bull:schedules:repeat'))).toBe(true);
+    expect(deleted.some((key) => key.includes(':schedules:repeat'))).toBe(true);
     const atLoss = await firings(id);
 
     await waitFor(async () => (await world.services.scheduleTriggers.ids()).includes(id), {

@@ -419,7 +419,7 @@ describe('handlers: outcome and summary counts', () => {
     if (again.__typename !== 'StartBlocked') return;
     expect(again.reason.code).toBe('RESTORE_RUN_NOT_READY');
     // The blocked start is recorded, never queued, never notified.
-    expect(await world.services.dispatcher.queue.getJob(again.run.id)).toBeUndefined();
+    expect(await world.services.dispatcher.getJob(again.run.id)).toBeUndefined();
     expect(await notificationsFor(again.run.id)).toHaveLength(0);
   });
 });
@@ -454,7 +454,7 @@ describe('pinned connection', () => {
       expect(run.providerConnectionId).toBe(birchSecondary);
       expect(summaryOf(run)).toEqual({ total: 7, succeeded: 7, failed: 0, skipped: 0 });
       expect(await groupRows(BIRCH)).toHaveLength(7);
-      const job = await world.services.dispatcher.queue.getJob(runId);
+      const job = await world.services.dispatcher.getJob(runId);
       expect(job?.data).toEqual({ runId, providerConnectionId: birchSecondary });
       const viaGraphql = await world.gql(OperationRunById, { id: runId });
       expect(viaGraphql.data!.operationRun!.providerConnection).toEqual({ id: birchSecondary });
@@ -866,7 +866,7 @@ describe('worker racepoints', () => {
 describe('reconciler', () => {
   it('re-dispatches an admitted run whose job is missing; the run then succeeds', async () => {
     const runId = acceptedRunId(await groupSync(ALPINE));
-    const queue = world.services.dispatcher.queue;
+    const queue = world.services.dispatcher;
     expect(await queue.getJob(runId)).toBeDefined();
     await queue.remove(runId);
     expect(await queue.getJob(runId)).toBeUndefined();
@@ -898,7 +898,7 @@ describe('reconciler', () => {
 
   it('fails a RUNNING run whose job is gone as WORKER_LOST', async () => {
     const runId = acceptedRunId(await groupSync(ALPINE));
-    await world.services.dispatcher.queue.remove(runId);
+    await world.services.dispatcher.remove(runId);
     // What a worker that died after taking the run leaves behind: RUNNING, and no job.
     await world.services.lifecycle.markRunning(runId);
     const w = await runWorkers();

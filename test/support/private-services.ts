@@ -6,8 +6,9 @@ import { chownSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createServer } from 'node:net';
 import { freePort } from './processes.js';
-import { recordPostgres, recordProcess } from './registry.js';
+import { recordDir, recordPostgres, recordProcess } from './registry.js';
 import { waitFor } from './wait.js';
 
 const run = promisify(execFile);
@@ -129,4 +130,117 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export type PrivateCluster = {
+  ports: number[];
+  /** REDIS_CLUSTER_NODES: every master, comma-separated. */
+  nodes: string;
+  /** Kills one master (by pid) and starts it again on its port with its cluster state; resolves once the cluster is ok again. */
+  restartMaster(index: number): Promise<void>;
+  close(): Promise<void>;
+};
+
+/**
+ * A private 3-master Redis Cluster (no replicas) on free ports, its node files under a temp dir:
+ * `redis-server --cluster-enabled yes` three times and `redis-cli --cluster create`, then waits for
+ * `cluster_state:ok` as every node sees it. close() kills the three by pid and removes the dir.
+ */
+export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'atlas-cluster-'));
+  recordDir(dir);
+  const ports: number[] = [];
+  while (ports.length < masters) {
+    const port = await freePort();
+    // The cluster bus listens on port + 10000: both must be free.
+    if (!ports.includes(port) && port + 10_000 <= 65_535 && (await portIsFree(port + 10_000))) ports.push(port);
+  }
+  const children = new Map<number, ChildProcess>();
+  const startNode = async (port: number) => {
+    const child = spawn(
+      'redis-server',
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        path.join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        '2000',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+      ],
+      { stdio: 'ignore' },
+    );
+    recordProcess(child.pid, `private cluster redis-server :${port}`);
+    children.set(port, child);
+    await waitFor(() => run('redis-cli', ['-p', String(port), 'ping']).then((r) => r.stdout.trim() === 'PONG'), {
+      timeoutMs: 10_000,
+      what: `private cluster node on ${port}`,
+    });
+  };
+  const stopNode = async (port: number) => {
+    const c = children.get(port);
+    children.delete(port);
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGKILL');
+    });
+  };
+  const clusterOk = () =>
+    waitFor(
+      async () => {
+        for (const port of ports) {
+          const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
+          if (!stdout.includes('cluster_state:ok')) return false;
+        }
+        return true;
+      },
+      { timeoutMs: 20_000, what: 'cluster_state:ok on every node' },
+    );
+  try {
+    await Promise.all(ports.map(startNode));
+    await run('redis-cli', [
+      '--cluster',
+      'create',
+      ...ports.map((p) => `127.0.0.1:${p}`),
+      '--cluster-replicas',
+      '0',
+      '--cluster-yes',
+    ]);
+    await clusterOk();
+  } catch (err) {
+    await Promise.all(ports.map(stopNode));
+    rmSync(dir, { recursive: true, force: true });
+    throw err;
+  }
+  return {
+    ports,
+    nodes: ports.map((p) => `127.0.0.1:${p}`).join(','),
+    async restartMaster(index) {
+      await stopNode(ports[index]);
+      await startNode(ports[index]);
+      await clusterOk();
+    },
+    async close() {
+      await Promise.all(ports.map(stopNode));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
 }

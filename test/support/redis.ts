@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { redisOptions } from '../../src/db/redis.js';
+import { redisOptions } from '../../src/redis/connections.js';
 
 /** Removes every key under a test's (or benchmark's) prefix, and nothing else. */
 export async function deleteRedisPrefix(url: string, prefix: string): Promise<void> {

@@ -87,7 +87,7 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
     async reset() {
       await services.prisma.notification.deleteMany();
       await services.prisma.operationRun.deleteMany();
-      await services.dispatcher.queue.obliterate({ force: true });
+      await services.dispatcher.obliterate();
       await services.scheduleTriggers.queue.obliterate({ force: true });
       await services.prisma.schedule.deleteMany({ where: { id: { not: ids.schedule('Alpine') } } });
       await seedDemo(services.prisma);

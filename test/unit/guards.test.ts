@@ -121,3 +121,38 @@ describe('operation registry', () => {
     expect(new Set(starts)).toEqual(START_MUTATION_FIELDS);
   });
 });
+
+describe('the Redis seam', () => {
+  const code = (text: string) => text.replace(/\/\/.*$/gm, '').replace(/\/\*[\s\S]*?\*\//g, '');
+
+  it('only src/redis/connections.ts constructs a Redis client (single node or cluster)', async () => {
+    const offenders: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      const rel = path.relative(SRC, file);
+      if (rel === path.join('redis', 'connections.ts')) continue;
+      const text = code(await readFile(file, 'utf8'));
+      if (/new\s+(Redis|Cluster|IORedis)\s*\(|\.duplicate\s*\(|createClient\s*\(/.test(text)) offenders.push(rel);
+    }
+    expect(offenders).toEqual([]);
+    // And the seam really is the one that does (a positive control on the pattern).
+    const seam = code(await readFile(path.join(SRC, 'redis', 'connections.ts'), 'utf8'));
+    expect(seam).toMatch(/new Cluster\(/);
+    expect(seam).toMatch(/new Redis\(/);
+  });
+
+  it('only src/redis/names.ts composes key and channel names', async () => {
+    const offenders: string[] = [];
+    for (const file of await sourceFiles(SRC)) {
+      const rel = path.relative(SRC, file);
+      if (rel === path.join('redis', 'names.ts')) continue;
+      const text = code(await readFile(file, 'utf8'));
+      // A template or string that puts the prefix in front of something, or names one of our spaces.
+      if (/REDIS_PREFIX\}|\$\{prefix\}:|['"`][^'"`]*:(bull|events|control|scope|ratelimit):/.test(text))
+        offenders.push(rel);
+    }
+    expect(offenders).toEqual([]);
+    const names = code(await readFile(path.join(SRC, 'redis', 'names.ts'), 'utf8'));
+    expect(names).toMatch(/:bull:/);
+    expect(names).toMatch(/:events:runs:/);
+  });
+});

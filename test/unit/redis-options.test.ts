@@ -1,7 +1,7 @@
 // REDIS_URL (and each Redlock URL) to ioredis options: rediss:// must mean TLS (it silently
 // connected in clear before), with the certificate checked against the host name.
 import { describe, expect, it } from 'vitest';
-import { redisOptions } from '../../src/db/redis.js';
+import { redisOptions } from '../../src/redis/connections.js';
 
 describe('redisOptions', () => {
   it('rediss:// turns TLS on with the host as server name', () => {

@@ -20,10 +20,11 @@ import {
   type SelectionSetNode,
 } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
-import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Services } from '../../app.js';
 import { PublicError } from '../../errors.js';
+import type { RedisClient } from '../../redis/connections.js';
+import type { RedisNames } from '../../redis/names.js';
 import type { GraphQLContext } from '../context.js';
 import { START_MUTATION_FIELDS } from '../../operations/catalogue.js';
 
@@ -34,10 +35,11 @@ const SCHEDULE_CHANGE_FIELDS: ReadonlySet<string> = new Set(['createSchedule', '
 export class UserBudget {
   private readonly limiter: RateLimiterRedis;
 
-  constructor(redis: Redis, prefix: string, kind: string, points: number, windowSeconds: number) {
+  /** `keyPrefix`: RedisNames.rateLimit(kind). */
+  constructor(redis: RedisClient, keyPrefix: string, points: number, windowSeconds: number) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
-      keyPrefix: `${prefix}:ratelimit:${kind}`,
+      keyPrefix,
       points,
       duration: windowSeconds,
       // A Redis that is down falls back to this process's memory at once instead of holding the request.
@@ -60,8 +62,8 @@ export class UserBudget {
 
 /** Each user's start budget. */
 export class StartBudget extends UserBudget {
-  constructor(redis: Redis, prefix: string, points: number, windowSeconds: number) {
-    super(redis, prefix, 'starts', points, windowSeconds);
+  constructor(redis: RedisClient, names: RedisNames, points: number, windowSeconds: number) {
+    super(redis, names.rateLimit('starts'), points, windowSeconds);
   }
 }
 
@@ -95,7 +97,7 @@ function useUserRateLimit(
     if (!budget)
       budgets.set(
         services,
-        (budget = new UserBudget(services.redis, services.config.REDIS_PREFIX, kind, points, windowSeconds)),
+        (budget = new UserBudget(services.redis, services.names.rateLimit(kind), points, windowSeconds)),
       );
     return budget;
   };
