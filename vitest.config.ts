@@ -1,8 +1,9 @@
 import { configDefaults, defineConfig } from 'vitest/config';
 
-// Two lanes. `unit` (test/unit) needs neither PostgreSQL nor Redis: `npm run test:unit` runs it
+// Three lanes. `unit` (test/unit) needs neither PostgreSQL nor Redis: `npm run test:unit` runs it
 // alone (`vitest run --project unit`). `integration` is everything else, against the real services.
-// `vitest run` with no --project runs both.
+// `cluster` runs the Redis Cluster suites and the contract's suites again on a private cluster.
+// `vitest run` with no --project runs all three.
 export default defineConfig({
   // graphql ships CJS and ESM builds; Pothos and Yoga must see the same one as our code.
   resolve: { alias: { graphql: 'graphql/index.js' } },
@@ -28,9 +29,33 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/unit/**'],
+          exclude: [...configDefaults.exclude, 'test/unit/**', 'test/cluster/**'],
           globalSetup: ['test/support/global-setup.ts'],
           // Each file has its own database and Redis prefix, so files run in parallel; two cores.
+          maxWorkers: 2,
+          pool: 'forks',
+        },
+      },
+      {
+        extends: true,
+        test: {
+          // The same contract on a Redis Cluster: a private 3-master cluster for the run
+          // (test/support/cluster-setup.ts), REDIS_CLUSTER_NODES in every world and spawned process.
+          // `npm run test:cluster` runs this lane alone (`vitest run --project cluster`).
+          name: 'cluster',
+          include: [
+            'test/cluster/**/*.test.ts',
+            'test/integration/gate.test.ts',
+            'test/integration/workers.test.ts',
+            'test/integration/run-family.test.ts',
+            'test/integration/cancellation.test.ts',
+            'test/e2e/cancellation.test.ts',
+            'test/integration/schedules.test.ts',
+            'test/e2e/realtime.test.ts',
+            'test/integration/subscription-groups.test.ts',
+            'test/integration/preview-subscription.test.ts',
+          ],
+          globalSetup: ['test/support/global-setup.ts', 'test/support/cluster-setup.ts'],
           maxWorkers: 2,
           pool: 'forks',
         },

@@ -403,7 +403,7 @@ async function main() {
     }
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
-    await deleteRedisPrefix(config.REDIS_URL, config.REDIS_PREFIX);
+    await deleteRedisPrefix(config, config.REDIS_PREFIX);
   }
 }
 

@@ -174,14 +174,19 @@ export async function startWorkers(
  */
 async function closeWithin(worker: Worker, graceMs: number, log: Services['log']): Promise<void> {
   let timer: NodeJS.Timeout | undefined;
+  // close(), not pause() then close(): pause() re-opens the blocking connection it has just closed,
+  // and on a Redis Cluster one of several workers' pause() could wait forever for that
+  // connection's end (seen in test/cluster; bullmq#4065 reports the same on a single node).
+  const closing = worker.close(); // takes no new job, resolves once the jobs in hand are done
+  closing.catch(() => undefined);
   const finished = await Promise.race([
-    worker.pause().then(() => true), // resolves once the active jobs are done
+    closing.then(() => true),
     new Promise<boolean>((resolve) => {
       if (Number.isFinite(graceMs)) timer = setTimeout(() => resolve(false), Math.max(0, graceMs));
     }),
   ]);
   clearTimeout(timer);
-  if (!finished)
-    log.warn({ queue: worker.name, graceMs }, 'jobs still running at the shutdown deadline: handing them back');
-  await worker.close(!finished);
+  if (finished) return;
+  log.warn({ queue: worker.name, graceMs }, 'jobs still running at the shutdown deadline: handing them back');
+  await worker.disconnect();
 }

@@ -14,7 +14,7 @@ import { httpGql, runUpdates, wsSubscribe, type Recorded } from '../support/clie
 import { uniqueName } from '../support/databases.js';
 import { startPrivatePostgres, type PrivatePostgres } from '../support/private-services.js';
 import { runAtlasUntilExit, spawnAtlas, type AtlasProcess } from '../support/processes.js';
-import { deleteRedisPrefix } from '../support/redis.js';
+import { channelSubscribers, deleteRedisPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -54,8 +54,7 @@ describe('operationRunUpdated(runId:)', () => {
   it("delivers each step's transitions of a bootstrap, in order, ending with the bootstrap SUCCEEDED", async () => {
     const queue = world.services.dispatcher;
     const channel = world.services.bus.runsTopic(ids.workspace('Contoso MSP'));
-    const listeners = async () =>
-      Number(((await world.services.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
+    const listeners = async () => channelSubscribers(world.services.redis, channel);
     // The API process listens on the run channel only while someone subscribes: the count going
     // from 0 to 1 is the signal that this subscription is live.
     expect(

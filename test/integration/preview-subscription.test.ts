@@ -17,6 +17,7 @@ import {
   StartPreviewsChanged,
 } from '../support/documents.js';
 import type { StartPreviewFieldsFragment } from '../generated/graphql.js';
+import { channelSubscribers } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -200,8 +201,7 @@ describe('startPreviewsChanged', () => {
   it('lets go of its pub/sub listeners when the subscribers leave', async () => {
     await subscribe('Fir', OWNER);
     const channel = world.services.bus.tenantsTopic;
-    const listeners = async () =>
-      Number(((await world.services.redis.pubsub('NUMSUB', channel)) as [string, number])[1]);
+    const listeners = async () => channelSubscribers(world.services.redis, channel);
     expect(await listeners()).toBe(1); // control: the API process listens while anyone is subscribed
     for (const s of sockets.splice(0)) await s.client.dispose();
     for (const s of streams.splice(0)) s.close();

@@ -85,7 +85,7 @@ describe('start rate limit: fragments, aliases and several API processes', () =>
   beforeEach(async () => {
     await limited.reset();
     // A fresh budget for every test: only this world's own rate-limit keys.
-    await deleteRedisPrefix(limited.config.REDIS_URL, `${limited.config.REDIS_PREFIX}:ratelimit`);
+    await deleteRedisPrefix(limited.config, `${limited.config.REDIS_PREFIX}:ratelimit`);
   });
 
   it.each([

@@ -1,11 +1,10 @@
 // Issue 19: Redis coming back empty (a restart without persistence, a flush, a failover) must not
 // stop schedules silently. Every key of this file's prefix is deleted under a running worker; the
 // periodic reconciler recreates the job schedulers and firings resume, with no worker restart.
-import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { redisOptions } from '../../src/redis/connections.js';
 import { startWorkers, type Workers } from '../../src/jobs/worker.js';
 import { CreateSchedule } from '../support/documents.js';
+import { deleteRedisPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -25,22 +24,7 @@ const firings = async (id: string) =>
   (await world.services.prisma.schedule.findUniqueOrThrow({ where: { id } })).firings;
 
 /** What a Redis restarted without persistence looks like to us: none of our keys. Returns the keys deleted. */
-async function emptyRedis(): Promise<string[]> {
-  const redis = new Redis(redisOptions(world.config.REDIS_URL));
-  const deleted: string[] = [];
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${world.config.REDIS_PREFIX}:*`, 'COUNT', 1000);
-      if (keys.length) await redis.del(...keys);
-      deleted.push(...keys);
-      cursor = next;
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
-  return deleted;
-}
+const emptyRedis = (): Promise<string[]> => deleteRedisPrefix(world.config, world.config.REDIS_PREFIX);
 
 describe('job schedulers lost by Redis', () => {
   it('are recreated by the periodic reconciler, and firings resume without a worker restart', async () => {

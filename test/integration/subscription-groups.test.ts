@@ -11,6 +11,7 @@ import { SubscriptionGroups } from '../../src/realtime/groups.js';
 import { startServer, type ApiServer } from '../../src/server.js';
 import { type Recorded, runUpdates, wsSubscribe } from '../support/clients.js';
 import { StartDirectorySync } from '../support/documents.js';
+import { channelSubscribers } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -207,12 +208,8 @@ describe('subscription groups', () => {
 
 describe('per-workspace channels', () => {
   it('an API process listens on a workspace channel only while a subscriber may see it, by reference count', async () => {
-    const numsub = async (workspaceId: string) =>
-      Number(
-        (
-          (await world.services.redis.pubsub('NUMSUB', world.services.bus.runsTopic(workspaceId))) as [string, number]
-        )[1],
-      );
+    const numsub = (workspaceId: string) =>
+      channelSubscribers(world.services.redis, world.services.bus.runsTopic(workspaceId));
     const OTHER = ids.workspace('Other MSP');
     await waitFor(async () => (await numsub(CONTOSO)) === 0, { what: 'no listener left from before' });
     const grouped = await subscribe(OWNER, RUNS, { t: ids.tenant('Alpine') });

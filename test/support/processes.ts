@@ -143,6 +143,8 @@ function atlasEnv(config: Config, extra: Record<string, string>): NodeJS.Process
     DATABASE_URL: config.DATABASE_URL,
     REDIS_URL: config.REDIS_URL,
     REDIS_PREFIX: config.REDIS_PREFIX,
+    // The cluster lane (vitest project `cluster`): the same private cluster as the test's own services.
+    ...(config.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: config.REDIS_CLUSTER_NODES } : {}),
     JWT_SECRET: config.JWT_SECRET,
     LOG_LEVEL: 'info',
     ...extra,

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { createYogaApp } from '../../src/server.js';
 import { createTestDatabase, uniqueName } from './databases.js';
 import { deleteRedisPrefix } from './redis.js';
+import { inject } from 'vitest';
 
 export type World = {
   config: Config;
@@ -36,12 +37,15 @@ export const ids = {
 
 export async function createWorld(overrides: Partial<Config> = {}, options: ServiceOptions = {}): Promise<World> {
   const db = await createTestDatabase();
+  // The cluster lane (vitest project `cluster`) runs the same suites on a private Redis Cluster.
+  const cluster = inject('redisClusterNodes');
   const config = loadConfig(
     { ...process.env, NODE_ENV: 'test' },
     // Race tests send hundreds of starts as one user: the rate limits have their own tests.
     {
       DATABASE_URL: db.url,
       REDIS_PREFIX: uniqueName('atlas-test'),
+      ...(cluster ? { REDIS_CLUSTER_NODES: cluster } : {}),
       LOG_LEVEL: 'silent',
       SIM_LATENCY_MS: 0,
       RATE_LIMIT_STARTS: 100_000,
@@ -95,7 +99,7 @@ export async function createWorld(overrides: Partial<Config> = {}, options: Serv
     },
     async close() {
       for (const s of spawned) await s.close().catch(() => undefined);
-      await deleteRedisPrefix(config.REDIS_URL, config.REDIS_PREFIX);
+      await deleteRedisPrefix(config, config.REDIS_PREFIX);
       await db.drop();
     },
   };
