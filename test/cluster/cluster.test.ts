@@ -7,11 +7,10 @@ import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../../src/gate/start-gate.js';
 import { startWorkers, type Workers } from '../../src/jobs/worker.js';
-import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
 import { startServer } from '../../src/server.js';
-import type { RunEvent } from '../../src/runs/events.js';
 import { stableId } from '../../src/seed/demo.js';
 import { startPrivateCluster, type PrivateCluster } from '../support/private-services.js';
+import { recordRunEvents } from '../support/run-events.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -95,18 +94,6 @@ async function seedTenants(): Promise<string[]> {
   return tenantIds;
 }
 
-/** This process's run events of Contoso from now on, once their channel is subscribed. */
-async function recordRunEvents() {
-  const iterator = world.services.bus.runEvents([ids.workspace('Contoso MSP')])[Symbol.asyncIterator]();
-  const seen: RunEvent[] = [];
-  const { started, live } = probeSubscriptions(() => iterator.next());
-  void (async () => {
-    for (let step = await started; !step.done; step = await iterator.next()) seen.push(step.value);
-  })();
-  await live;
-  return { seen, stop: () => iterator.return?.() };
-}
-
 describe('on a 3-master Redis Cluster', () => {
   it('the world runs on it: a cluster client, ready, and the queue shards two per master', async () => {
     expect(world.services.redis).toBeInstanceOf(Cluster);
@@ -162,7 +149,7 @@ describe('on a 3-master Redis Cluster', () => {
       expect(s.status).toBe('QUEUED');
       return (s as { run: { id: string } }).run.id;
     });
-    const events = await recordRunEvents();
+    const events = await recordRunEvents(world.services.bus, ids.workspace('Contoso MSP'));
     // No persistence: each master comes back with its slots (nodes.conf) but none of its keys.
     for (let i = 0; i < cluster.ports.length; i++) await cluster.restartMaster(i);
     for (const runId of runIds) expect(await world.services.dispatcher.getJob(runId)).toBeUndefined();

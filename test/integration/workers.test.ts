@@ -8,8 +8,6 @@ import type { OperationRunStatus } from '../../src/generated/prisma/enums.js';
 import { Reconciler } from '../../src/jobs/reconciler.js';
 import type { ExecutorRacepoints } from '../../src/jobs/executor.js';
 import { startWorkers, type Workers } from '../../src/jobs/worker.js';
-import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
-import type { RunEvent } from '../../src/runs/events.js';
 import { ProviderError, type Provider } from '../../src/providers/provider.js';
 import {
   SimulatedProvider,
@@ -28,6 +26,7 @@ import {
   StartRestore,
   StartTenantVerification,
 } from '../support/documents.js';
+import { recordRunEvents } from '../support/run-events.js';
 import { waitFor } from '../support/wait.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -804,24 +803,9 @@ function holdPoint<T>() {
   return { at, release, point };
 }
 
-/** This process's run events from now on (once their Redis channel is subscribed, as the subscription ack does it). */
-async function recordRunEvents() {
-  const iterator = world.services.bus.runEvents([ids.workspace('Contoso MSP')])[Symbol.asyncIterator]();
-  const seen: RunEvent[] = [];
-  const { started, live } = probeSubscriptions(() => iterator.next());
-  void (async () => {
-    for (let step = await started; !step.done; step = await iterator.next()) seen.push(step.value);
-  })();
-  await live;
-  return {
-    statusesOf: (runId: string) => seen.filter((e) => e.run.id === runId).map((e) => e.run.status),
-    stop: () => iterator.return?.(),
-  };
-}
-
 describe('worker racepoints', () => {
   it('holds a run after markRunning and before finish, each observable, then lets it end', async () => {
-    const events = await recordRunEvents();
+    const events = await recordRunEvents(world.services.bus, ids.workspace('Contoso MSP'));
     const afterMarkRunning = holdPoint<OperationRun>();
     const beforeFinish = holdPoint<{ runId: string; status: string; total?: number }>();
     try {

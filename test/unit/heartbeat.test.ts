@@ -4,6 +4,7 @@ import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import { heartbeat } from '../../src/realtime/heartbeat.js';
+import { waitFor } from '../support/wait.js';
 
 const cleanup: (() => void)[] = [];
 afterEach(() => {
@@ -44,8 +45,7 @@ describe('heartbeat', () => {
     expect(silent.pings()).toBeGreaterThanOrEqual(1);
     // The answering peer outlives several more rounds.
     const pingsThen = alive.pings();
-    await new Promise((r) => setTimeout(r, 450));
-    expect(alive.pings()).toBeGreaterThanOrEqual(pingsThen + 3);
+    await waitFor(() => alive.pings() >= pingsThen + 3, { what: 'three more heartbeat rounds' });
     expect(alive.ws.readyState).toBe(WebSocket.OPEN);
     expect(wss.clients.size).toBe(1);
   });
@@ -53,6 +53,7 @@ describe('heartbeat', () => {
   it('0 turns it off: no pings, nobody terminated', async () => {
     const { wss, url } = await serverWithHeartbeat(0);
     const silent = await client(url, false);
+    // Nothing to wait for when nothing happens: 300 ms (three rounds of the test above) is the bound.
     await new Promise((r) => setTimeout(r, 300));
     expect(silent.pings()).toBe(0);
     expect(wss.clients.size).toBe(1);
