@@ -122,7 +122,7 @@ describe('two APIs and two workers on one PostgreSQL and one Redis', () => {
     }
     // Queue depths are sampled in every process; process metrics everywhere.
     for (const text of [m1, m2, ...mw]) {
-      expect(sample(text, 'atlas_queue_jobs', { queue: 'operations', state: 'waiting' })).toBe(0);
+      expect(sample(text, 'atlas_queue_jobs', { queue: 'operations', shard: '0', state: 'waiting' })).toBe(0);
       expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     }
     // Worker metrics need the token too.
