@@ -53,9 +53,13 @@ describe('heartbeat', () => {
   it('0 turns it off: no pings, nobody terminated', async () => {
     const { wss, url } = await serverWithHeartbeat(0);
     const silent = await client(url, false);
-    // Nothing to wait for when nothing happens: 300 ms (three rounds of the test above) is the bound.
-    await new Promise((r) => setTimeout(r, 300));
+    // The clock: a server with a 100 ms heartbeat beside it; three of its rounds are three rounds
+    // in which the switched-off one would have pinged (and then terminated its silent peer).
+    const control = await serverWithHeartbeat(100);
+    const ticking = await client(control.url, true);
+    await waitFor(() => ticking.pings() >= 3, { what: "three rounds of the control server's heartbeat" });
     expect(silent.pings()).toBe(0);
+    expect(silent.ws.readyState).toBe(WebSocket.OPEN);
     expect(wss.clients.size).toBe(1);
   });
 });
