@@ -146,3 +146,21 @@ export async function redisState(client: RedisClient): Promise<'ok' | 'cluster s
   const infos = await Promise.all(masters.map((node) => node.cluster('INFO') as Promise<string>));
   return infos.every((info) => /cluster_state:ok/.test(info)) ? 'ok' : 'cluster state not ok';
 }
+
+/**
+ * Resolves once a client that is still making its first connection is ready, or after `ms`; at
+ * once when it is ready, or down (reconnecting, closed): callers then take their fallback.
+ * A new cluster client needs a moment more than a node's (it reads the slot map first).
+ */
+export function connecting(client: RedisClient, ms: number): Promise<void> {
+  if (client.status !== 'connecting' && client.status !== 'connect') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      client.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    client.once('ready', done);
+  });
+}

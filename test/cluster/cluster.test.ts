@@ -3,12 +3,17 @@
 // 3-master cluster (the lane's shared one must not be restarted under the other files), so its
 // command counts are its own.
 import { Cluster } from 'ioredis';
-import calculateSlot from 'cluster-key-slot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SYSTEM } from '../../src/gate/start-gate.js';
 import { startWorkers, type Workers } from '../../src/jobs/worker.js';
-import { startServer } from '../../src/server.js';
-import { stableId } from '../../src/seed/demo.js';
+import {
+  commandsPerMaster,
+  fetchReady,
+  keysPerMaster,
+  masterOf,
+  seedTenants,
+  tenantsOnShards,
+} from '../support/cluster.js';
 import { startPrivateCluster, type PrivateCluster } from '../support/private-services.js';
 import { recordRunEvents } from '../support/run-events.js';
 import { waitFor } from '../support/wait.js';
@@ -35,71 +40,12 @@ afterAll(async () => {
   await cluster?.close();
 });
 
-const clusterClient = () => world.services.redis as Cluster;
-
-/** Which master (by port) serves a key's slot. */
-function masterOf(key: string): number {
-  const [nodeKey] = clusterClient().slots[calculateSlot(key)];
-  return Number(nodeKey.split(':')[1]);
-}
-
-/** Commands each master has processed so far, by port. */
-async function commandsPerMaster(): Promise<Map<number, number>> {
-  const counts = new Map<number, number>();
-  for (const node of clusterClient().nodes('master')) {
-    const info = (await node.info('stats')) as string;
-    counts.set(node.options.port!, Number(/total_commands_processed:(\d+)/.exec(info)![1]));
-  }
-  return counts;
-}
-
-/** Every key of this world's prefix, by the master holding it. */
-async function keysPerMaster(): Promise<Map<number, string[]>> {
-  const keys = new Map<number, string[]>();
-  for (const node of clusterClient().nodes('master')) {
-    const found: string[] = [];
-    let cursor = '0';
-    do {
-      const [next, batch] = await node.scan(cursor, 'MATCH', `${world.config.REDIS_PREFIX}:*`, 'COUNT', 1000);
-      found.push(...batch);
-      cursor = next;
-    } while (cursor !== '0');
-    keys.set(node.options.port!, found);
-  }
-  return keys;
-}
-
-async function seedTenants(): Promise<string[]> {
-  const workspaceId = ids.workspace('Contoso MSP');
-  const tenantIds = Array.from({ length: TENANTS }, (_, i) => stableId(`cluster-tenant:${i}`));
-  await world.services.prisma.tenant.createMany({
-    data: tenantIds.map((id, i) => ({
-      id,
-      workspaceId,
-      name: `Cluster ${String(i).padStart(4, '0')}`,
-      status: 'ACTIVE' as const,
-      externalTenantId: stableId(`cluster-entra:${i}`),
-    })),
-  });
-  await world.services.prisma.providerConnection.createMany({
-    data: tenantIds.map((tenantId, i) => ({
-      id: stableId(`cluster-connection:${i}`),
-      tenantId,
-      displayName: `Cluster ${i} Graph`,
-      provider: 'SIMULATED' as const,
-      credentialState: 'VALID' as const,
-      isDefault: true,
-    })),
-  });
-  return tenantIds;
-}
-
 describe('on a 3-master Redis Cluster', () => {
   it('the world runs on it: a cluster client, ready, and the queue shards two per master', async () => {
     expect(world.services.redis).toBeInstanceOf(Cluster);
-    const ready = await fetchReady();
+    const ready = await fetchReady(world);
     expect(ready).toMatchObject({ redis: 'ok' });
-    const shards = world.services.names.operationsQueues.map((q) => masterOf(`${q.prefix}:operations:wait`));
+    const shards = world.services.names.operationsQueues.map((q) => masterOf(world, `${q.prefix}:operations:wait`));
     expect(shards).toHaveLength(6);
     const perMaster = new Map<number, number>();
     for (const port of shards) perMaster.set(port, (perMaster.get(port) ?? 0) + 1);
@@ -108,8 +54,8 @@ describe('on a 3-master Redis Cluster', () => {
   });
 
   it(`${TENANTS} tenants starting: every master holds jobs and carries 20-50 % of the commands`, async () => {
-    const tenantIds = await seedTenants();
-    const before = await commandsPerMaster();
+    const tenantIds = await seedTenants(world, TENANTS);
+    const before = await commandsPerMaster(world);
     let next = 0;
     const statuses: string[] = [];
     await Promise.all(
@@ -121,7 +67,7 @@ describe('on a 3-master Redis Cluster', () => {
       }),
     );
     expect(statuses.filter((s) => s === 'QUEUED')).toHaveLength(TENANTS);
-    const after = await commandsPerMaster();
+    const after = await commandsPerMaster(world);
     const spent = [...after].map(([port, n]) => n - before.get(port)!);
     const total = spent.reduce((a, b) => a + b, 0);
     const shares = spent.map((n) => n / total);
@@ -130,7 +76,7 @@ describe('on a 3-master Redis Cluster', () => {
       expect(share).toBeLessThanOrEqual(0.5);
     }
     // The jobs themselves: every master holds some of the 2,000, none most of them.
-    const keys = await keysPerMaster();
+    const keys = await keysPerMaster(world);
     const jobs = [...keys.values()].map((found) => found.filter((k) => /:operations:[0-9a-f-]{36}$/.test(k)).length);
     expect(jobs.reduce((a, b) => a + b, 0)).toBe(TENANTS);
     for (const n of jobs) expect(n).toBeGreaterThan(TENANTS / 6);
@@ -140,8 +86,8 @@ describe('on a 3-master Redis Cluster', () => {
   }, 120_000);
 
   it('every master killed and restarted empty: no run is stranded, the subscriber resumes, starts go on', async () => {
-    // Three of the tenants seeded above, on three different queue shards.
-    const tenants = pickOnDifferentShards(3);
+    // Three of the tenants seeded above, on three different queue shards (of all three masters).
+    const tenants = tenantsOnShards(world, (shard) => shard % 2 === 0);
     const starts = tenants.map((tenantId) =>
       world.services.gate.start(SYSTEM, { type: 'TENANT_VERIFICATION', tenantId }),
     );
@@ -150,8 +96,18 @@ describe('on a 3-master Redis Cluster', () => {
       return (s as { run: { id: string } }).run.id;
     });
     const events = await recordRunEvents(world.services.bus, ids.workspace('Contoso MSP'));
+    // A master down and no replica to take its slots: the cluster says fail, and so does /ready.
+    await cluster.kill(cluster.ports[0]);
+    await waitFor(async () => (await cluster.stateSeenBy(cluster.ports[1])) === 'fail', {
+      timeoutMs: 20_000,
+      what: 'the surviving masters to see the cluster fail',
+    });
+    expect(await fetchReady(world)).toMatchObject({ status: 503, ok: false });
+    await cluster.start(cluster.ports[0]);
+    await cluster.ok();
+    expect(await fetchReady(world)).toMatchObject({ status: 200, redis: 'ok' });
     // No persistence: each master comes back with its slots (nodes.conf) but none of its keys.
-    for (let i = 0; i < cluster.ports.length; i++) await cluster.restartMaster(i);
+    for (let i = 1; i < cluster.ports.length; i++) await cluster.restartMaster(i);
     for (const runId of runIds) expect(await world.services.dispatcher.getJob(runId)).toBeUndefined();
 
     // Workers on the restarted cluster: the reconciler re-dispatches the queued runs whose job was lost.
@@ -180,25 +136,3 @@ describe('on a 3-master Redis Cluster', () => {
     expect(await world.services.dispatcher.getJob((again as { run: { id: string } }).run.id)).toBeDefined();
   }, 120_000);
 });
-
-/** `count` of the seeded tenants whose runs go to `count` different operations queue shards. */
-function pickOnDifferentShards(count: number): string[] {
-  const picked = new Map<number, string>();
-  for (let i = 0; picked.size < count; i++) {
-    const tenantId = stableId(`cluster-tenant:${i}`);
-    const shard = world.services.names.operationsShardOf(tenantId);
-    if (!picked.has(shard)) picked.set(shard, tenantId);
-  }
-  return [...picked.values()];
-}
-
-/** /ready's answer of an API on this world's services. */
-async function fetchReady(): Promise<Record<string, unknown>> {
-  const server = await startServer(world.services, 0, '127.0.0.1');
-  try {
-    const res = await fetch(`${server.url}/ready`);
-    return { status: res.status, ...((await res.json()) as Record<string, unknown>) };
-  } finally {
-    await server.close();
-  }
-}

@@ -36,6 +36,8 @@ function spawnWorker(env: Record<string, string> = {}): { child: ChildProcess; o
       NODE_ENV: 'test',
       DATABASE_URL: world.databaseUrl,
       REDIS_URL: world.config.REDIS_URL,
+      // The cluster lane: the workers on the lane's Redis Cluster, like the world.
+      ...(world.config.REDIS_CLUSTER_NODES ? { REDIS_CLUSTER_NODES: world.config.REDIS_CLUSTER_NODES } : {}),
       REDIS_PREFIX: world.config.REDIS_PREFIX,
       SIM_LATENCY_MS: '4000',
       WORKER_LOCK_MS: '1500',

@@ -133,24 +133,36 @@ export async function startPrivatePostgres(): Promise<PrivatePostgres> {
 }
 
 export type PrivateCluster = {
+  /** Every node's port: the masters first, then their replicas. */
   ports: number[];
-  /** REDIS_CLUSTER_NODES: every master, comma-separated. */
+  /** REDIS_CLUSTER_NODES: every node, comma-separated. */
   nodes: string;
   /** Kills one master (by pid) and starts it again on its port with its cluster state; resolves once the cluster is ok again. */
   restartMaster(index: number): Promise<void>;
+  /** Kills the node on `port` (SIGKILL, by pid) and leaves it down. */
+  kill(port: number): Promise<void>;
+  /** Starts the node on `port` again (its nodes.conf keeps its place in the cluster; no data: nothing is persisted). */
+  start(port: number): Promise<void>;
+  /** Resolves once every running node says cluster_state:ok. */
+  ok(): Promise<void>;
+  /** `CLUSTER INFO`'s cluster_state as the node on `port` sees it. */
+  stateSeenBy(port: number): Promise<string>;
+  /** The ports of the nodes that are masters now, as the running nodes see it. */
+  masters(): Promise<number[]>;
   close(): Promise<void>;
 };
 
 /**
- * A private 3-master Redis Cluster (no replicas) on free ports, its node files under a temp dir:
- * `redis-server --cluster-enabled yes` three times and `redis-cli --cluster create`, then waits for
- * `cluster_state:ok` as every node sees it. close() kills the three by pid and removes the dir.
+ * A private Redis Cluster of `masters` masters, each with `replicas` replicas, on free ports, its node
+ * files under a temp dir: `redis-server --cluster-enabled yes` per node and `redis-cli --cluster
+ * create`, then waits for `cluster_state:ok` as every node sees it. close() kills the nodes by pid
+ * and removes the dir.
  */
-export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> {
+export async function startPrivateCluster(masters = 3, replicas = 0): Promise<PrivateCluster> {
   const dir = mkdtempSync(path.join(tmpdir(), 'atlas-cluster-'));
   recordDir(dir);
   const ports: number[] = [];
-  while (ports.length < masters) {
+  while (ports.length < masters * (1 + replicas)) {
     const port = await freePort();
     // The cluster bus listens on port + 10000: both must be free.
     if (!ports.includes(port) && port + 10_000 <= 65_535 && (await portIsFree(port + 10_000))) ports.push(port);
@@ -176,6 +188,13 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
         'no',
         '--dir',
         dir,
+        // A replica's first sync starts at once (the default waits 5 s for more replicas).
+        '--repl-diskless-sync-delay',
+        '0',
+        '--dbfilename',
+        `dump-${port}.rdb`,
+        '--logfile',
+        path.join(dir, `redis-${port}.log`),
       ],
       { stdio: 'ignore' },
     );
@@ -195,16 +214,22 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
       c.kill('SIGKILL');
     });
   };
+  const stateSeenBy = async (port: number) =>
+    /cluster_state:(\w+)/.exec((await run('redis-cli', ['-p', String(port), 'cluster', 'info'])).stdout)?.[1] ??
+    'unknown';
   const clusterOk = () =>
     waitFor(
       async () => {
-        for (const port of ports) {
+        for (const port of ports.filter((p) => children.has(p))) {
           const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
           if (!stdout.includes('cluster_state:ok')) return false;
+          // A replica that has not synced with its master yet could not take over from it.
+          const replication = (await run('redis-cli', ['-p', String(port), 'info', 'replication'])).stdout;
+          if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
         }
         return true;
       },
-      { timeoutMs: 20_000, what: 'cluster_state:ok on every node' },
+      { timeoutMs: 20_000, what: 'cluster_state:ok on every node, every replica in sync' },
     );
   try {
     await Promise.all(ports.map(startNode));
@@ -213,7 +238,7 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
       'create',
       ...ports.map((p) => `127.0.0.1:${p}`),
       '--cluster-replicas',
-      '0',
+      String(replicas),
       '--cluster-yes',
     ]);
     await clusterOk();
@@ -229,6 +254,22 @@ export async function startPrivateCluster(masters = 3): Promise<PrivateCluster> 
       await stopNode(ports[index]);
       await startNode(ports[index]);
       await clusterOk();
+    },
+    kill: stopNode,
+    start: startNode,
+    ok: async () => void (await clusterOk()),
+    stateSeenBy,
+    async masters() {
+      const alive = ports.find((p) => children.has(p))!;
+      const { stdout } = await run('redis-cli', ['-p', String(alive), 'cluster', 'nodes']);
+      return (
+        stdout
+          .split('\n')
+          .map((line) => line.split(' '))
+          // A master serves slots (field 9 on); a failed one, or one left without slots, does not count.
+          .filter((f) => f.length > 8 && f[2].includes('master') && !f[2].includes('fail'))
+          .map((f) => Number(f[1].split(':')[1].split('@')[0]))
+      );
     },
     async close() {
       await Promise.all(ports.map(stopNode));

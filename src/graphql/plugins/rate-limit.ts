@@ -23,7 +23,7 @@ import type { Plugin } from 'graphql-yoga';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Services } from '../../app.js';
 import { PublicError } from '../../errors.js';
-import type { RedisClient } from '../../redis/connections.js';
+import { connecting, type RedisClient } from '../../redis/connections.js';
 import type { RedisNames } from '../../redis/names.js';
 import type { GraphQLContext } from '../context.js';
 import { START_MUTATION_FIELDS } from '../../operations/catalogue.js';
@@ -36,7 +36,12 @@ export class UserBudget {
   private readonly limiter: RateLimiterRedis;
 
   /** `keyPrefix`: RedisNames.rateLimit(kind). */
-  constructor(redis: RedisClient, keyPrefix: string, points: number, windowSeconds: number) {
+  constructor(
+    private readonly redis: RedisClient,
+    keyPrefix: string,
+    points: number,
+    windowSeconds: number,
+  ) {
     this.limiter = new RateLimiterRedis({
       storeClient: redis,
       keyPrefix,
@@ -50,6 +55,9 @@ export class UserBudget {
 
   /** Spends `points`: null when they fit, else the seconds until the budget refills. */
   async spend(userId: string, points: number): Promise<number | null> {
+    // A client still making its first connection is not a Redis that is down: wait for it (bounded)
+    // rather than spend this process's own memory budget, which the other processes do not see.
+    if (this.redis.status !== 'ready') await connecting(this.redis, 1_000);
     try {
       await this.limiter.consume(userId, points);
       return null;
