@@ -15,7 +15,9 @@ import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { RUN_TENANT } from '../src/runs/change-order.js';
 import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
+import { startPrivateCluster } from '../test/support/private-services.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
+import { MasterCommands } from './cluster.js';
 import { type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
 
 const TENANTS = 2_000;
@@ -263,6 +265,60 @@ async function realtimePhases(api: AtlasProcess, token: string, tenantIds: strin
   return { fanOut1k: r1k, fanOut10k: r10k, groups, groupsRunOnly, slowConsumer: slow };
 }
 
+type Driven = Awaited<ReturnType<typeof drive>>;
+
+/** Phase 1: the trivial query `{ me { id } }` at 64 clients, after a warm-up (JIT, pools, caches). */
+async function trivialPhase(api: AtlasProcess, token: string) {
+  const trivialLoad = {
+    url: api.url,
+    token,
+    body: () => ({ query: '{ me { id } }' }),
+    ok: (b: string) => b.startsWith('{"data":{"me"'),
+  };
+  await drive({ ...trivialLoad, clients: 16, seconds: 2 });
+  return drive({ ...trivialLoad, clients: 64 });
+}
+
+/** Phase 4: one tenant's runs to BENCH_SUBSCRIBERS (1,000) subscribers over both API processes. */
+function fanOutPhase(apis: AtlasProcess[], demoOwner: string) {
+  return fanOut(apis, demoOwner, stableId('tenant:Contoso MSP:Elm'), Number(process.env.BENCH_SUBSCRIBERS ?? 1_000), 9);
+}
+
+/**
+ * Phase 2: accepted starts at 1, 16 and 64 clients. Distinct tenants: every start is a fresh
+ * dedupe target, so every answer is an admission. Each phase starts another operation type, so
+ * each may use all 2,000 tenants. `measure` wraps each phase (the cluster section counts commands).
+ */
+async function startPhases(
+  api: AtlasProcess,
+  token: string,
+  tenantIds: string[],
+  measure: (run: () => Promise<Driven>) => Promise<Driven> = (run) => run(),
+  label = '',
+) {
+  const accepted: Record<string, Stats & { commandsPerMaster?: unknown }> = {};
+  const phases = [
+    { clients: 1, amount: 400, query: VERIFY, variables: {} },
+    { clients: 16, amount: 1_200, query: START, variables: { kind: 'ROLE_DEFINITIONS' } },
+    { clients: 64, amount: TENANTS, query: START, variables: { kind: 'GROUPS' } },
+  ];
+  for (const phase of phases) {
+    const result = await measure(() =>
+      drive({
+        url: api.url,
+        token,
+        clients: phase.clients,
+        amount: phase.amount,
+        body: (n) => ({ query: phase.query, variables: { ...phase.variables, tenantId: tenantIds[n % TENANTS] } }),
+        ok: (b) => b.includes('"StartAccepted"'),
+      }),
+    );
+    accepted[`c${phase.clients}`] = result;
+    console.log(`${label}2. accepted starts, ${phase.clients} clients`, result);
+  }
+  return accepted;
+}
+
 async function main() {
   console.log(
     `atlas-gate bench: ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}; ${PHASE_SECONDS}s per phase`,
@@ -276,6 +332,8 @@ async function main() {
     SUBSCRIPTION_COST_BUDGET_PER_USER: '100000000',
   };
   const processes: AtlasProcess[] = [];
+  const clusterOnly = process.env.BENCH_ONLY === 'cluster';
+  let results: any;
   try {
     // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of both API processes (open them in Chrome DevTools).
     const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
@@ -293,118 +351,172 @@ async function main() {
       return;
     }
 
-    const trivialLoad = {
-      url: apiA.url,
-      token: benchToken,
-      body: () => ({ query: '{ me { id } }' }),
-      ok: (b: string) => b.startsWith('{"data":{"me"'),
-    };
-    await drive({ ...trivialLoad, clients: 16, seconds: 2 }); // warm-up: JIT, pools, caches
-    const trivial = await drive({ ...trivialLoad, clients: 64 });
+    const trivial = await trivialPhase(apiA, benchToken);
     console.log('1. trivial query', trivial);
 
     // Fan-out runs before the start phases: their admitted runs queue up behind the worker.
-    const fan = await fanOut(
-      [apiA, apiB],
-      demoOwner,
-      stableId('tenant:Contoso MSP:Elm'),
-      Number(process.env.BENCH_SUBSCRIBERS ?? 1_000),
-      9,
-    );
+    const fan = await fanOutPhase([apiA, apiB], demoOwner);
     console.log('4. fan-out', fan);
+    if (clusterOnly) {
+      // BENCH_ONLY=cluster: the single-node figures the cluster section is compared with, then it.
+      results = { trivialQuery: trivial, fanOut: fan, acceptedStarts: await startPhases(apiA, benchToken, tenantIds) };
+    } else {
+      // Realtime at scale: API CPU per delivered frame next to the raw ws broadcast floor, same run.
+      const realtime = await realtimePhases(apiA, benchToken, tenantIds);
 
-    // Realtime at scale: API CPU per delivered frame next to the raw ws broadcast floor, same run.
-    const realtime = await realtimePhases(apiA, benchToken, tenantIds);
+      const accepted = await startPhases(apiA, benchToken, tenantIds);
 
-    // Distinct tenants: every start is a fresh dedupe target, so every answer is an admission.
-    // Each phase starts another operation type, so each may use all 2,000 tenants.
-    const accepted: Record<string, Stats> = {};
-    const phases = [
-      { clients: 1, amount: 400, query: VERIFY, field: 'startTenantVerification', variables: {} },
-      {
-        clients: 16,
-        amount: 1_200,
-        query: START,
-        field: 'startDirectorySync',
-        variables: { kind: 'ROLE_DEFINITIONS' },
-      },
-      { clients: 64, amount: TENANTS, query: START, field: 'startDirectorySync', variables: { kind: 'GROUPS' } },
-    ];
-    for (const phase of phases) {
-      const result = await drive({
+      const hotTenant = stableId('tenant:Contoso MSP:Alpine');
+      // Hot tenant: one start admitted, the rest answered from the plain read (deduped), until
+      // the run ends and the next start is admitted again.
+      const hot = await drive({
         url: apiA.url,
-        token: benchToken,
-        clients: phase.clients,
-        amount: phase.amount,
-        body: (n) => ({ query: phase.query, variables: { ...phase.variables, tenantId: tenantIds[n % TENANTS] } }),
-        ok: (b) => b.includes('"StartAccepted"'),
+        token: demoOwner,
+        clients: 64,
+        body: () => ({ query: START, variables: { tenantId: hotTenant, kind: 'GROUPS' } }),
+        ok: (b) => b.includes('"StartDeduped"') || b.includes('"StartAccepted"'),
       });
-      accepted[`c${phase.clients}`] = result;
-      console.log(`2. accepted starts, ${phase.clients} clients`, result);
-    }
+      const outcomes = hot.outcomes;
+      console.log('3. hot tenant', hot, outcomes);
 
-    const hotTenant = stableId('tenant:Contoso MSP:Alpine');
-    // Hot tenant: one start admitted, the rest answered from the plain read (deduped), until
-    // the run ends and the next start is admitted again.
-    const hot = await drive({
-      url: apiA.url,
-      token: demoOwner,
-      clients: 64,
-      body: () => ({ query: START, variables: { tenantId: hotTenant, kind: 'GROUPS' } }),
-      ok: (b) => b.includes('"StartDeduped"') || b.includes('"StartAccepted"'),
-    });
-    const outcomes = hot.outcomes;
-    console.log('3. hot tenant', hot, outcomes);
-
-    // Scale-out race: 200 identical starts split across both API processes, all at once.
-    const raceTenant = tenantIds[TENANTS];
-    const race = await Promise.all(
-      Array.from({ length: 200 }, (_, i) =>
-        post(
-          (i % 2 ? apiA : apiB).url,
-          benchToken,
-          `mutation ($t: ID!) { startOnboardingBootstrap(tenantId: $t) { __typename } }`,
-          { t: raceTenant },
+      // Scale-out race: 200 identical starts split across both API processes, all at once.
+      const raceTenant = tenantIds[TENANTS];
+      const race = await Promise.all(
+        Array.from({ length: 200 }, (_, i) =>
+          post(
+            (i % 2 ? apiA : apiB).url,
+            benchToken,
+            `mutation ($t: ID!) { startOnboardingBootstrap(tenantId: $t) { __typename } }`,
+            { t: raceTenant },
+          ),
         ),
-      ),
-    );
-    const raceCounts: Record<string, number> = {};
-    for (const r of race) {
-      const t = (r.data as any)?.startOnboardingBootstrap?.__typename ?? 'error';
-      raceCounts[t] = (raceCounts[t] ?? 0) + 1;
-    }
-    console.log('5. scale-out race', raceCounts);
+      );
+      const raceCounts: Record<string, number> = {};
+      for (const r of race) {
+        const t = (r.data as any)?.startOnboardingBootstrap?.__typename ?? 'error';
+        raceCounts[t] = (raceCounts[t] ?? 0) + 1;
+      }
+      console.log('5. scale-out race', raceCounts);
 
-    const results = {
-      machine: {
-        cores: os.cpus().length,
-        cpu: os.cpus()[0]?.model,
-        memoryGiB: Math.round(os.totalmem() / 2 ** 30),
-        node: process.version,
-      },
-      date: new Date().toISOString(),
-      phaseSeconds: PHASE_SECONDS,
-      trivialQuery: trivial,
-      acceptedStarts: accepted,
-      hotTenant: { ...hot, outcomes },
-      fanOut: fan,
-      realtime,
-      scaleOut: { starts: 200, processes: 2, outcomes: raceCounts, admitted: raceCounts.StartAccepted ?? 0 },
-      ratios: {
-        accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
-        hotTenantToTrivial: Math.round((hot.rps / trivial.rps) * 100) / 100,
-      },
-    };
-    await writeFile(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
-    printTable(results);
-    if (results.scaleOut.admitted !== 1) {
-      console.error(`scale-out race admitted ${results.scaleOut.admitted}, expected exactly 1`);
-      process.exitCode = 1;
+      results = {
+        machine: {
+          cores: os.cpus().length,
+          cpu: os.cpus()[0]?.model,
+          memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+          node: process.version,
+        },
+        date: new Date().toISOString(),
+        phaseSeconds: PHASE_SECONDS,
+        trivialQuery: trivial,
+        acceptedStarts: accepted,
+        hotTenant: { ...hot, outcomes },
+        fanOut: fan,
+        realtime,
+        scaleOut: { starts: 200, processes: 2, outcomes: raceCounts, admitted: raceCounts.StartAccepted ?? 0 },
+        ratios: {
+          accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
+          hotTenantToTrivial: Math.round((hot.rps / trivial.rps) * 100) / 100,
+        },
+      };
     }
   } finally {
     await Promise.all(processes.map((p) => p.stop()));
     await deleteRedisPrefix(config, config.REDIS_PREFIX);
   }
+  if (!results) return; // BENCH_ONLY=realtime
+  // The same start phases and fan-out on a private 3-master Redis Cluster (BENCH_CLUSTER=0 skips it).
+  if (process.env.BENCH_CLUSTER !== '0') results.cluster = await clusterSection(tenantIds, env, results);
+  if (clusterOnly) {
+    printCluster(results);
+    return;
+  }
+  await writeFile(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
+  printTable(results);
+  if (results.cluster) printCluster(results);
+  if (results.scaleOut.admitted !== 1) {
+    console.error(`scale-out race admitted ${results.scaleOut.admitted}, expected exactly 1`);
+    process.exitCode = 1;
+  }
+}
+
+/**
+ * Phases 1, 4 and 2 again with the processes on a private 3-master Redis Cluster (REDIS_CLUSTER_NODES,
+ * six queue shards), on the same database with the single-node phases' runs removed (so every start
+ * is an admission again), each phase with the commands each master processed during it.
+ */
+async function clusterSection(tenantIds: string[], env: Record<string, string>, single: any) {
+  const cluster = await startPrivateCluster(3);
+  const clusterConfig = {
+    ...config,
+    REDIS_CLUSTER_NODES: cluster.nodes,
+    REDIS_PREFIX: `atlas-bench-cluster-${process.pid}`,
+  };
+  const masters = new MasterCommands(cluster.ports);
+  const processes: AtlasProcess[] = [];
+  try {
+    await forgetRuns();
+    const [apiA, apiB, worker] = await Promise.all([
+      spawnAtlas('api', clusterConfig, env),
+      spawnAtlas('api', clusterConfig, env),
+      spawnAtlas('worker', clusterConfig, env),
+    ]);
+    processes.push(apiA, apiB, worker);
+    const benchToken = await tokens.sign(stableId('user:bench@atlas.test'));
+    const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
+    const trivial = await masters.during(() => trivialPhase(apiA, benchToken));
+    console.log('cluster 1. trivial query', trivial);
+    const fan = await masters.during(() => fanOutPhase([apiA, apiB], demoOwner));
+    console.log('cluster 4. fan-out', fan);
+    const accepted = await startPhases(apiA, benchToken, tenantIds, (run) => masters.during(run), 'cluster ');
+    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+    return {
+      masters: cluster.ports.length,
+      queueShards: 6,
+      trivialQuery: trivial,
+      fanOut: fan,
+      acceptedStarts: accepted,
+      ratios: {
+        // cluster / single node, same run
+        trivialRps: ratio(trivial.rps, single.trivialQuery.rps),
+        accepted64Rps: ratio(accepted.c64.rps, single.acceptedStarts.c64.rps),
+        accepted64P99: ratio(accepted.c64.p99, single.acceptedStarts.c64.p99),
+        fanOutP99: ratio(fan.p99, single.fanOut.p99),
+      },
+    };
+  } finally {
+    await Promise.all(processes.map((p) => p.stop()));
+    masters.close();
+    await cluster.close();
+  }
+}
+
+/** The single-node phases' runs (and their notifications) go: the cluster phases start the same tenants. */
+async function forgetRuns() {
+  const db = new pg.Client({ connectionString: config.DATABASE_URL });
+  await db.connect();
+  await db.query('TRUNCATE "OperationRun" CASCADE');
+  await db.end();
+}
+
+function printCluster(r: any) {
+  const c = r.cluster;
+  const share = (m: { share: number }[]) => m.map((x) => `${Math.round(x.share * 100)}%`).join('/');
+  console.log(
+    `\non a private ${c.masters}-master Redis Cluster (${c.queueShards} queue shards), next to one Redis node, same run`,
+  );
+  const rows: [string, any, any][] = [
+    ['trivial query, 64 clients', r.trivialQuery, c.trivialQuery],
+    ...(['c1', 'c16', 'c64'] as const).map((k): [string, any, any] => [
+      `accepted starts, ${k.slice(1)} clients`,
+      r.acceptedStarts[k],
+      c.acceptedStarts[k],
+    ]),
+    [`fan-out to ${c.fanOut.subscribers} subscribers`, r.fanOut, c.fanOut],
+  ];
+  for (const [name, one, on] of rows)
+    console.log(
+      `  ${name.padEnd(34)} node ${one.rps ? `${one.rps}/s ` : ''}p99 ${one.p99} ms | cluster ${on.rps ? `${on.rps}/s ` : ''}p99 ${on.p99} ms | commands per master ${on.commandsPerMaster.map((m: { commands: number }) => m.commands).join('/')} (${share(on.commandsPerMaster)})`,
+    );
 }
 
 function printTable(r: any) {
