@@ -34,6 +34,13 @@ const schema = z
     RUN_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(4),
     RETRY_BASE_MS: z.coerce.number().int().min(0).default(1_000),
     RECONCILE_INTERVAL_MS: z.coerce.number().int().min(100).default(15_000),
+    // History retention (src/runs/retention.ts): terminal runs and read notifications older than
+    // this many days are pruned by the workers, RETENTION_BATCH rows per statement, every
+    // RETENTION_INTERVAL_MS.
+    RUN_RETENTION_DAYS: z.coerce.number().min(1).default(90),
+    NOTIFICATION_RETENTION_DAYS: z.coerce.number().min(1).default(30),
+    RETENTION_INTERVAL_MS: z.coerce.number().int().min(1_000).default(3_600_000),
+    RETENTION_BATCH: z.coerce.number().int().min(1).max(10_000).default(500),
     REDIS_PREFIX: z
       .string()
       .regex(/^[a-z0-9:_-]+$/i)

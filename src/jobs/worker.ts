@@ -7,6 +7,7 @@ import { createProviderRegistry } from '../providers/registry.js';
 import type { Provider } from '../providers/provider.js';
 import type { OperationJobData } from './dispatch.js';
 import { RetryLater, RunExecutor, type ExecutorRacepoints } from './executor.js';
+import { Retention } from '../runs/retention.js';
 import { Reconciler } from './reconciler.js';
 import type { FiringJobData } from './schedulers.js';
 
@@ -16,6 +17,7 @@ export type Workers = {
   firings: Worker<FiringJobData>;
   executor: RunExecutor;
   reconciler: Reconciler;
+  retention: Retention;
   /** Finishes the jobs in hand, for at most `graceMs` (SHUTDOWN_TIMEOUT_MS); see closeWithin. */
   close(graceMs?: number): Promise<void>;
 };
@@ -114,6 +116,15 @@ export async function startWorkers(
   );
   reconciler.start();
 
+  // History retention: terminal runs and read notifications past their retention, in small batches.
+  const retention = new Retention(services.prisma, services.metrics, log.child({ component: 'retention' }), {
+    runDays: config.RUN_RETENTION_DAYS,
+    notificationDays: config.NOTIFICATION_RETENTION_DAYS,
+    batch: config.RETENTION_BATCH,
+    intervalMs: config.RETENTION_INTERVAL_MS,
+  });
+  retention.start();
+
   // Schedule firings: one job per due tick (BullMQ job schedulers), taken by one worker process.
   const firingConnection = services.redisConnections.client('bullmq');
   firingConnection.on('error', (err) => log.warn({ err: err.message }, 'firing worker redis connection error'));
@@ -154,8 +165,10 @@ export async function startWorkers(
     firings,
     executor,
     reconciler,
+    retention,
     async close(graceMs = Number.POSITIVE_INFINITY) {
       reconciler.stop();
+      await retention.stop();
       await stopListening();
       cancelSubscriber.disconnect();
       // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.

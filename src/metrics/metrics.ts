@@ -60,6 +60,12 @@ export class Metrics {
     labelNames: ['type', 'status'] as const,
     registers: [this.registry],
   });
+  readonly retentionPruned = new Counter({
+    name: 'atlas_retention_pruned_total',
+    help: 'Rows the retention sweep deleted (RUN_RETENTION_DAYS, NOTIFICATION_RETENTION_DAYS), by table: top-level runs (their steps and notifications go with them) and read notifications',
+    labelNames: ['table'] as const,
+    registers: [this.registry],
+  });
   readonly runDurationSeconds = new Histogram({
     name: 'atlas_run_duration_seconds',
     help: 'Top-level runs from RUNNING to their terminal state, by type and status',

@@ -1,0 +1,75 @@
+// The start path's round trips, pinned (issue 23): an accepted start through GraphQL costs exactly
+// this many PostgreSQL queries and Redis round trips, so a change that adds one shows up in
+// `npm test`, not only in the bench. Counted at the clients: every pg query (pool and Prisma go
+// through pg.Client), and every ioredis command sent on its own, a pipeline or MULTI counting once.
+import { Redis } from 'ioredis';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { parse } from 'graphql';
+import { StartTenantVerification } from '../support/documents.js';
+import { seedTenants } from '../support/cluster.js';
+import { createWorld, type World } from '../support/world.js';
+
+/**
+ * What an accepted start costs, as of this commit (change it only with a reason in the commit
+ * message). PostgreSQL: the target with its connections and active runs; BEGIN + tenant row lock +
+ * active runs again; INSERT; the change-order stamp + COMMIT. Redis: the rate-limit budget, the
+ * scope lock, the QUEUED event, BullMQ's add, the lock's release.
+ */
+const PINNED = { postgres: 4, redis: 5 };
+/** The answer the bench's start phases ask for: the outcome alone. */
+const START = parse(
+  'mutation ($tenantId: ID!) { result: startTenantVerification(tenantId: $tenantId) { __typename ... on StartOutcome { status } } }',
+) as TypedDocumentNode<{ result: { __typename: string } }, { tenantId: string }>;
+
+let world: World;
+let tenants: string[];
+const counted = { on: false, postgres: 0, redis: 0, pipelines: new WeakSet<object>() };
+
+beforeAll(async () => {
+  world = await createWorld();
+  tenants = await seedTenants(world, 5);
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    if (counted.on) counted.postgres++;
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  const sendCommand = Redis.prototype.sendCommand;
+  Redis.prototype.sendCommand = function (this: Redis, command, stream, ...rest) {
+    // A pipeline (and MULTI) hands each of its commands a shared writer: one round trip for all.
+    if (counted.on && (!stream || !counted.pipelines.has(stream))) {
+      counted.redis++;
+      if (stream) counted.pipelines.add(stream);
+    }
+    return sendCommand.call(this, command, stream, ...rest);
+  } as typeof sendCommand;
+});
+afterAll(async () => world?.close());
+
+async function countedStart(tenantId: string, document: typeof START = START) {
+  counted.postgres = 0;
+  counted.redis = 0;
+  counted.on = true;
+  try {
+    const res = await world.gql(document, { tenantId }, 'owner@contoso.test');
+    expect(res.data?.result.__typename).toBe('StartAccepted');
+  } finally {
+    counted.on = false;
+  }
+  return { postgres: counted.postgres, redis: counted.redis };
+}
+
+describe('an accepted start', () => {
+  it(`costs ${PINNED.postgres} PostgreSQL queries and ${PINNED.redis} Redis round trips`, async () => {
+    await countedStart(tenants[0]); // warm: the viewer's memberships are cached after this one
+    const measured = [await countedStart(tenants[1]), await countedStart(tenants[2]), await countedStart(tenants[3])];
+    expect(measured).toEqual([PINNED, PINNED, PINNED]);
+  });
+
+  it('a document that selects the run and its relations pays for them on top, and nothing else', async () => {
+    // StartResultFields reads the run, its connection, its initiator and its family: 4 queries.
+    const withRun = await countedStart(tenants[4], StartTenantVerification as unknown as typeof START);
+    expect(withRun).toEqual({ postgres: PINNED.postgres + 4, redis: PINNED.redis });
+  });
+});
