@@ -18,7 +18,8 @@ import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { startPrivateCluster } from '../test/support/private-services.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
 import { MasterCommands } from './cluster.js';
-import { type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
+import { endActiveRuns, loadHistory, monitorQueryPlan } from './history.js';
+import { cpuMs, type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
 
 const TENANTS = 2_000;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -168,6 +169,12 @@ async function seedBench(): Promise<string[]> {
     })),
   });
   await prisma.$disconnect();
+  // Planner statistics of the freshly seeded tables, as autovacuum would have them within a minute
+  // (stale, the planner took Bench MSP for a workspace of 6 tenants and chose nested loops over them).
+  const db = new pg.Client({ connectionString: config.DATABASE_URL });
+  await db.connect();
+  await db.query('ANALYZE');
+  await db.end();
   return tenantIds;
 }
 
@@ -312,14 +319,15 @@ async function startPhases(
   measure: (run: () => Promise<Driven>) => Promise<Driven> = (run) => run(),
   label = '',
 ) {
-  const accepted: Record<string, Stats & { commandsPerMaster?: unknown }> = {};
+  const accepted: Record<string, Driven & { commandsPerMaster?: unknown; cpuMsPerStart?: number }> = {};
   const phases = [
     { clients: 1, amount: 400, query: VERIFY, variables: {} },
     { clients: 16, amount: 1_200, query: START, variables: { kind: 'ROLE_DEFINITIONS' } },
     { clients: 64, amount: TENANTS, query: START, variables: { kind: 'GROUPS' } },
   ];
   for (const phase of phases) {
-    const result = await measure(() =>
+    const cpuBefore = await cpuMs(api.child.pid!);
+    const result: Driven & { cpuMsPerStart?: number } = await measure(() =>
       drive({
         url: api.url,
         token,
@@ -329,6 +337,9 @@ async function startPhases(
         ok: (b) => b.includes('"StartAccepted"'),
       }),
     );
+    const admitted = result.outcomes.StartAccepted ?? 0;
+    result.cpuMsPerStart =
+      Math.round((((await cpuMs(api.child.pid!)) - cpuBefore) / Math.max(admitted, 1)) * 100) / 100;
     accepted[`c${phase.clients}`] = result;
     console.log(`${label}2. accepted starts, ${phase.clients} clients`, result);
   }
@@ -368,6 +379,13 @@ async function main() {
       return;
     }
 
+    if (process.env.BENCH_ONLY === 'history') {
+      // The history phases alone (iterating on queries and indexes): printed, not written.
+      const history = await historySection(apiA, benchToken, tenantIds, worker);
+      console.log(JSON.stringify(history, null, 2));
+      printHistory(history);
+      return;
+    }
     const trivial = await trivialPhase(apiA, benchToken);
     console.log('1. trivial query', trivial);
 
@@ -415,6 +433,11 @@ async function main() {
       }
       console.log('5. scale-out race', raceCounts);
 
+      // Cost under history: the accepted-start and monitor phases on this database, then again with
+      // 1,000,000 historical runs loaded (BENCH_HISTORY=0 skips; BENCH_HISTORY_RUNS sets the count).
+      const history =
+        process.env.BENCH_HISTORY === '0' ? null : await historySection(apiA, benchToken, tenantIds, worker);
+
       results = {
         machine: {
           cores: os.cpus().length,
@@ -430,9 +453,15 @@ async function main() {
         fanOut: fan,
         realtime,
         scaleOut: { starts: 200, processes: 2, outcomes: raceCounts, admitted: raceCounts.StartAccepted ?? 0 },
+        history,
+        // API process CPU (user + system, /proc) during the single-client phase / the starts it admitted.
+        cpuMsPerAcceptedStart: accepted.c1.cpuMsPerStart,
         ratios: {
           accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
           hotTenantToTrivial: Math.round((hot.rps / trivial.rps) * 100) / 100,
+          ...(history
+            ? { historyAcceptedP99: history.ratios.acceptedP99, historyMonitorP99: history.ratios.monitorP99 }
+            : {}),
         },
       };
     }
@@ -449,6 +478,7 @@ async function main() {
   }
   await writeFile(new URL('./results.json', import.meta.url), JSON.stringify(results, null, 2) + '\n');
   printTable(results);
+  if (results.history) printHistory(results.history);
   if (results.cluster) printCluster(results);
   if (results.scaleOut.admitted !== 1) {
     console.error(`scale-out race admitted ${results.scaleOut.admitted}, expected exactly 1`);
@@ -507,12 +537,147 @@ async function clusterSection(tenantIds: string[], env: Record<string, string>, 
   }
 }
 
+const RUN_FIELDS = 'id type status createdAt finishedAt summary { total succeeded failed } tenant { id name }';
+const MONITOR: [string, string][] = [
+  ['firstPage', `{ operationRuns(first: 20) { edges { node { ${RUN_FIELDS} } } pageInfo { hasNextPage endCursor } } }`],
+  [
+    'filtered',
+    `{ operationRuns(first: 20, filter: { status: [FAILED], type: [DIRECTORY_GROUPS_SYNC] }) { edges { node { ${RUN_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
+  ],
+  [
+    'tenantRuns',
+    `query ($t: ID!) { operationRuns(first: 20, filter: { tenantId: $t }) { edges { node { ${RUN_FIELDS} } } pageInfo { hasNextPage endCursor } } }`,
+  ],
+  [
+    'runPage',
+    `query ($id: ID!) { operationRun(id: $id) { ${RUN_FIELDS} startedAt attempts reason { code message } providerConnection { id displayName } initiator { id displayName } children { id status } } }`,
+  ],
+];
+
+/**
+ * The accepted-start phase (64 clients) and the monitor reads (16 clients each) on the database as
+ * the earlier phases left it (a few thousand runs: "empty"), then with BENCH_HISTORY_RUNS (1,000,000)
+ * terminal runs loaded over the 2,000 tenants and 90 days ("full"). The worker is stopped first: its
+ * backlog would weigh on one measurement more than the other. Active runs are ended by SQL before
+ * each start phase, so every start is an admission again.
+ */
+async function historySection(api: AtlasProcess, token: string, tenantIds: string[], worker: AtlasProcess) {
+  await worker.stop();
+  const tenants = tenantIds.slice(0, TENANTS);
+  const db = new pg.Client({ connectionString: config.DATABASE_URL });
+  const starts = (amount: number) =>
+    drive({
+      url: api.url,
+      token,
+      clients: 64,
+      amount,
+      body: (n) => ({ query: VERIFY, variables: { tenantId: tenants[n % TENANTS] } }),
+      ok: (b) => b.includes('"StartAccepted"'),
+    });
+  const measure = async (label: string) => {
+    // Warm-up (JIT, plans, caches) on 200 tenants, then every tenant free again.
+    await endActiveRuns(config.DATABASE_URL);
+    await starts(200);
+    await endActiveRuns(config.DATABASE_URL);
+    const acceptedStarts = await starts(TENANTS);
+    // The oldest run: one of the history once it is loaded.
+    await db.connect().catch(() => undefined);
+    const { rows } = await db.query('SELECT id FROM "OperationRun" ORDER BY "createdAt" LIMIT 1');
+    const variables = { t: tenants[7], id: rows[0].id };
+    const monitor: Record<string, Driven> = {};
+    for (const [name, query] of MONITOR) {
+      const read = (clients: number, seconds: number) =>
+        drive({
+          url: api.url,
+          token,
+          clients,
+          seconds,
+          body: () => ({
+            query,
+            variables: name === 'runPage' ? { id: variables.id } : name === 'tenantRuns' ? { t: variables.t } : {},
+          }),
+          ok: (b) => b.startsWith('{"data":{"operationRun') && !b.includes('"errors"'),
+        });
+      await read(4, 1); // warm-up
+      monitor[name] = await read(16, 4);
+    }
+    console.log(
+      `10. history (${label}): accepted starts`,
+      acceptedStarts,
+      'monitor p99',
+      Object.fromEntries(Object.entries(monitor).map(([k, v]) => [k, v.p99])),
+    );
+    return { acceptedStarts, monitor };
+  };
+  try {
+    // "Empty": the first weeks of an MSP, a page's worth for every read measured (25 runs per
+    // tenant); "full": the same grown to BENCH_HISTORY_RUNS. The reads return the same page sizes
+    // in both, so the ratio is the cost of the history alone.
+    const runs = Number(process.env.BENCH_HISTORY_RUNS ?? 1_000_000);
+    const user = stableId('user:bench@atlas.test');
+    const small = Math.min(runs, 25 * tenants.length);
+    const start = await loadHistory(config.DATABASE_URL, tenants, user, small);
+    const empty = await measure('empty');
+    const rest = await loadHistory(config.DATABASE_URL, tenants, user, runs - small, small);
+    const load = {
+      runs,
+      emptyRuns: small,
+      notifications: start.notifications + rest.notifications,
+      tenants: tenants.length,
+      seconds: Math.round((start.seconds + rest.seconds) * 10) / 10,
+    };
+    console.log('10. history loaded', load);
+    const full = await measure('full');
+    const viewer = {
+      userId: stableId('user:bench@atlas.test'),
+      roles: new Map([[stableId('workspace:Bench MSP'), 'OWNER' as const]]),
+    };
+    const plans = {
+      firstPage: await monitorQueryPlan(config.DATABASE_URL, viewer, {}),
+      filtered: await monitorQueryPlan(config.DATABASE_URL, viewer, {
+        status: ['FAILED'],
+        type: ['DIRECTORY_GROUPS_SYNC'],
+      }),
+      tenantRuns: await monitorQueryPlan(config.DATABASE_URL, viewer, { tenantId: tenants[7] }),
+    };
+    const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 1)) * 100) / 100;
+    const monitorRatios = Object.fromEntries(
+      MONITOR.map(([name]) => [name, ratio(full.monitor[name].p99, empty.monitor[name].p99)]),
+    );
+    return {
+      ...load,
+      empty,
+      full,
+      plans,
+      ratios: {
+        acceptedP99: ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
+        // The monitor's first page, as the issue names it; the other reads beside it.
+        monitorP99: monitorRatios.firstPage,
+        monitor: monitorRatios,
+      },
+    };
+  } finally {
+    await db.end().catch(() => undefined);
+  }
+}
+
 /** The single-node phases' runs (and their notifications) go: the cluster phases start the same tenants. */
 async function forgetRuns() {
   const db = new pg.Client({ connectionString: config.DATABASE_URL });
   await db.connect();
   await db.query('TRUNCATE "OperationRun" CASCADE');
   await db.end();
+}
+
+function printHistory(h: any) {
+  console.log(
+    `\nhistory: ${h.emptyRuns.toLocaleString('en')} -> ${h.runs.toLocaleString('en')} terminal runs over ${h.tenants} tenants and 90 days, ${h.notifications.toLocaleString('en')} notifications (loaded in ${h.seconds} s); p99 empty -> full (ratio)`,
+  );
+  const line = (name: string, empty: any, full: any, ratio: number) =>
+    console.log(`  ${name.padEnd(34)} ${empty.p99} -> ${full.p99} ms (${ratio}x); ${empty.rps}/s -> ${full.rps}/s`);
+  line('accepted starts, 64 clients', h.empty.acceptedStarts, h.full.acceptedStarts, h.ratios.acceptedP99);
+  for (const name of Object.keys(h.empty.monitor))
+    line(`monitor: ${name}, 16 clients`, h.empty.monitor[name], h.full.monitor[name], h.ratios.monitor[name]);
 }
 
 function printCluster(r: any) {
@@ -583,6 +748,7 @@ function printTable(r: any) {
   console.log(
     `\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`,
   );
+  console.log(`API CPU per accepted start (1 client, /proc): ${r.cpuMsPerAcceptedStart} ms`);
   const rt = r.realtime;
   console.log(
     '\nrealtime (API process CPU per delivered frame, next to a raw ws broadcast of one pre-serialized frame)',
