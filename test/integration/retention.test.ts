@@ -76,7 +76,14 @@ async function run(f: RunFixture): Promise<string> {
 async function notification(runId: string, ageDays: number, read: boolean): Promise<string> {
   const createdAt = new Date(Date.now() - ageDays * DAY);
   const row = await world.services.prisma.notification.create({
-    data: { userId: OWNER, runId, title: 'Verification on Alpine succeeded', body: '', createdAt, readAt: read ? createdAt : null },
+    data: {
+      userId: OWNER,
+      runId,
+      title: 'Verification on Alpine succeeded',
+      body: '',
+      createdAt,
+      readAt: read ? createdAt : null,
+    },
   });
   return row.id;
 }
@@ -143,11 +150,15 @@ describe('retention sweep', () => {
       ).map((r) => r.id),
     );
     expect(runsLeft).toEqual(new Set(Object.values(kept)));
-    const notesLeft = new Set((await world.services.prisma.notification.findMany({ select: { id: true } })).map((n) => n.id));
+    const notesLeft = new Set(
+      (await world.services.prisma.notification.findMany({ select: { id: true } })).map((n) => n.id),
+    );
     for (const id of [notes.unreadOnOldRun, notes.recentRead, notes.oldUnread]) expect(notesLeft.has(id)).toBe(true);
     for (const id of [notes.onDoomed, notes.oldRead]) expect(notesLeft.has(id)).toBe(false);
     // The schedule still shows its last outcome; the restore run its last execution.
-    expect((await world.services.prisma.schedule.findFirstOrThrow({ where: { lastOutcomeRunId: lastOutcome } })).id).toBeTruthy();
+    expect(
+      (await world.services.prisma.schedule.findFirstOrThrow({ where: { lastOutcomeRunId: lastOutcome } })).id,
+    ).toBeTruthy();
     expect(await world.services.prisma.operationRun.count({ where: { restoreRunId: restore.id } })).toBe(1);
     expect(await pruned('OperationRun')).toBe(before.runs + 6);
     expect(await pruned('Notification')).toBe(before.notifications + 2);
@@ -196,7 +207,9 @@ describe('retention sweep', () => {
     expect(queued).toBeGreaterThan(0);
     // Every admitted run is there (the sweeps deleted only history).
     expect(
-      await world.services.prisma.operationRun.count({ where: { status: 'QUEUED', parentId: null, createdAt: { gte: t0 } } }),
+      await world.services.prisma.operationRun.count({
+        where: { status: 'QUEUED', parentId: null, createdAt: { gte: t0 } },
+      }),
     ).toBe(queued);
   });
 });
