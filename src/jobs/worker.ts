@@ -47,7 +47,16 @@ export async function startWorkers(
   // The processor's signal is aborted by worker.cancelJob (below, on a relayed cancel request).
   // A transient provider error hands the job back to BullMQ for a delay (RetryLater), so the slot
   // and the lease are free meanwhile; the run stays RUNNING and counts the attempt when it is back.
-  const processor = async (job: Job<OperationJobData>, token?: string, signal?: AbortSignal) => {
+  // The executions in this process's hands: shutdown waits for them (up to its deadline) whatever
+  // BullMQ's close() does (on a cluster, one close() was seen to return with a run still in hand).
+  const inHand = new Set<Promise<unknown>>();
+  const processor = (job: Job<OperationJobData>, token?: string, signal?: AbortSignal) => {
+    const execution = execute(job, token, signal);
+    inHand.add(execution);
+    void execution.finally(() => inHand.delete(execution)).catch(() => undefined);
+    return execution;
+  };
+  const execute = async (job: Job<OperationJobData>, token?: string, signal?: AbortSignal) => {
     const { retrying, ...data } = job.data;
     // Read once: a job handed on after a lost worker is not a retry.
     if (retrying) await job.updateData(data);
@@ -172,7 +181,19 @@ export async function startWorkers(
       await stopListening();
       cancelSubscriber.disconnect();
       // Waits for the jobs in hand to finish: on SIGTERM a worker completes its current run.
+      const deadline = Date.now() + graceMs;
       await Promise.all([...workers, firings].map((w) => closeWithin(w as Worker, graceMs, log)));
+      if (inHand.size > 0) {
+        log.warn({ runs: inHand.size }, 'a queue closed with executions still in hand: waiting for them');
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([
+          Promise.allSettled([...inHand]),
+          new Promise((resolve) => {
+            if (Number.isFinite(deadline)) timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
+          }),
+        ]);
+        clearTimeout(timer);
+      }
       connection.disconnect();
       firingConnection.disconnect();
     },
