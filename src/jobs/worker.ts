@@ -49,11 +49,11 @@ export async function startWorkers(
   // and the lease are free meanwhile; the run stays RUNNING and counts the attempt when it is back.
   // The executions in this process's hands: shutdown waits for them (up to its deadline) whatever
   // BullMQ's close() does (on a cluster, one close() was seen to return with a run still in hand).
-  const inHand = new Set<Promise<unknown>>();
+  const inHand = new Map<Job<OperationJobData>, Promise<unknown>>();
   const processor = (job: Job<OperationJobData>, token?: string, signal?: AbortSignal) => {
     const execution = execute(job, token, signal);
-    inHand.add(execution);
-    void execution.finally(() => inHand.delete(execution)).catch(() => undefined);
+    inHand.set(job, execution);
+    void execution.finally(() => inHand.delete(job)).catch(() => undefined);
     return execution;
   };
   const execute = async (job: Job<OperationJobData>, token?: string, signal?: AbortSignal) => {
@@ -187,7 +187,7 @@ export async function startWorkers(
         log.warn({ runs: inHand.size }, 'a queue closed with executions still in hand: waiting for them');
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([
-          Promise.allSettled([...inHand]),
+          Promise.allSettled([...inHand.values()]),
           new Promise((resolve) => {
             if (Number.isFinite(deadline)) timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
           }),
