@@ -65,25 +65,20 @@ describe('a 3-master Redis Cluster with one replica per master', () => {
 
     // /ready while the failover happens: 503 until every slot is served again, then 200.
     const answers: number[] = [];
-    let watching = true;
-    const watcher = (async () => {
-      while (watching) {
+    const watched = waitFor(
+      async () => {
         answers.push((await fetchReady(world)).status as number);
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+        return answers.includes(503) && answers.at(-1) === 200;
+      },
+      { timeoutMs: 60_000, intervalMs: 100, what: '/ready to answer 503 during the failover and 200 after it' },
+    );
     await cluster.kill(victim);
     await waitFor(async () => !(await cluster.masters()).includes(victim) && (await cluster.masters()).length === 3, {
       timeoutMs: 30_000,
       what: `a replica of ${victim} to be promoted`,
     });
     await cluster.ok();
-    await waitFor(() => answers.at(-1) === 200 && answers.includes(503), {
-      timeoutMs: 30_000,
-      what: '/ready to answer 503 during the failover and 200 after it',
-    });
-    watching = false;
-    await watcher;
+    await watched;
     expect(answers.indexOf(503)).toBeLessThan(answers.lastIndexOf(200));
 
     // Workers after the failover: every run reaches SUCCEEDED (its job replicated, or re-dispatched).
