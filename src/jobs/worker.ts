@@ -185,14 +185,7 @@ export async function startWorkers(
       await Promise.all([...workers, firings].map((w) => closeWithin(w as Worker, graceMs, log)));
       if (inHand.size > 0) {
         log.warn({ runs: inHand.size }, 'a queue closed with executions still in hand: waiting for them');
-        let timer: NodeJS.Timeout | undefined;
-        await Promise.race([
-          Promise.allSettled([...inHand.values()]),
-          new Promise((resolve) => {
-            if (Number.isFinite(deadline)) timer = setTimeout(resolve, Math.max(0, deadline - Date.now()));
-          }),
-        ]);
-        clearTimeout(timer);
+        await settlesWithin(Promise.allSettled([...inHand.values()]), deadline - Date.now());
       }
       connection.disconnect();
       firingConnection.disconnect();
@@ -207,20 +200,27 @@ export async function startWorkers(
  * a kill. Its signal is not aborted: to the executor an abort means a cancel request.
  */
 async function closeWithin(worker: Worker, graceMs: number, log: Services['log']): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
   // close(), not pause() then close(): pause() re-opens the blocking connection it has just closed,
   // and on a Redis Cluster one of several workers' pause() could wait forever for that
   // connection's end (seen in test/cluster; bullmq#4065 reports the same on a single node).
   const closing = worker.close(); // takes no new job, resolves once the jobs in hand are done
   closing.catch(() => undefined);
-  const finished = await Promise.race([
-    closing.then(() => true),
-    new Promise<boolean>((resolve) => {
-      if (Number.isFinite(graceMs)) timer = setTimeout(() => resolve(false), Math.max(0, graceMs));
-    }),
-  ]);
-  clearTimeout(timer);
-  if (finished) return;
+  if (await settlesWithin(closing, graceMs)) return;
   log.warn({ queue: worker.name, graceMs }, 'jobs still running at the shutdown deadline: handing them back');
   await worker.disconnect();
+}
+
+/** True once `work` resolves (a rejection is thrown), false after `ms` (never, for an infinite `ms`). */
+async function settlesWithin(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      work.then(() => true),
+      new Promise<boolean>((resolve) => {
+        if (Number.isFinite(ms)) timer = setTimeout(() => resolve(false), Math.max(0, ms));
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
