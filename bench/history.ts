@@ -6,6 +6,7 @@ import pg from 'pg';
 import type { Viewer } from '../src/auth/viewer.js';
 import { createPool, createPrisma } from '../src/db/prisma.js';
 import { listRuns, type RunFilter } from '../src/runs/monitoring.js';
+import { withDb } from './db.js';
 
 export type HistoryLoad = { runs: number; notifications: number; tenants: number; seconds: number };
 
@@ -22,10 +23,8 @@ export async function loadHistory(
   /** The number of the first run (history loaded in steps: 'history:<n>' keys stay distinct). */
   first = 0,
 ): Promise<HistoryLoad> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
   const started = performance.now();
-  try {
+  return withDb(databaseUrl, async (db) => {
     const chunk = 100_000;
     for (let from = first; from < first + runs; from += chunk) {
       const to = Math.min(first + runs, from + chunk) - 1;
@@ -61,34 +60,22 @@ export async function loadHistory(
       tenants: tenantIds.length,
       seconds: Math.round((performance.now() - started) / 100) / 10,
     };
-  } finally {
-    await db.end();
-  }
+  });
 }
 
 /** Every run still active ends CANCELLED (by SQL): the next accepted-start phase may start the same tenants again. */
 export async function endActiveRuns(databaseUrl: string): Promise<void> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    await db.query(
+  await withDb(databaseUrl, (db) =>
+    db.query(
       `UPDATE "OperationRun" SET status = 'CANCELLED', "finishedAt" = now() WHERE status IN ('QUEUED', 'RUNNING')`,
-    );
-  } finally {
-    await db.end();
-  }
+    ),
+  );
 }
 
 /** `EXPLAIN (ANALYZE, BUFFERS)` of a statement, as text lines. */
 export async function explain(databaseUrl: string, sql: string, params: unknown[] = []): Promise<string[]> {
-  const db = new pg.Client({ connectionString: databaseUrl });
-  await db.connect();
-  try {
-    const { rows } = await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params);
-    return rows.map((r) => r['QUERY PLAN'] as string);
-  } finally {
-    await db.end();
-  }
+  const { rows } = await withDb(databaseUrl, (db) => db.query(`EXPLAIN (ANALYZE, BUFFERS) ${sql}`, params));
+  return rows.map((r) => r['QUERY PLAN'] as string);
 }
 
 /**

@@ -6,7 +6,6 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import autocannon from 'autocannon';
 import { createClient } from 'graphql-ws';
-import pg from 'pg';
 import WebSocket from 'ws';
 import { seedDemo, stableId } from '../src/seed/demo.js';
 import { TokenService } from '../src/auth/tokens.js';
@@ -17,7 +16,9 @@ import { RUN_TENANT } from '../src/runs/change-order.js';
 import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { startPrivateCluster } from '../test/support/private-services.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
+import { createTenants } from '../test/support/tenants.js';
 import { MasterCommands } from './cluster.js';
+import { withDb } from './db.js';
 import { endActiveRuns, loadHistory, monitorQueryPlan } from './history.js';
 import { cpuMs, type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
 
@@ -128,16 +129,9 @@ const START = `mutation ($tenantId: ID!, $kind: DirectorySyncKind!) { startDirec
 const VERIFY = `mutation ($tenantId: ID!) { startTenantVerification(tenantId: $tenantId) { __typename ... on StartOutcome { status } } }`;
 
 async function seedBench(): Promise<string[]> {
-  const admin = new pg.Client({
-    connectionString: (() => {
-      const u = new URL(config.DATABASE_URL);
-      u.pathname = '/postgres';
-      return u.toString();
-    })(),
-  });
-  await admin.connect();
-  await admin.query('DROP DATABASE IF EXISTS atlas_gate_bench WITH (FORCE)');
-  await admin.end();
+  const admin = new URL(config.DATABASE_URL);
+  admin.pathname = '/postgres';
+  await withDb(admin.toString(), (db) => db.query('DROP DATABASE IF EXISTS atlas_gate_bench WITH (FORCE)'));
   await ensureDatabase(config.DATABASE_URL);
   await migrate(config.DATABASE_URL);
   const prisma = createPrisma(config.DATABASE_URL, 4);
@@ -148,33 +142,11 @@ async function seedBench(): Promise<string[]> {
   await prisma.user.create({ data: { id: userId, email: 'bench@atlas.test', displayName: 'Bench Operator' } });
   await prisma.membership.create({ data: { userId, workspaceId, role: 'OWNER' } });
   // One more than the load phases use: the scale-out race needs a tenant nothing else holds.
-  const tenantIds = Array.from({ length: TENANTS + 1 }, (_, i) => stableId(`bench-tenant:${i}`));
-  await prisma.tenant.createMany({
-    data: tenantIds.map((id, i) => ({
-      id,
-      workspaceId,
-      name: `Bench ${String(i).padStart(4, '0')}`,
-      status: 'ACTIVE' as const,
-      externalTenantId: stableId(`bench-entra:${i}`),
-    })),
-  });
-  await prisma.providerConnection.createMany({
-    data: tenantIds.map((tenantId, i) => ({
-      id: stableId(`bench-connection:${i}`),
-      tenantId,
-      displayName: `Bench ${i} Graph`,
-      provider: 'SIMULATED' as const,
-      credentialState: 'VALID' as const,
-      isDefault: true,
-    })),
-  });
+  const tenantIds = await createTenants(prisma, workspaceId, 'Bench', TENANTS + 1);
   await prisma.$disconnect();
   // Planner statistics of the freshly seeded tables, as autovacuum would have them within a minute
   // (stale, the planner took Bench MSP for a workspace of 6 tenants and chose nested loops over them).
-  const db = new pg.Client({ connectionString: config.DATABASE_URL });
-  await db.connect();
-  await db.query('ANALYZE');
-  await db.end();
+  await withDb(config.DATABASE_URL, (db) => db.query('ANALYZE'));
   return tenantIds;
 }
 
@@ -247,16 +219,15 @@ async function realtimePhases(
   /** A new API process: each fan-out phase measures CPU and memory on a process of its own. */
   freshApi: () => Promise<AtlasProcess>,
 ) {
-  const db = new pg.Client({ connectionString: config.DATABASE_URL });
-  await db.connect();
   const picked = tenantIds.slice(TENANTS - 100, TENANTS);
-  const { rows: runs } = await db.query(
-    `INSERT INTO "OperationRun" (id, type, status, "tenantId", "dedupeKey", "scopeClass", "finishedAt")
-     SELECT gen_random_uuid(), 'TENANT_VERIFICATION', 'SUCCEEDED', t, 'bench-realtime:' || t, 'SHARED', now() FROM unnest($1::uuid[]) t
-     RETURNING *, ${RUN_TENANT}`,
-    [picked],
+  const { rows: runs } = await withDb(config.DATABASE_URL, (db) =>
+    db.query(
+      `INSERT INTO "OperationRun" (id, type, status, "tenantId", "dedupeKey", "scopeClass", "finishedAt")
+       SELECT gen_random_uuid(), 'TENANT_VERIFICATION', 'SUCCEEDED', t, 'bench-realtime:' || t, 'SHARED', now() FROM unnest($1::uuid[]) t
+       RETURNING *, ${RUN_TENANT}`,
+      [picked],
+    ),
   );
-  await db.end();
   const setup: FanOutSetup = {
     api: { pid: api.child.pid!, port: api.port },
     redisUrl: config.REDIS_URL,
@@ -564,7 +535,6 @@ const MONITOR: [string, string][] = [
 async function historySection(api: AtlasProcess, token: string, tenantIds: string[], worker: AtlasProcess) {
   await worker.stop();
   const tenants = tenantIds.slice(0, TENANTS);
-  const db = new pg.Client({ connectionString: config.DATABASE_URL });
   const starts = (amount: number) =>
     drive({
       url: api.url,
@@ -581,8 +551,9 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     await endActiveRuns(config.DATABASE_URL);
     const acceptedStarts = await starts(TENANTS);
     // The oldest run: one of the history once it is loaded.
-    await db.connect().catch(() => undefined);
-    const { rows } = await db.query('SELECT id FROM "OperationRun" ORDER BY "createdAt" LIMIT 1');
+    const { rows } = await withDb(config.DATABASE_URL, (db) =>
+      db.query('SELECT id FROM "OperationRun" ORDER BY "createdAt" LIMIT 1'),
+    );
     const variables = { t: tenants[7], id: rows[0].id };
     const monitor: Record<string, Driven> = {};
     for (const [name, query] of MONITOR) {
@@ -609,64 +580,57 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     );
     return { acceptedStarts, monitor };
   };
-  try {
-    // "Empty": the first weeks of an MSP, a page's worth for every read measured (25 runs per
-    // tenant); "full": the same grown to BENCH_HISTORY_RUNS. The reads return the same page sizes
-    // in both, so the ratio is the cost of the history alone.
-    const runs = Number(process.env.BENCH_HISTORY_RUNS ?? 1_000_000);
-    const user = stableId('user:bench@atlas.test');
-    const small = Math.min(runs, 25 * tenants.length);
-    const start = await loadHistory(config.DATABASE_URL, tenants, user, small);
-    const empty = await measure('empty');
-    const rest = await loadHistory(config.DATABASE_URL, tenants, user, runs - small, small);
-    const load = {
-      runs,
-      emptyRuns: small,
-      notifications: start.notifications + rest.notifications,
-      tenants: tenants.length,
-      seconds: Math.round((start.seconds + rest.seconds) * 10) / 10,
-    };
-    console.log('10. history loaded', load);
-    const full = await measure('full');
-    const viewer = {
-      userId: stableId('user:bench@atlas.test'),
-      roles: new Map([[stableId('workspace:Bench MSP'), 'OWNER' as const]]),
-    };
-    const plans = {
-      firstPage: await monitorQueryPlan(config.DATABASE_URL, viewer, {}),
-      filtered: await monitorQueryPlan(config.DATABASE_URL, viewer, {
-        status: ['FAILED'],
-        type: ['DIRECTORY_GROUPS_SYNC'],
-      }),
-      tenantRuns: await monitorQueryPlan(config.DATABASE_URL, viewer, { tenantId: tenants[7] }),
-    };
-    const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 1)) * 100) / 100;
-    const monitorRatios = Object.fromEntries(
-      MONITOR.map(([name]) => [name, ratio(full.monitor[name].p99, empty.monitor[name].p99)]),
-    );
-    return {
-      ...load,
-      empty,
-      full,
-      plans,
-      ratios: {
-        acceptedP99: ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
-        // The monitor's first page, as the issue names it; the other reads beside it.
-        monitorP99: monitorRatios.firstPage,
-        monitor: monitorRatios,
-      },
-    };
-  } finally {
-    await db.end().catch(() => undefined);
-  }
+  // "Empty": the first weeks of an MSP, a page's worth for every read measured (25 runs per
+  // tenant); "full": the same grown to BENCH_HISTORY_RUNS. The reads return the same page sizes
+  // in both, so the ratio is the cost of the history alone.
+  const runs = Number(process.env.BENCH_HISTORY_RUNS ?? 1_000_000);
+  const user = stableId('user:bench@atlas.test');
+  const small = Math.min(runs, 25 * tenants.length);
+  const start = await loadHistory(config.DATABASE_URL, tenants, user, small);
+  const empty = await measure('empty');
+  const rest = await loadHistory(config.DATABASE_URL, tenants, user, runs - small, small);
+  const load = {
+    runs,
+    emptyRuns: small,
+    notifications: start.notifications + rest.notifications,
+    tenants: tenants.length,
+    seconds: Math.round((start.seconds + rest.seconds) * 10) / 10,
+  };
+  console.log('10. history loaded', load);
+  const full = await measure('full');
+  const viewer = {
+    userId: user,
+    roles: new Map([[stableId('workspace:Bench MSP'), 'OWNER' as const]]),
+  };
+  const plans = {
+    firstPage: await monitorQueryPlan(config.DATABASE_URL, viewer, {}),
+    filtered: await monitorQueryPlan(config.DATABASE_URL, viewer, {
+      status: ['FAILED'],
+      type: ['DIRECTORY_GROUPS_SYNC'],
+    }),
+    tenantRuns: await monitorQueryPlan(config.DATABASE_URL, viewer, { tenantId: tenants[7] }),
+  };
+  const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 1)) * 100) / 100;
+  const monitorRatios = Object.fromEntries(
+    MONITOR.map(([name]) => [name, ratio(full.monitor[name].p99, empty.monitor[name].p99)]),
+  );
+  return {
+    ...load,
+    empty,
+    full,
+    plans,
+    ratios: {
+      acceptedP99: ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
+      // The monitor's first page, as the issue names it; the other reads beside it.
+      monitorP99: monitorRatios.firstPage,
+      monitor: monitorRatios,
+    },
+  };
 }
 
 /** The single-node phases' runs (and their notifications) go: the cluster phases start the same tenants. */
 async function forgetRuns() {
-  const db = new pg.Client({ connectionString: config.DATABASE_URL });
-  await db.connect();
-  await db.query('TRUNCATE "OperationRun" CASCADE');
-  await db.end();
+  await withDb(config.DATABASE_URL, (db) => db.query('TRUNCATE "OperationRun" CASCADE'));
 }
 
 function printHistory(h: any) {

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
 import { StartTenantVerification } from '../support/documents.js';
-import { seedTenants } from '../support/cluster.js';
-import { createWorld, type World } from '../support/world.js';
+import { createTenants } from '../support/tenants.js';
+import { createWorld, ids, type World } from '../support/world.js';
 
 /**
  * What an accepted start costs, as of this commit (change it only with a reason in the commit
@@ -29,7 +29,7 @@ const counted = { on: false, postgres: 0, redis: 0, pipelines: new WeakSet<objec
 
 beforeAll(async () => {
   world = await createWorld();
-  tenants = await seedTenants(world, 5);
+  tenants = await createTenants(world.services.prisma, ids.workspace('Contoso MSP'), 'Counted', 5);
   const query = pg.Client.prototype.query;
   pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
     if (counted.on) counted.postgres++;

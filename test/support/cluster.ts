@@ -2,8 +2,8 @@
 // tenants to spread over the queue shards, and /ready of an API on a world's services.
 import calculateSlot from 'cluster-key-slot';
 import type { Cluster } from 'ioredis';
-import { stableId } from '../../src/seed/demo.js';
 import { startServer } from '../../src/server.js';
+import { createTenants, tenantIdOf } from './tenants.js';
 import { ids, type World } from './world.js';
 
 const clusterOf = (world: World) => world.services.redis as Cluster;
@@ -40,32 +40,11 @@ export async function keysPerMaster(world: World): Promise<Map<number, string[]>
   return keys;
 }
 
-export const clusterTenantId = (i: number) => stableId(`cluster-tenant:${i}`);
+export const clusterTenantId = (i: number) => tenantIdOf('Cluster', i);
 
 /** `count` active tenants of Contoso MSP with a valid simulated default connection each. */
-export async function seedTenants(world: World, count: number): Promise<string[]> {
-  const workspaceId = ids.workspace('Contoso MSP');
-  const tenantIds = Array.from({ length: count }, (_, i) => clusterTenantId(i));
-  await world.services.prisma.tenant.createMany({
-    data: tenantIds.map((id, i) => ({
-      id,
-      workspaceId,
-      name: `Cluster ${String(i).padStart(4, '0')}`,
-      status: 'ACTIVE' as const,
-      externalTenantId: stableId(`cluster-entra:${i}`),
-    })),
-  });
-  await world.services.prisma.providerConnection.createMany({
-    data: tenantIds.map((tenantId, i) => ({
-      id: stableId(`cluster-connection:${i}`),
-      tenantId,
-      displayName: `Cluster ${i} Graph`,
-      provider: 'SIMULATED' as const,
-      credentialState: 'VALID' as const,
-      isDefault: true,
-    })),
-  });
-  return tenantIds;
+export function seedTenants(world: World, count: number): Promise<string[]> {
+  return createTenants(world.services.prisma, ids.workspace('Contoso MSP'), 'Cluster', count);
 }
 
 /** One seeded tenant per operations queue shard accepted by `want`, in shard order. */
