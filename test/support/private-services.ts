@@ -221,8 +221,7 @@ export async function startPrivateCluster(masters = 3, replicas = 0): Promise<Pr
     waitFor(
       async () => {
         for (const port of ports.filter((p) => children.has(p))) {
-          const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
-          if (!stdout.includes('cluster_state:ok')) return false;
+          if ((await stateSeenBy(port)) !== 'ok') return false;
           // A replica that has not synced with its master yet could not take over from it.
           const replication = (await run('redis-cli', ['-p', String(port), 'info', 'replication'])).stdout;
           if (replication.includes('role:slave') && !replication.includes('master_link_status:up')) return false;
