@@ -150,6 +150,10 @@ export const needsConnection = (op: OperationDefinition) => op.target === 'provi
 /** The generic start mutation: any type, by its target's id. */
 export const GENERIC_START_FIELD = 'startOperation';
 
+/** The bulk start: one type on up to BULK_START_MAX targets, one StartResult each, each start counted. */
+export const BULK_START_FIELD = 'startOperations';
+export const BULK_START_MAX = 100;
+
 /** A named start mutation as the catalogue describes it: its target and, where shared, its kinds. */
 export type StartMutation = {
   field: string;
@@ -181,6 +185,7 @@ export const START_MUTATIONS: readonly StartMutation[] = (() => {
 export const START_MUTATION_FIELDS: ReadonlySet<string> = new Set([
   ...START_MUTATIONS.map((m) => m.field),
   GENERIC_START_FIELD,
+  BULK_START_FIELD,
 ]);
 
 /** The operation types whose start names a target of this kind, in catalogue order. */

@@ -268,3 +268,23 @@ export const MyMemberships = graphql(`
     }
   }
 `);
+
+export const OperationRunStats = graphql(`
+  query OperationRunStats($filter: OperationRunFilter, $since: DateTime, $bucket: StatsBucket) {
+    operationRunStats(filter: $filter, since: $since, bucket: $bucket) {
+      since until bucket
+      buckets { start total counts { status count } }
+      totals { status count }
+      topReasons { status code message count }
+      inFlight { type label count }
+    }
+  }
+`);
+
+export const StartOperations = graphql(`
+  mutation StartOperations($type: OperationType!, $targetIds: [ID!]!) {
+    results: startOperations(type: $type, targetIds: $targetIds) {
+      ...StartResultFields
+    }
+  }
+`);

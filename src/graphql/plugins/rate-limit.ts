@@ -8,6 +8,7 @@
 // (RATE_LIMIT_SCHEDULE_CHANGES per RATE_LIMIT_SCHEDULE_WINDOW_S): each one validates a cron and
 // rewrites a job scheduler, so one user repeating them must not crowd out everyone else.
 import {
+  getArgumentValues,
   getDirectiveValues,
   getOperationAST,
   getVariableValues,
@@ -15,6 +16,7 @@ import {
   GraphQLSkipDirective,
   Kind,
   type DocumentNode,
+  type FieldNode,
   type FragmentDefinitionNode,
   type GraphQLSchema,
   type SelectionSetNode,
@@ -26,7 +28,7 @@ import { PublicError } from '../../errors.js';
 import { connecting, type RedisClient } from '../../redis/connections.js';
 import type { RedisNames } from '../../redis/names.js';
 import type { GraphQLContext } from '../context.js';
-import { START_MUTATION_FIELDS } from '../../operations/catalogue.js';
+import { BULK_START_FIELD, START_MUTATION_FIELDS } from '../../operations/catalogue.js';
 
 const START_FIELDS = START_MUTATION_FIELDS;
 const SCHEDULE_CHANGE_FIELDS: ReadonlySet<string> = new Set(['createSchedule', 'updateSchedule', 'deleteSchedule']);
@@ -90,7 +92,7 @@ export function useScheduleChangeRateLimit(points: number, windowSeconds: number
   );
 }
 
-/** Each of `fields` that a mutation executes costs one point; past the budget: RATE_LIMITED, nothing executed. */
+/** Each of `fields` that a mutation executes costs one point (a bulk start one per target); past the budget: RATE_LIMITED, nothing executed. */
 function useUserRateLimit(
   kind: string,
   fields: ReadonlySet<string>,
@@ -164,13 +166,26 @@ function countMutationFields(
   const included = (node: Parameters<typeof getDirectiveValues>[1]) =>
     getDirectiveValues(GraphQLSkipDirective, node, variables)?.if !== true &&
     getDirectiveValues(GraphQLIncludeDirective, node, variables)?.if !== false;
-  const responseKeys = new Set<string>();
+  // A bulk start costs one point per target it names (a malformed list fails execution, and costs 1).
+  const weight = (field: FieldNode) => {
+    if (field.name.value !== BULK_START_FIELD) return 1;
+    const definition = schema.getMutationType()?.getFields()[BULK_START_FIELD];
+    if (!definition) return 1;
+    try {
+      const targets = getArgumentValues(definition, field, variables).targetIds;
+      return Array.isArray(targets) ? Math.max(1, targets.length) : 1;
+    } catch {
+      return 1;
+    }
+  };
+  const responseKeys = new Map<string, number>();
   const visitedFragments = new Set<string>();
   const collect = (selectionSet: SelectionSetNode) => {
     for (const selection of selectionSet.selections) {
       if (!included(selection)) continue;
       if (selection.kind === Kind.FIELD) {
-        if (fields.has(selection.name.value)) responseKeys.add(selection.alias?.value ?? selection.name.value);
+        if (fields.has(selection.name.value))
+          responseKeys.set(selection.alias?.value ?? selection.name.value, weight(selection));
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         collect(selection.selectionSet);
       } else if (!visitedFragments.has(selection.name.value)) {
@@ -181,5 +196,7 @@ function countMutationFields(
     }
   };
   collect(operation.selectionSet);
-  return responseKeys.size;
+  let cost = 0;
+  for (const points of responseKeys.values()) cost += points;
+  return cost;
 }

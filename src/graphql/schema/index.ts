@@ -4,6 +4,7 @@ import './enums.js';
 import './users.js';
 import './tenants.js';
 import './runs.js';
+import './stats.js';
 import './starts.js';
 import './notifications.js';
 import './run-control.js';

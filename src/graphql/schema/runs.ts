@@ -161,7 +161,7 @@ const ConnectionRef = builder.objectRef<RunPage>('OperationRunConnection').imple
   }),
 });
 
-const RunFilterInput = builder.inputType('OperationRunFilter', {
+export const RunFilterInput = builder.inputType('OperationRunFilter', {
   fields: (t) => ({
     tenantId: t.id({ required: false }),
     status: t.field({ type: [OperationRunStatusEnum], required: false }),

@@ -7,6 +7,8 @@ import type { OperationType } from '../../generated/prisma/enums.js';
 import { observeStart } from '../../metrics/start-decisions.js';
 import { PublicError } from '../../errors.js';
 import {
+  BULK_START_FIELD,
+  BULK_START_MAX,
   GENERIC_START_FIELD,
   needsConnection,
   operation,
@@ -115,6 +117,14 @@ for (const mutation of START_MUTATIONS) {
   );
 }
 
+/** Each target's check, as startOperation does it: a connection-targeted type names the connection once. */
+function genericStart(type: OperationType, targetId: string, connectionId: string | null): StartRequest {
+  if (needsConnection(operation(type)) && connectionId !== null && connectionId !== targetId) {
+    throw new PublicError('BAD_USER_INPUT', `${operation(type).label} targets a connection: name it once, as targetId`);
+  }
+  return startRequest(type, targetId, needsConnection(operation(type)) ? null : connectionId);
+}
+
 builder.mutationField(GENERIC_START_FIELD, (t) =>
   t.field({
     type: StartResult,
@@ -125,16 +135,44 @@ builder.mutationField(GENERIC_START_FIELD, (t) =>
       targetId: t.arg.id({ required: true }),
       providerConnectionId: t.arg.id({ required: false }),
     },
-    resolve: (_root, args, ctx) => {
-      const targetId = String(args.targetId);
-      const connectionId = id(args.providerConnectionId);
-      if (needsConnection(operation(args.type)) && connectionId !== null && connectionId !== targetId) {
+    resolve: (_root, args, ctx) =>
+      start(ctx, genericStart(args.type, String(args.targetId), id(args.providerConnectionId))),
+  }),
+);
+
+/** How many of a bulk start's targets the gate decides at once (answers keep the targets' order). */
+const BULK_CONCURRENCY = 4;
+
+builder.mutationField(BULK_START_FIELD, (t) =>
+  t.field({
+    type: [StartResult],
+    nullable: { list: false, items: true },
+    description: `Starts one operation type on each of up to ${BULK_START_MAX} targets (tenants, restore runs or connections, as Query.operationTypes says), each decided by the gate exactly as its own startOperation would be, with each target's default connection. Answers in the targets' order; a target the caller may not start (NOT_FOUND, FORBIDDEN, BAD_USER_INPUT) answers null with its error at that index. Each target costs one start of the caller's rate limit.`,
+    args: {
+      type: t.arg({ type: OperationTypeEnum, required: true }),
+      targetIds: t.arg.idList({ required: true }),
+    },
+    resolve: async (_root, args, ctx) => {
+      requireViewer(ctx.viewer);
+      const targets = args.targetIds.map(String);
+      if (targets.length > BULK_START_MAX)
         throw new PublicError(
           'BAD_USER_INPUT',
-          `${operation(args.type).label} targets a connection: name it once, as targetId`,
+          `At most ${BULK_START_MAX} targets per bulk start (${targets.length} given)`,
         );
-      }
-      return start(ctx, startRequest(args.type, targetId, needsConnection(operation(args.type)) ? null : connectionId));
+      const answers: (StartResultShape | Error)[] = new Array(targets.length);
+      let next = 0;
+      const lane = async () => {
+        while (next < targets.length) {
+          const i = next++;
+          answers[i] = await Promise.resolve()
+            .then(() => start(ctx, genericStart(args.type, targets[i], null)))
+            .catch((err: unknown) => (err instanceof Error ? err : new Error(String(err))));
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(BULK_CONCURRENCY, targets.length) }, lane));
+      // graphql-js turns an Error in a list into a field error at that index (the item answers null).
+      return answers as StartResultShape[];
     },
   }),
 );
