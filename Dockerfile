@@ -43,6 +43,10 @@ WORKDIR /app
 COPY --from=build --chown=root:root /app/package.json ./
 COPY --from=build --chown=root:root /app/node_modules ./node_modules
 COPY --from=build --chown=root:root /app/dist ./dist
+# The console's trusted documents (TRUSTED_DOCUMENTS_FILE): with TRUSTED_DOCUMENTS_ONLY=on (compose
+# sets it) the API runs only the documents this console build sends.
+COPY --from=console-build --chown=root:root /app/examples/console/src/gql/persisted-documents.json ./trusted-documents.json
+ENV TRUSTED_DOCUMENTS_FILE=/app/trusted-documents.json
 USER node
 EXPOSE 4000 9464
 # Liveness on /health: the API's port, or METRICS_PORT for a worker (which serves no API).

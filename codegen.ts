@@ -16,10 +16,15 @@ const config: CodegenConfig = {
       config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
     },
     // The operator console (examples/console): its documents are `graphql(...)` calls in its components.
+    // persisted-documents.json (sha256 -> document) is the API's trusted documents list
+    // (TRUSTED_DOCUMENTS_FILE); each document carries its hash for the console's persistedExchange.
     'examples/console/src/gql/': {
       documents: ['examples/console/src/**/*.{ts,tsx}', '!examples/console/src/gql/**'],
       preset: 'client',
-      presetConfig: { fragmentMasking: false },
+      presetConfig: {
+        fragmentMasking: false,
+        persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
+      },
       config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
     },
   },

@@ -21,6 +21,10 @@ const schema = z
     // Seed the demo data into an empty database at start-up; unset: only when NODE_ENV=development.
     SEED_DEMO: z.enum(['on', 'off']).optional(),
     PUBLIC_APP_URL: z.string().url().default('http://localhost:5173'),
+    // Trusted documents (src/graphql/trusted-documents.ts): the console's persisted documents by hash;
+    // on: no other document runs (production), off: any document runs too (GraphiQL, scripts).
+    TRUSTED_DOCUMENTS_ONLY: z.enum(['on', 'off']).default('off'),
+    TRUSTED_DOCUMENTS_FILE: z.string().min(1).default('examples/console/src/gql/persisted-documents.json'),
     PROVIDER_MODE: z.enum(['simulated', 'graph']).default('simulated'),
     SIM_LATENCY_MS: z.coerce.number().int().min(0).default(1500),
     // Not in the contract: operational knobs with safe defaults.

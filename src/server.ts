@@ -28,6 +28,7 @@ import { SubscriptionGroups } from './realtime/groups.js';
 import { heartbeat } from './realtime/heartbeat.js';
 import { redisState } from './redis/connections.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
+import { TrustedDocuments } from './graphql/trusted-documents.js';
 
 type ServerContext = { req?: SocketRequest; connectionParams?: Record<string, unknown> };
 /** What a WebSocket's operations see of its upgrade request (HTTP requests pass the whole IncomingMessage). */
@@ -66,6 +67,7 @@ export const subscriptionQuota = ({ config, metrics }: Services) =>
 export function createYogaApp(
   services: Services,
   quota = subscriptionQuota(services),
+  trusted = TrustedDocuments.fromConfig(services.config),
 ): YogaServerInstance<ServerContext, GraphQLContext> {
   const armor = new EnvelopArmor({
     maxDepth: { n: 12 },
@@ -93,6 +95,7 @@ export function createYogaApp(
     maskedErrors: { isDev: false, maskError: maskError(services.log) },
     logging: false,
     plugins: [
+      trusted.plugin(),
       useGraphQLMetrics(services.metrics.registry),
       ...armor.protect().plugins,
       ...(exposed.introspection ? [] : [useDisableIntrospection()]),
@@ -120,7 +123,8 @@ export async function startServer(
 ): Promise<ApiServer> {
   const { config, log, metrics } = services;
   const quota = subscriptionQuota(services);
-  const yoga = createYogaApp(services, quota);
+  const trusted = TrustedDocuments.fromConfig(config);
+  const yoga = createYogaApp(services, quota, trusted);
   const drain = new Drain();
   const http = createServer((req, res) => {
     const requestId = requestIdFrom(req.headers['x-request-id']);
@@ -246,9 +250,11 @@ export async function startServer(
             params: payload,
           });
           let document: ReturnType<typeof parse>;
+          let queryText: string;
           try {
             // A syntax error or an armor limit is the client's mistake, not a 4500 for the socket.
-            document = parse(payload.query);
+            queryText = trusted.textOf(payload);
+            document = parse(queryText);
             const errors = validate(s, document) as readonly GraphQLError[];
             if (errors.length) return errors.map(withoutHttp);
           } catch (err) {
@@ -283,7 +289,7 @@ export async function startServer(
               document,
               operationName: payload.operationName,
               variables: payload.variables,
-              queryText: payload.query,
+              queryText,
               ack: payload.extensions?.subscriptionAck === true,
             }));
           if (grouped)

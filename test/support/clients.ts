@@ -34,6 +34,8 @@ export type SubscribeOptions = {
   ack?: boolean;
   /** How long `live` waits for the ack (default 10 s). */
   ackTimeoutMs?: number;
+  /** More of the subscribe message's `extensions`, e.g. a trusted document's `persistedQuery`. */
+  extensions?: Record<string, unknown>;
 };
 
 /** The server's "this subscription is live" result (see README, subscription acknowledgement). */
@@ -68,7 +70,7 @@ export function wsSubscribe(
   });
   const sub: Recorded = { events: [], errors: [], closed, completed: false, client, live: ack.live };
   client.subscribe(
-    { query, variables, ...(options.ack ? { extensions: { subscriptionAck: true } } : {}) },
+    { query, variables, extensions: { ...options.extensions, ...(options.ack ? { subscriptionAck: true } : {}) } },
     {
       next: (v) => {
         sub.events.push(v);

@@ -49,7 +49,16 @@ export async function startConsole(options: ConsoleOptions = {}): Promise<Consol
   const appUrl = `http://127.0.0.1:${port}`;
   // The API allows the console's origin (PUBLIC_APP_URL) by CORS and builds run links on it.
   // The demo-user sign-in is opt-in (DEV_SIGN_IN=on, refused with a real JWT_SECRET or off loopback).
-  const apiEnv = { ...settings, PUBLIC_APP_URL: appUrl, NODE_ENV: 'development', DEV_SIGN_IN: 'on' };
+  // Trusted documents only (TRUSTED_DOCUMENTS_ONLY=on): every browser test proves the console sends
+  // nothing but the persisted documents codegen built it with.
+  const apiEnv = {
+    ...settings,
+    PUBLIC_APP_URL: appUrl,
+    NODE_ENV: 'development',
+    DEV_SIGN_IN: 'on',
+    TRUSTED_DOCUMENTS_ONLY: 'on',
+    TRUSTED_DOCUMENTS_FILE: path.join(ROOT, 'examples/console/src/gql/persisted-documents.json'),
+  };
   let api = await spawnAtlas('api', world.config, apiEnv);
   const worker = await spawnAtlas('worker', world.config, {
     ...settings,

@@ -1,6 +1,7 @@
 // The urql client: queries and mutations over HTTP, subscriptions over graphql-ws, both with the
 // signed-in user's bearer token. VITE_API_URL points the console at another API.
-import { Client, cacheExchange, fetchExchange, mapExchange, subscriptionExchange } from 'urql';
+import { persistedExchange } from '@urql/exchange-persisted';
+import { Client, cacheExchange, fetchExchange, mapExchange, stringifyDocument, subscriptionExchange } from 'urql';
 import { createClient as createWsClient } from 'graphql-ws';
 
 export const API_URL: string = import.meta.env.VITE_API_URL ?? 'http://127.0.0.1:4000/graphql';
@@ -73,12 +74,23 @@ export function createApiClient(token: string, onLive: (live: Live) => void, onS
         },
       }),
       cacheExchange,
+      // Trusted documents: every operation is sent as the hash codegen gave its document (never its
+      // text), so the console works against an API with TRUSTED_DOCUMENTS_ONLY=on.
+      persistedExchange({
+        enforcePersistedQueries: true,
+        enableForMutation: true,
+        enableForSubscriptions: true,
+        preferGetForPersistedQueries: false,
+        generateHash: async (_query, document) => (document as { __meta__?: { hash?: string } }).__meta__?.hash ?? null,
+      }),
       fetchExchange,
       subscriptionExchange({
-        forwardSubscription: (request) => ({
+        forwardSubscription: (request, operation) => ({
           subscribe: (sink) => {
+            // graphql-ws wants a query string; a persisted one travels as its hash in `extensions`.
             const query = request.query ?? '';
-            if (!RESUMES.test(query)) return { unsubscribe: ws.subscribe({ ...request, query }, sink) };
+            if (!RESUMES.test(stringifyDocument(operation.query)))
+              return { unsubscribe: ws.subscribe({ ...request, query }, sink) };
             const payload = { ...request, query, variables: { ...request.variables } };
             resumable.add(payload);
             const unsubscribe = ws.subscribe(payload, {
