@@ -70,6 +70,12 @@ const chooseDefault = (s: ReasonScope): NextStep => ({
   action: 'CHOOSE_DEFAULT_CONNECTION',
   url: connectionsRoute(s),
 });
+/** A start pinned to another connection: the tenant page opens its connection picker (`?connection=choose`). */
+const chooseConnection = (s: ReasonScope): NextStep => ({
+  label: 'Choose another connection',
+  action: 'CHOOSE_PROVIDER_CONNECTION',
+  url: `${tenantRoute(s)}?connection=choose`,
+});
 const retry = (s: ReasonScope): NextStep => ({ label: 'Try again later', action: 'RETRY', url: tenantRoute(s) });
 
 const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSteps: (s: ReasonScope) => NextStep[] }> =
@@ -91,22 +97,14 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
       nextSteps: (s) => [
         // setProviderConnectionEnabled(enabled: true)
         { label: 'Enable the connection', action: 'ENABLE_PROVIDER_CONNECTION', url: connectionRoute(s) },
-        {
-          label: 'Choose another connection',
-          action: 'CHOOSE_PROVIDER_CONNECTION',
-          url: connectionsRoute(s),
-        },
+        chooseConnection(s),
         chooseDefault(s),
       ],
     },
     PROVIDER_OPERATION_UNSUPPORTED: {
       message: () => "the provider connection's provider cannot run this operation",
       nextSteps: (s) => [
-        {
-          label: 'Choose another connection',
-          action: 'CHOOSE_PROVIDER_CONNECTION',
-          url: connectionsRoute(s),
-        },
+        chooseConnection(s),
         openConnection(s),
       ],
     },

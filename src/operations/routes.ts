@@ -5,6 +5,7 @@
 
 export const ROUTES = {
   tenants: '/',
+  dashboard: '/dashboard',
   operations: '/operations',
   run: '/operations/runs/:runId',
   failedStep: '/operations/runs/:runId/failed-step',

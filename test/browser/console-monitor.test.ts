@@ -107,21 +107,21 @@ describe('notification bell and operations monitor', { timeout: 60_000 }, () => 
     await filters.getByRole('combobox', { name: 'Tenant', exact: true }).selectOption({ label: 'Alpine' });
     await waitFor(async () => (await cells(page, 'run-tenant')).join() === 'Alpine', { what: 'only Alpine' });
     expect(page.url()).toContain(`tenant=${rig.world.ids.tenant('Alpine')}`);
-    await filters.getByRole('checkbox', { name: 'SUCCEEDED', exact: true }).check();
-    await waitFor(async () => (await cells(page, 'run-status')).join() === 'SUCCEEDED', { what: 'Alpine SUCCEEDED' });
+    await filters.getByRole('checkbox', { name: 'Succeeded', exact: true }).check();
+    await waitFor(async () => (await cells(page, 'run-status')).join() === 'Succeeded', { what: 'Alpine SUCCEEDED' });
     await rig.shot(page, 'operations-filtered');
-    await filters.getByRole('checkbox', { name: 'SUCCEEDED', exact: true }).uncheck();
-    await filters.getByRole('checkbox', { name: 'RUNNING', exact: true }).check();
+    await filters.getByRole('checkbox', { name: 'Succeeded', exact: true }).uncheck();
+    await filters.getByRole('checkbox', { name: 'Running', exact: true }).check();
     await page.getByText('No runs match these filters.').waitFor();
 
     // BLOCKED on every tenant: 22 runs, so a second page again.
     await filters.getByRole('combobox', { name: 'Tenant', exact: true }).selectOption({ label: 'All tenants' });
-    await filters.getByRole('checkbox', { name: 'RUNNING', exact: true }).uncheck();
-    await filters.getByRole('checkbox', { name: 'BLOCKED', exact: true }).check();
+    await filters.getByRole('checkbox', { name: 'Running', exact: true }).uncheck();
+    await filters.getByRole('checkbox', { name: 'Blocked', exact: true }).check();
     await waitFor(async () => (await rows(page).count()) === 20 && (await loadMore.count()) === 1, {
       what: 'a first page of BLOCKED runs',
     });
-    expect(new Set(await cells(page, 'run-status'))).toEqual(new Set(['BLOCKED']));
+    expect(new Set(await cells(page, 'run-status'))).toEqual(new Set(['Blocked']));
     await loadMore.click();
     await waitFor(async () => (await rows(page).count()) === 22, { what: '22 BLOCKED runs' });
 
@@ -151,7 +151,7 @@ describe('notification bell and operations monitor', { timeout: 60_000 }, () => 
     await page.reload();
     await page.getByText('No runs match these filters.').waitFor();
     expect(await filters.getByRole('combobox', { name: 'Type', exact: true }).inputValue()).toBe('RESTORE_EXECUTE');
-    expect(await filters.getByRole('checkbox', { name: 'BLOCKED', exact: true }).isChecked()).toBe(true);
+    expect(await filters.getByRole('checkbox', { name: 'Blocked', exact: true }).isChecked()).toBe(true);
     await filters.getByRole('button', { name: 'Clear filters' }).click();
     await waitFor(async () => (await rows(page).count()) === 20, { what: 'unfiltered first page' });
     await page.close();
@@ -194,7 +194,7 @@ describe('notification bell and operations monitor', { timeout: 60_000 }, () => 
     await banner.waitFor({ state: 'detached', timeout: 30_000 });
     const status = row(page, ran.id).getByTestId('run-status');
     await status.waitFor({ timeout: 15_000 });
-    await waitFor(async () => (await status.textContent()) === 'SUCCEEDED', { what: 'the missed run SUCCEEDED' });
+    await waitFor(async () => (await status.textContent()) === 'Succeeded', { what: 'the missed run SUCCEEDED' });
     await row(page, blocked.id).waitFor();
     await waitUnread(page, unreadBefore + 1);
     expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);

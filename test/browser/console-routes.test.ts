@@ -71,6 +71,7 @@ async function openRoute(page: Page, path: string, names: Awaited<ReturnType<typ
   const tenant = () => names.tenants.get(params.tenantId) ?? '?';
   const headings: Record<RouteName, () => string | null> = {
     tenants: () => 'Tenants',
+    dashboard: () => 'Dashboard',
     operations: () => 'Operations',
     run: () => null,
     failedStep: () => null,
@@ -143,6 +144,7 @@ describe('console routes', { timeout: 180_000 }, () => {
     // Routes no next step names, opened explicitly: a new route must be linked or listed here.
     const explicit = [
       routePath('tenants', {}),
+      routePath('dashboard', {}),
       routePath('operations', {}),
       routePath('onboarding', { tenantId: alpine }),
       routePath('schedules', { tenantId: alpine }),
@@ -155,12 +157,12 @@ describe('console routes', { timeout: 180_000 }, () => {
     await openRoute(page, routePath('failedStep', { runId: bootstrap }), names);
     const failed = page.getByRole('region', { name: 'Failed step' });
     await failed.getByRole('heading', { name: 'Step 1 of 3: Tenant verification' }).waitFor();
-    expect(await failed.getByTestId('step-status').textContent()).toBe('FAILED');
+    expect(await failed.getByTestId('step-status').textContent()).toBe('Failed');
     expect(await failed.getByTestId('step-reason').textContent()).toMatch(/rejected the connection's credentials/);
     await rig.shot(page, 'failed-step');
     await failed.getByRole('link', { name: "Open the step's run" }).click();
     await page.getByRole('link', { name: 'Onboarding bootstrap' }).waitFor();
-    expect(await page.getByTestId('run-status').textContent()).toBe('FAILED');
+    expect(await page.getByTestId('run-status').textContent()).toBe('Failed');
 
     await openRoute(page, routePath('failedStep', { runId: verification }), names);
     expect(await page.getByTestId('no-failed-step').textContent()).toMatch(/has no steps/);
@@ -214,7 +216,7 @@ describe('console routes', { timeout: 180_000 }, () => {
         const page = await rig.signedIn(email);
         await page.goto(`${rig.appUrl}${path}`);
         await page.getByText(note).waitFor({ timeout: 15_000 });
-        expect(await page.getByTestId('run-status').textContent()).toMatch(/^(QUEUED|RUNNING)$/);
+        expect(await page.getByTestId('run-status').textContent()).toMatch(/^(Queued|Running)$/);
         expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
         if (email.startsWith('reader')) await rig.shot(page, 'run-no-cancel');
         await page.close();
@@ -225,7 +227,7 @@ describe('console routes', { timeout: 180_000 }, () => {
       await cancel.waitFor({ timeout: 15_000 });
       expect(await page.getByText(note).count()).toBe(0);
       await cancel.click();
-      await textBecomes(page.getByTestId('run-status'), 'CANCELLED', { timeoutMs: 20_000 });
+      await textBecomes(page.getByTestId('run-status'), 'Cancelled', { timeoutMs: 20_000 });
       expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
       expect(await page.getByText(note).count()).toBe(0);
       await page.close();

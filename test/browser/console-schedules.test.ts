@@ -50,8 +50,11 @@ describe('console: schedules page', { timeout: 60_000 }, () => {
 
     await row(page, id).getByRole('button', { name: 'Enable' }).click();
     await waitFor(textIs(page, id, 'schedule-state', 'Enabled'), { what: 'the row to show Enabled' });
-    const next = new Date((await cell(page, id, 'schedule-next-run').textContent())!);
+    // Shown relative and local ("in 5 hours · …"); the <time> element carries the exact instant.
+    const nextRun = cell(page, id, 'schedule-next-run');
+    const next = new Date((await nextRun.locator('time').getAttribute('datetime'))!);
     expect([next.getUTCHours(), next.getUTCMinutes(), next.getTime() > Date.now()]).toEqual([2, 0, true]);
+    expect(await nextRun.textContent()).toMatch(/^\D.* · /);
     expect((await dbSchedule(id)).enabled).toBe(true);
 
     await row(page, id).getByRole('button', { name: 'Disable' }).click();
@@ -87,7 +90,13 @@ describe('console: schedules page', { timeout: 60_000 }, () => {
     // The worker fires it; the page learns of it from the run events and its next-run timer.
     const runLink = cell(page, id, 'schedule-last-outcome').getByRole('link');
     await waitFor(async () => (await runLink.count()) > 0, { timeoutMs: 20_000, what: 'the last outcome' });
-    expect(await cell(page, id, 'schedule-last-outcome').textContent()).toMatch(/^(QUEUED|ALREADY_RUNNING): /);
+    // The firing's answer in words; the badge's data-status keeps the API's value.
+    const outcome = cell(page, id, 'schedule-last-outcome').getByTestId('schedule-outcome-status');
+    expect(await outcome.getAttribute('data-status')).toMatch(/^(QUEUED|ALREADY_RUNNING)$/);
+    expect(await outcome.textContent()).toMatch(/^(Queued|Already running)$/);
+    expect(await cell(page, id, 'schedule-last-outcome').textContent()).toMatch(
+      /^(Queued|Already running)Tenant verification (queued|already running)/,
+    );
     const runId = (await runLink.getAttribute('href'))!.split('/').pop()!;
     const run = await rig.world.services.prisma.operationRun.findUniqueOrThrow({ where: { id: runId } });
     expect(run).toMatchObject({ scheduleId: id, initiatorId: null, type: 'TENANT_VERIFICATION' });
@@ -143,8 +152,9 @@ describe('console: schedules page', { timeout: 60_000 }, () => {
       const page = await schedulesPage('owner@contoso.test');
       await row(page, id).waitFor();
       expect(await cell(page, id, 'schedule-state').textContent()).toMatch(
-        /^Paused.*\(TENANT_ARCHIVED\)\. Fix the cause, then Resume\.$/,
+        /^PausedThe tenant is archived\. Fix the cause, then Resume\.$/,
       );
+      expect(await cell(page, id, 'schedule-paused-reason').getAttribute('data-reason-code')).toBe('TENANT_ARCHIVED');
       expect(await cell(page, id, 'schedule-next-run').textContent()).toBe('—');
 
       await prisma.tenant.update({ where: { id: alpine() }, data: { status: 'ACTIVE' } });
@@ -172,8 +182,8 @@ describe('console: schedules page', { timeout: 60_000 }, () => {
   });
 
   it.each([
-    ['reader@contoso.test', 'READONLY'],
-    ['operator@contoso.test', 'OPERATOR'],
+    ['reader@contoso.test', 'Read-only'],
+    ['operator@contoso.test', 'Operator'],
   ])('as %s: the list without the form, the buttons disabled with the explanation', async (email, role) => {
     // What the API answers this role, which the page mirrors.
     const answer = await rig.world.gql(UpdateSchedule, { id: nightly(), input: { enabled: true } }, email);

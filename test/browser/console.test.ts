@@ -53,8 +53,8 @@ describe('operator console', { timeout: 60_000 }, () => {
 
     // The monitor shows the run RUNNING, then SUCCEEDED (each provider call takes 3 s here).
     const status = monitor.locator(`tr[data-run-id="${runId}"] [data-testid="run-status"]`);
-    await textBecomes(status, 'RUNNING', { timeoutMs: 15_000 });
-    await textBecomes(status, 'SUCCEEDED', { timeoutMs: 30_000 });
+    await textBecomes(status, 'Running', { timeoutMs: 15_000 });
+    await textBecomes(status, 'Succeeded', { timeoutMs: 30_000 });
     await shot(monitor, 'operations');
     await monitor.close();
 
@@ -170,7 +170,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     const page = await signedIn('owner@contoso.test');
     await page.goto(`${appUrl}/operations/runs/${runId}`);
     await page.getByRole('heading', { name: 'Group sync' }).waitFor();
-    expect(await page.getByTestId('run-status').textContent()).toBe('SUCCEEDED');
+    expect(await page.getByTestId('run-status').textContent()).toBe('Succeeded');
     expect(await page.getByRole('link', { name: 'Alpine', exact: true }).count()).toBe(1);
     await shot(page, 'run');
     await page.close();
@@ -187,7 +187,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await page.getByRole('heading', { name: 'Group sync' }).waitFor();
     await page.getByRole('button', { name: 'Cancel run' }).click();
     const status = page.getByTestId('run-status');
-    await textBecomes(status, 'CANCELLED', { timeoutMs: 20_000 });
+    await textBecomes(status, 'Cancelled', { timeoutMs: 20_000 });
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
     await shot(page, 'run-cancelled');
     await page.close();
@@ -198,7 +198,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await page.getByRole('link', { name: 'Alpine' }).click();
     await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
     await page.getByRole('heading', { name: 'Alpine baseline policies' }).waitFor();
-    expect(await page.getByTestId('restore-status').textContent()).toBe('READY');
+    expect(await page.getByTestId('restore-status').textContent()).toBe('Ready');
     const start = page.getByRole('button', { name: 'Restore', exact: true });
     await waitFor(() => start.isEnabled(), { timeoutMs: 15_000, what: 'Restore enabled' });
     await shot(page, 'restore-run');
@@ -210,13 +210,13 @@ describe('operator console', { timeout: 60_000 }, () => {
       .click();
     await page.getByRole('heading', { name: 'Restore' }).waitFor();
     const status = page.getByTestId('run-status');
-    await textBecomes(status, 'RUNNING', { timeoutMs: 15_000 });
+    await textBecomes(status, 'Running', { timeoutMs: 15_000 });
     await page.getByRole('button', { name: 'Cancel run' }).click();
-    await textBecomes(status, 'CANCELLED', { timeoutMs: 20_000 });
+    await textBecomes(status, 'Cancelled', { timeoutMs: 20_000 });
     await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
     await page.getByRole('heading', { name: 'Alpine baseline policies' }).waitFor();
-    await textBecomes(page.getByTestId('restore-status'), 'READY');
-    expect(await page.getByRole('list', { name: 'Executions' }).textContent()).toContain('CANCELLED');
+    await textBecomes(page.getByTestId('restore-status'), 'Ready');
+    expect(await page.getByRole('list', { name: 'Executions' }).textContent()).toContain('Cancelled');
     await page.close();
   });
 
@@ -225,7 +225,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await page.getByRole('link', { name: 'Elm' }).click();
     await page.getByRole('link', { name: 'Onboarding' }).click();
     await page.getByRole('heading', { name: 'Onboarding · Elm' }).waitFor();
-    expect(await page.getByTestId('tenant-status').textContent()).toBe('ONBOARDING');
+    expect(await page.getByTestId('tenant-status').textContent()).toBe('Onboarding');
     const start = page.getByRole('button', { name: 'Onboarding bootstrap', exact: true });
     await waitFor(() => start.isEnabled(), { timeoutMs: 15_000, what: 'bootstrap enabled' });
     await start.click();
@@ -237,20 +237,20 @@ describe('operator console', { timeout: 60_000 }, () => {
       async () => {
         const now = (await steps.allTextContents()).join(',');
         if (now) seen.add(now);
-        return now === 'SUCCEEDED,SUCCEEDED,SUCCEEDED';
+        return now === 'Succeeded,Succeeded,Succeeded';
       },
       { timeoutMs: 30_000, intervalMs: 50, what: 'three steps SUCCEEDED' },
     );
     await shot(page, 'onboarding');
     // The page showed the steps in progress before they all ended (one step at a time, in order).
-    expect([...seen].some((rendering) => rendering.includes('RUNNING'))).toBe(true);
+    expect([...seen].some((rendering) => rendering.includes('Running'))).toBe(true);
     expect(await page.getByRole('list', { name: 'Bootstrap steps' }).textContent()).toMatch(
       /Tenant verification.*Group sync.*Role definitions sync/,
     );
-    await waitFor(async () => (await page.getByTestId('tenant-status').textContent()) === 'ACTIVE', {
+    await waitFor(async () => (await page.getByTestId('tenant-status').textContent()) === 'Active', {
       what: 'Elm ACTIVE',
     });
-    expect(await page.getByTestId('bootstrap-status').textContent()).toBe('SUCCEEDED');
+    expect(await page.getByTestId('bootstrap-status').textContent()).toBe('Succeeded');
     await page.close();
   });
 

@@ -1,11 +1,13 @@
 // The notification bell: the signed-in user's notifications (myNotifications live), unread count, mark read;
 // it lives outside the remounted page, so it refetches itself after a reconnect to catch up.
+import { Box, Button, Group, Paper, Text } from '@mantine/core';
 import { useEffect, useRef, useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { graphql } from './gql';
 import type { ConsoleNotificationFragment } from './gql/graphql';
 import { Link } from './router';
 import { apiMessage } from './starts';
+import { Time } from './ui';
 
 const RECENT = 20;
 /** The unread count is exact up to this many (the API's largest page). */
@@ -70,18 +72,49 @@ export function NotificationBell({ reconnects }: { reconnects: number }) {
   const more = (data?.unread.length ?? 0) >= UNREAD_MAX ? '+' : '';
 
   return (
-    <span>
-      <button type="button" aria-expanded={open} aria-controls={PANEL_ID} onClick={() => setOpen(!open)}>
+    <Box component="span">
+      <Button
+        variant={unreadIds.size > 0 ? 'light' : 'subtle'}
+        size="compact-sm"
+        aria-expanded={open}
+        aria-controls={PANEL_ID}
+        onClick={() => setOpen(!open)}
+      >
         {data ? `Notifications (${unreadIds.size}${more} unread)` : 'Notifications'}
-      </button>
+      </Button>
       {open && (
-        <section id={PANEL_ID} aria-label="Notifications list" style={{ marginTop: '0.5rem' }}>
-          {error && <p role="alert">Could not load notifications: {apiMessage(error)}</p>}
-          {live.error && <p role="alert">Live notifications lost: {apiMessage(live.error)}</p>}
-          {!data && !error && <p>Loading notifications…</p>}
-          {data && items.length === 0 && <p>No notifications.</p>}
+        <Paper
+          component="section"
+          id={PANEL_ID}
+          aria-label="Notifications list"
+          withBorder
+          shadow="md"
+          p="sm"
+          pos="fixed"
+          top="calc(var(--app-shell-header-height, 56px) + 8px)"
+          right={16}
+          w="min(24rem, calc(100vw - 32px))"
+          mah="70vh"
+          style={{ overflowY: 'auto', zIndex: 300 }}
+        >
+          {error && (
+            <Text role="alert" c="var(--mantine-color-red-light-color)" size="sm">
+              Could not load notifications: {apiMessage(error)}
+            </Text>
+          )}
+          {live.error && (
+            <Text role="alert" c="var(--mantine-color-red-light-color)" size="sm">
+              Live notifications lost: {apiMessage(live.error)}
+            </Text>
+          )}
+          {!data && !error && <Text size="sm">Loading notifications…</Text>}
+          {data && items.length === 0 && (
+            <Text size="sm" c="dimmed">
+              No notifications.
+            </Text>
+          )}
           {items.length > 0 && (
-            <ul>
+            <Box component="ul" m={0} p={0} style={{ listStyle: 'none' }}>
               {items.map((n) => (
                 <NotificationItem
                   key={n.id}
@@ -89,11 +122,11 @@ export function NotificationBell({ reconnects }: { reconnects: number }) {
                   onRead={(readAt) => setReadNow((all) => ({ ...all, [n.id]: readAt }))}
                 />
               ))}
-            </ul>
+            </Box>
           )}
-        </section>
+        </Paper>
       )}
-    </span>
+    </Box>
   );
 }
 
@@ -108,15 +141,41 @@ function NotificationItem({
   // The body ends with the run's absolute link; the "Open run" link replaces it.
   const body = n.body.endsWith(n.url) ? n.body.slice(0, -n.url.length).trim() : n.body;
   return (
-    <li data-notification-id={n.id}>
-      <strong>{n.title}</strong> {n.readAt ? '(read)' : '(unread)'}
-      <br />
-      {body} <time dateTime={n.createdAt}>{n.createdAt}</time> · <Link to={n.url}>Open run</Link>
-      {!n.readAt && (
-        <>
-          {' '}
-          <button
-            type="button"
+    <Box
+      component="li"
+      data-notification-id={n.id}
+      py="xs"
+      pl="xs"
+      style={{
+        borderBottom: '1px solid var(--mantine-color-default-border)',
+        borderLeft: `3px solid ${n.readAt ? 'transparent' : 'var(--mantine-primary-color-filled)'}`,
+      }}
+    >
+      <Group justify="space-between" gap="xs" wrap="nowrap" align="start">
+        <Text size="sm" fw={n.readAt ? 500 : 700} component="strong">
+          {n.title}
+        </Text>
+        <Text
+          size="xs"
+          c={n.readAt ? 'dimmed' : 'var(--mantine-color-indigo-light-color)'}
+          span
+          style={{ whiteSpace: 'nowrap' }}
+        >
+          {n.readAt ? '(read)' : '(unread)'}
+        </Text>
+      </Group>
+      <Text size="sm">{body}</Text>
+      <Group gap="xs" mt={4} align="center">
+        <Text size="xs" c="dimmed" span>
+          <Time value={n.createdAt} />
+        </Text>
+        <Text size="xs" span>
+          <Link to={n.url}>Open run</Link>
+        </Text>
+        {!n.readAt && (
+          <Button
+            size="compact-xs"
+            variant="subtle"
             disabled={marking.fetching}
             onClick={async () => {
               const result = await markRead({ id: n.id });
@@ -125,10 +184,14 @@ function NotificationItem({
             }}
           >
             Mark read
-          </button>
-        </>
+          </Button>
+        )}
+      </Group>
+      {marking.error && (
+        <Text role="alert" c="var(--mantine-color-red-light-color)" size="xs">
+          {apiMessage(marking.error)}
+        </Text>
       )}
-      {marking.error && <p role="alert">{apiMessage(marking.error)}</p>}
-    </li>
+    </Box>
   );
 }

@@ -1,17 +1,19 @@
 // The shared presenter of every start: the start button (enabled from its preview) and the toast of
 // its answer in the contract's words with the run's link; every page starts through these.
+import { Button, CloseButton, Group, Paper, Stack, Text } from '@mantine/core';
 import { createContext, type ReactNode, useCallback, useContext, useState } from 'react';
 import { graphql } from './gql';
 import type { ConsoleStartPreviewFragment, ConsoleStartResultFragment } from './gql/graphql';
 import { Link } from './router';
 import { type StartTarget, useStart } from './starts';
+import { RUN_STATUS } from './ui';
 
 graphql(`
   fragment ConsoleStartPreview on StartPreview {
     type label status message
     reason { code message }
     nextSteps { action label url }
-    run { id url status }
+    run { id url status label }
     providerConnection { id displayName }
   }
 `);
@@ -42,28 +44,55 @@ export function ToastProvider({ children }: { children: ReactNode }) {
   return (
     <ToastContext.Provider value={show}>
       {children}
-      <section aria-label="Start results">
+      <Stack
+        component="section"
+        aria-label="Start results"
+        gap="xs"
+        pos="fixed"
+        bottom={16}
+        right={16}
+        maw="min(28rem, calc(100vw - 32px))"
+        style={{ zIndex: 300 }}
+      >
         {toasts.map((toast) => (
-          <div key={toast.id} className="toast" role="status">
-            {toast.result ? <StartResultView result={toast.result} /> : <p>{toast.error}</p>}
-            <button type="button" onClick={() => setToasts((all) => all.filter((t) => t.id !== toast.id))}>
-              Dismiss
-            </button>
-          </div>
+          <Paper
+            key={toast.id}
+            role="status"
+            withBorder
+            shadow="md"
+            p="sm"
+            style={{ borderLeft: `4px solid var(--mantine-color-${toastColor(toast)}-6)` }}
+          >
+            <Group justify="space-between" align="start" wrap="nowrap">
+              {toast.result ? <StartResultView result={toast.result} /> : <Text size="sm">{toast.error}</Text>}
+              <CloseButton
+                aria-label="Dismiss"
+                onClick={() => setToasts((all) => all.filter((t) => t.id !== toast.id))}
+              />
+            </Group>
+          </Paper>
         ))}
-      </section>
+      </Stack>
     </ToastContext.Provider>
   );
 }
 
+const TOAST_COLOR: Record<ConsoleStartResultFragment['__typename'], string> = {
+  StartAccepted: 'green',
+  StartDeduped: 'blue',
+  StartScopeBusy: 'yellow',
+  StartBlocked: 'orange',
+};
+const toastColor = (toast: Omit<Toast, 'id'>) => (toast.result ? TOAST_COLOR[toast.result.__typename] : 'red');
+
 export function StartResultView({ result }: { result: ConsoleStartResultFragment }) {
   const link = 'runUrl' in result ? result.runUrl : result.__typename === 'StartBlocked' ? result.run.url : null;
   return (
-    <p>
+    <Text size="sm" component="p" m={0}>
       <strong>{result.message}</strong> {link && <Link to={link}>Open run</Link>}
       {/* A next step that only opens the run repeats the run link. */}
       <NextSteps steps={result.nextSteps} except={link} />
-    </p>
+    </Text>
   );
 }
 
@@ -79,10 +108,12 @@ export function StartButton({ preview, target }: { preview: ConsoleStartPreviewF
   const startable = preview.status === 'READY' || preview.status === 'ALREADY_RUNNING';
   const why = `why-${preview.type}-${target.restoreRunId ?? target.providerConnectionId ?? target.tenantId}`;
   return (
-    <>
-      <button
-        type="button"
+    <Group gap="xs" wrap="wrap" align="center">
+      <Button
+        size="xs"
+        variant={preview.status === 'READY' ? 'filled' : 'light'}
         disabled={!startable || sending}
+        loading={sending}
         aria-describedby={preview.status === 'READY' ? undefined : why}
         onClick={async () => {
           setSending(true);
@@ -91,23 +122,26 @@ export function StartButton({ preview, target }: { preview: ConsoleStartPreviewF
         }}
       >
         {preview.label}
-      </button>{' '}
+      </Button>
       {preview.status !== 'READY' && (
-        <span id={why}>
-          {preview.reason?.message ?? preview.message}
+        // The contract's words: "<Operation> blocked: <reason>", "<Operation> already running", and
+        // for a busy scope the blocking operation, named, with its link.
+        <Text id={why} size="sm" c="dimmed" span>
+          {preview.message}
           {preview.run && (
             <>
               {' '}
               ·{' '}
               <Link to={preview.run.url}>
-                {preview.status === 'SCOPE_BUSY' ? 'Blocking run' : 'Running run'} ({preview.run.status})
+                {preview.status === 'SCOPE_BUSY' ? `Blocking run: ${preview.run.label}` : 'Running run'} (
+                {RUN_STATUS[preview.run.status].label})
               </Link>
             </>
           )}
           <NextSteps steps={preview.nextSteps} except={preview.run?.url} />
-        </span>
+        </Text>
       )}
-    </>
+    </Group>
   );
 }
 

@@ -1,5 +1,6 @@
 // The operations monitor: runs filtered by status, type, tenant and initiator (kept in the URL, so
 // `/operations?tenant=<id>` links work), paged by cursor, updated live by operationRunUpdated.
+import { Button, Checkbox, Group, NativeSelect, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { type CombinedError, useClient, useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
@@ -12,6 +13,7 @@ import type {
 } from '../gql/graphql';
 import { Link } from '../router';
 import { apiMessage } from '../starts';
+import { RUN_STATUS, RunStatus, Time, Scrollable } from '../ui';
 
 const PAGE = 20;
 
@@ -120,70 +122,67 @@ export function OperationsMonitor() {
   };
   const active = filtersToUrl(filters) !== '';
   return (
-    <>
-      <h1>Operations</h1>
-      <form aria-label="Run filters" onSubmit={(event) => event.preventDefault()}>
-        <fieldset>
-          <legend>Status</legend>
-          {STATUSES.map((status) => (
-            <label key={status} style={{ marginRight: '0.75rem' }}>
-              <input
-                type="checkbox"
-                checked={filters.statuses.includes(status)}
-                onChange={(event) =>
-                  change({
-                    statuses: event.target.checked
-                      ? STATUSES.filter((s) => s === status || filters.statuses.includes(s))
-                      : filters.statuses.filter((s) => s !== status),
-                  })
-                }
-              />{' '}
-              {status}
-            </label>
-          ))}
-        </fieldset>
-        {/* Labels by id, not wrapping: a select's name must not include its options' text. */}
-        <label htmlFor="filter-type">Type</label>{' '}
-        <select
-          id="filter-type"
-          value={filters.type}
-          onChange={(event) => change({ type: event.target.value as Filters['type'] })}
-        >
-          <option value="">All types</option>
-          {!choices && filters.type && <option value={filters.type}>Selected type</option>}
-          {choices?.operationTypes.map(({ type, label }) => (
-            <option key={type} value={type}>
-              {label}
-            </option>
-          ))}
-        </select>{' '}
-        <label htmlFor="filter-tenant">Tenant</label>{' '}
-        <select id="filter-tenant" value={filters.tenant} onChange={(event) => change({ tenant: event.target.value })}>
-          <option value="">All tenants</option>
-          {/* A tenant from the URL stays selectable while the list loads. */}
-          {!choices && filters.tenant && <option value={filters.tenant}>Selected tenant</option>}
-          {choices?.tenants.map((tenant) => (
-            <option key={tenant.id} value={tenant.id}>
-              {tenant.name}
-            </option>
-          ))}
-        </select>{' '}
-        <label>
-          <input type="checkbox" checked={filters.mine} onChange={(event) => change({ mine: event.target.checked })} />{' '}
-          Only runs I started
-        </label>{' '}
-        <button
-          type="button"
-          disabled={!active}
-          onClick={() => change({ tenant: '', statuses: [], type: '', mine: false })}
-        >
-          Clear filters
-        </button>
-      </form>
+    <Stack>
+      <Title order={1}>Operations</Title>
+      <Paper withBorder p="sm" component="form" aria-label="Run filters" onSubmit={(event) => event.preventDefault()}>
+        <Stack gap="sm">
+          <Checkbox.Group
+            label="Status"
+            value={filters.statuses}
+            onChange={(values) =>
+              change({ statuses: STATUSES.filter((s) => values.includes(s)) as OperationRunStatus[] })
+            }
+          >
+            <Group gap="md" mt={4}>
+              {STATUSES.map((status) => (
+                <Checkbox key={status} value={status} label={RUN_STATUS[status].label} size="sm" />
+              ))}
+            </Group>
+          </Checkbox.Group>
+          <Group gap="md" align="end" wrap="wrap">
+            <NativeSelect
+              id="filter-type"
+              label="Type"
+              value={filters.type}
+              onChange={(event) => change({ type: event.currentTarget.value as Filters['type'] })}
+              data={[
+                { value: '', label: 'All types' },
+                ...(!choices && filters.type ? [{ value: filters.type, label: 'Selected type' }] : []),
+                ...(choices?.operationTypes.map(({ type, label }) => ({ value: type, label })) ?? []),
+              ]}
+            />
+            <NativeSelect
+              id="filter-tenant"
+              label="Tenant"
+              value={filters.tenant}
+              onChange={(event) => change({ tenant: event.currentTarget.value })}
+              data={[
+                { value: '', label: 'All tenants' },
+                // A tenant from the URL stays selectable while the list loads.
+                ...(!choices && filters.tenant ? [{ value: filters.tenant, label: 'Selected tenant' }] : []),
+                ...(choices?.tenants.map((tenant) => ({ value: tenant.id, label: tenant.name })) ?? []),
+              ]}
+            />
+            <Checkbox
+              label="Only runs I started"
+              checked={filters.mine}
+              onChange={(event) => change({ mine: event.currentTarget.checked })}
+              mb={8}
+            />
+            <Button
+              variant="default"
+              disabled={!active}
+              onClick={() => change({ tenant: '', statuses: [], type: '', mine: false })}
+            >
+              Clear filters
+            </Button>
+          </Group>
+        </Stack>
+      </Paper>
       {choicesError && <p role="alert">Could not load the tenants to filter by: {apiMessage(choicesError)}</p>}
       {/* A new filter starts afresh: its own first page, its own live subscription, no stale updates. */}
       <RunsTable key={filtersToUrl(filters)} filters={filters} meId={choices?.me.id} />
-    </>
+    </Stack>
   );
 }
 
@@ -208,43 +207,51 @@ function RunsTable({ filters, meId }: { filters: Filters; meId: string | undefin
   const active = filtersToUrl(filters) !== '';
   return (
     <>
-      {live.error && <p role="alert">Live updates lost: {apiMessage(live.error)}</p>}
+      {live.error && <Text role="alert">Live updates lost: {apiMessage(live.error)}</Text>}
       {rows.length === 0 ? (
-        <p>{active ? 'No runs match these filters.' : 'No runs yet.'}</p>
+        <Text>{active ? 'No runs match these filters.' : 'No runs yet.'}</Text>
       ) : (
-        <table aria-label="Operation runs">
-          <thead>
-            <tr>
-              <th>Run</th>
-              <th>Tenant</th>
-              <th>Status</th>
-              <th>Summary</th>
-              <th>Created</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map((run) => (
-              <tr key={run.id} data-run-id={run.id}>
-                <td>
-                  <Link to={`/operations/runs/${run.id}`}>{run.label}</Link>
-                </td>
-                <td data-testid="run-tenant">{run.tenant.name}</td>
-                <td data-testid="run-status">{run.status}</td>
-                <td>
-                  {run.summary.succeeded}/{run.summary.total} succeeded, {run.summary.failed} failed
-                </td>
-                <td>{run.createdAt}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+        <Scrollable minWidth={640} label="Runs table">
+          <Table aria-label="Operation runs" highlightOnHover verticalSpacing="xs">
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>Run</Table.Th>
+                <Table.Th>Tenant</Table.Th>
+                <Table.Th>Status</Table.Th>
+                <Table.Th>Summary</Table.Th>
+                <Table.Th>Created</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {rows.map((run) => (
+                <Table.Tr key={run.id} data-run-id={run.id}>
+                  <Table.Td>
+                    <Link to={`/operations/runs/${run.id}`}>{run.label}</Link>
+                  </Table.Td>
+                  <Table.Td data-testid="run-tenant">{run.tenant.name}</Table.Td>
+                  <Table.Td>
+                    <RunStatus status={run.status} testId="run-status" />
+                  </Table.Td>
+                  <Table.Td>
+                    {run.summary.succeeded}/{run.summary.total} succeeded, {run.summary.failed} failed
+                  </Table.Td>
+                  <Table.Td>
+                    <Time value={run.createdAt} />
+                  </Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </Scrollable>
       )}
       {more.pageInfo.hasNextPage && (
-        <button type="button" disabled={more.loading} aria-busy={more.loading} onClick={more.load}>
-          Load more
-        </button>
+        <Group>
+          <Button variant="default" loading={more.loading} aria-busy={more.loading} onClick={more.load}>
+            Load more
+          </Button>
+        </Group>
       )}
-      {more.error && <p role="alert">Could not load more runs: {apiMessage(more.error)}</p>}
+      {more.error && <Text role="alert">Could not load more runs: {apiMessage(more.error)}</Text>}
     </>
   );
 }

@@ -1,12 +1,14 @@
 // One run (the canonical run link `${PUBLIC_APP_URL}/operations/runs/<id>`): status, steps, summary,
 // the translated reason and next steps, live through operationRunUpdated(runId) (its steps' events
 // included), and a Cancel button while the API says the viewer's cancel would cancel it (viewerCanCancel).
+import { Button, Card, Group, SimpleGrid, Stack, Text, Timeline, Title } from '@mantine/core';
 import { useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
 import { useRunEvents } from '../live';
 import { Link } from '../router';
 import { NextSteps } from '../start-result';
 import { apiMessage } from '../starts';
+import { CronText, duration, RUN_STATUS, RunStatus, Time } from '../ui';
 
 graphql(`
   fragment RunDetailFields on OperationRun {
@@ -14,13 +16,13 @@ graphql(`
     tenant { id name }
     initiator { displayName }
     cancelledBy { displayName }
-    schedule { id cron }
+    schedule { id cron timezone }
     parent { id label }
     providerConnection { id displayName }
     restoreRun { id name status }
     summary { total succeeded failed skipped }
     reason { code message nextSteps { action label url } }
-    children { id label status step }
+    children { id label status step createdAt startedAt finishedAt }
   }
 `);
 
@@ -36,8 +38,6 @@ const CancelRun = graphql(`
   }
 `);
 
-const MUTED = { color: '#57606a' } as const;
-
 export function RunPage({ id }: { id: string }) {
   const [{ data, fetching, error }, refetch] = useQuery({ query: RunQuery, variables: { id } });
   useRunEvents({ runId: id }, () => refetch({ requestPolicy: 'network-only' }));
@@ -49,101 +49,136 @@ export function RunPage({ id }: { id: string }) {
   const active = run.status === 'QUEUED' || run.status === 'RUNNING';
   const tenantPage = `/tenants/${run.tenant.id}`;
   return (
-    <>
-      <h1>{run.label}</h1>
-      <dl>
-        <dt>Tenant</dt>
-        <dd>
-          <Link to={tenantPage}>{run.tenant.name}</Link>
-        </dd>
-        <dt>Status</dt>
-        <dd data-testid="run-status">{run.status}</dd>
-        {run.restoreRun && (
-          <>
-            <dt>Restore run</dt>
-            <dd>
+    <Stack>
+      <Group gap="sm" align="center">
+        <Title order={1}>{run.label}</Title>
+        <RunStatus status={run.status} testId="run-status" />
+      </Group>
+      <Card withBorder>
+        <SimpleGrid cols={{ base: 1, sm: 2 }} component="dl" spacing="xs" m={0}>
+          <Field label="Tenant">
+            <Link to={tenantPage}>{run.tenant.name}</Link>
+          </Field>
+          {run.restoreRun && (
+            <Field label="Restore run">
               <Link to={`${tenantPage}/restore-runs/${run.restoreRun.id}`}>{run.restoreRun.name}</Link>
-            </dd>
-          </>
-        )}
-        {run.parent && (
-          <>
-            <dt>Step of</dt>
-            <dd>
-              <Link to={`/operations/runs/${run.parent.id}`}>{run.parent.label}</Link>
-            </dd>
-          </>
-        )}
-        <dt>Started by</dt>
-        <dd>
-          {run.initiator?.displayName ??
-            (run.schedule ? <Link to={`${tenantPage}/schedules`}>Schedule {run.schedule.cron}</Link> : 'the system')}
-        </dd>
-        <dt>Connection</dt>
-        <dd>
-          {run.providerConnection ? (
-            <Link to={`${tenantPage}/provider-connections/${run.providerConnection.id}`}>
-              {run.providerConnection.displayName}
-            </Link>
-          ) : (
-            'none'
+            </Field>
           )}
-        </dd>
-        <dt>Summary</dt>
-        <dd>
-          {run.summary.succeeded} succeeded, {run.summary.failed} failed, {run.summary.skipped} skipped of{' '}
-          {run.summary.total}
-        </dd>
-        <dt>Created</dt>
-        <dd>{run.createdAt}</dd>
-        {run.finishedAt && (
-          <>
-            <dt>Finished</dt>
-            <dd>{run.finishedAt}</dd>
-          </>
-        )}
-        {run.cancelRequestedAt && (
-          <>
-            <dt>Cancel requested</dt>
-            <dd>
-              {run.cancelRequestedAt}
+          {run.parent && (
+            <Field label="Step of">
+              <Link to={`/operations/runs/${run.parent.id}`}>{run.parent.label}</Link>
+            </Field>
+          )}
+          <Field label="Started by">
+            {run.initiator?.displayName ??
+              (run.schedule ? (
+                <Link to={`${tenantPage}/schedules`}>
+                  Schedule: <CronText cron={run.schedule.cron} timezone={run.schedule.timezone} />
+                </Link>
+              ) : (
+                'the system'
+              ))}
+          </Field>
+          <Field label="Connection">
+            {run.providerConnection ? (
+              <Link to={`${tenantPage}/provider-connections/${run.providerConnection.id}`}>
+                {run.providerConnection.displayName}
+              </Link>
+            ) : (
+              'none'
+            )}
+          </Field>
+          <Field label="Summary">
+            {run.summary.succeeded} succeeded, {run.summary.failed} failed, {run.summary.skipped} skipped of{' '}
+            {run.summary.total}
+          </Field>
+          <Field label="Created">
+            <Time value={run.createdAt} />
+          </Field>
+          {run.startedAt && (
+            <Field label="Duration">
+              {duration(run.startedAt, run.finishedAt)}
+              {!run.finishedAt && ' so far'}
+            </Field>
+          )}
+          {run.finishedAt && (
+            <Field label="Finished">
+              <Time value={run.finishedAt} />
+            </Field>
+          )}
+          {run.cancelRequestedAt && (
+            <Field label="Cancel requested">
+              <Time value={run.cancelRequestedAt} />
               {run.cancelledBy && ` by ${run.cancelledBy.displayName}`}
-            </dd>
-          </>
-        )}
-        {run.reason && (
-          <>
-            <dt>Reason</dt>
-            <dd>
+            </Field>
+          )}
+          {run.reason && (
+            <Field label="Reason">
               {run.reason.message}
               <NextSteps steps={run.reason.nextSteps} />
-            </dd>
-          </>
-        )}
-      </dl>
+            </Field>
+          )}
+        </SimpleGrid>
+      </Card>
       {run.children.length > 0 && (
-        <>
-          <h2>Steps</h2>
-          <ol aria-label="Steps">
+        <Card withBorder component="section" aria-labelledby="steps-heading">
+          <Title order={2} size="h3" id="steps-heading" mb="sm">
+            Steps
+          </Title>
+          <Timeline
+            component="ol"
+            aria-label="Steps"
+            bulletSize={18}
+            lineWidth={2}
+            active={run.children.filter((step) => step.startedAt).length - 1}
+          >
             {run.children.map((step) => (
-              <li key={step.id}>
-                <Link to={`/operations/runs/${step.id}`}>{step.label}</Link>:{' '}
-                <span data-testid="step-status">{step.status}</span>
-              </li>
+              <Timeline.Item
+                key={step.id}
+                component="li"
+                color={RUN_STATUS[step.status].color}
+                title={
+                  <Group gap="xs">
+                    <Link to={`/operations/runs/${step.id}`}>{step.label}</Link>
+                    <RunStatus status={step.status} testId="step-status" />
+                  </Group>
+                }
+              >
+                <Text size="xs" c="dimmed">
+                  {step.startedAt
+                    ? `${duration(step.startedAt, step.finishedAt)}${step.finishedAt ? '' : ' so far'}`
+                    : 'not started'}
+                </Text>
+              </Timeline.Item>
             ))}
-          </ol>
-        </>
+          </Timeline>
+        </Card>
       )}
       {run.viewerCanCancel ? (
-        <button type="button" disabled={cancel.fetching} onClick={() => cancelRun({ runId: id })}>
-          Cancel run
-        </button>
+        <Group>
+          <Button color="red" variant="light" loading={cancel.fetching} onClick={() => cancelRun({ runId: id })}>
+            Cancel run
+          </Button>
+        </Group>
       ) : (
         // viewerCanCancel is false for an active run only because of the viewer's role.
-        active && <p style={MUTED}>Your role does not allow you to cancel this run.</p>
+        active && <Text c="dimmed">Your role does not allow you to cancel this run.</Text>
       )}
-      {cancel.data && <p role="status">{cancel.data.cancelOperationRun.message}</p>}
-      {cancel.error && <p role="alert">{apiMessage(cancel.error)}</p>}
-    </>
+      {cancel.data && <Text role="status">{cancel.data.cancelOperationRun.message}</Text>}
+      {cancel.error && <Text role="alert">{apiMessage(cancel.error)}</Text>}
+    </Stack>
+  );
+}
+
+function Field({ label, children }: { label: string; children: React.ReactNode }) {
+  return (
+    <div>
+      <Text component="dt" size="xs" c="dimmed" tt="uppercase" fw={600}>
+        {label}
+      </Text>
+      <Text component="dd" m={0}>
+        {children}
+      </Text>
+    </div>
   );
 }

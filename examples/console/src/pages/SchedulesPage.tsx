@@ -1,14 +1,46 @@
 // A tenant's schedules (docs/behaviour.md#schedules): list with last outcome, create, enable/disable, delete;
 // refetched after each change, after each run a schedule started moves, and when the next firing is due.
+import {
+  Alert,
+  Badge,
+  Button,
+  Card,
+  Group,
+  NativeSelect,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  TextInput,
+  Title,
+} from '@mantine/core';
 import { type FormEvent, useCallback, useEffect, useState } from 'react';
 import { type CombinedError, useMutation, useQuery } from 'urql';
 import { graphql } from '../gql';
-import type { ConsoleScheduleRowFragment, OperationType } from '../gql/graphql';
+import type { ConsoleScheduleRowFragment, OperationType, Role, StartStatus } from '../gql/graphql';
 import { useRunEvents } from '../live';
 import { Link } from '../router';
 import { apiMessage } from '../starts';
+import { CronText, RunStatus, StatusBadge, Time, Scrollable } from '../ui';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+
+/** What a firing's start answered, in words (the badge's data-status keeps the API's value). */
+const START_STATUS: Record<StartStatus, { label: string; color: string }> = {
+  QUEUED: { label: 'Queued', color: 'blue' },
+  ALREADY_RUNNING: { label: 'Already running', color: 'cyan' },
+  SCOPE_BUSY: { label: 'Scope busy', color: 'yellow' },
+  BLOCKED: { label: 'Blocked', color: 'orange' },
+};
+
+const ROLE: Record<Role, string> = {
+  OWNER: 'Owner',
+  MANAGER: 'Manager',
+  OPERATOR: 'Operator',
+  READONLY: 'Read-only',
+};
+
+const capitalize = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
 
 graphql(`
   fragment ConsoleScheduleRow on Schedule {
@@ -62,10 +94,20 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
   const liveError = useRefetchOnFirings(tenantId, list.data, refresh);
 
   const error = page.error ?? list.error;
-  if (error) return <p role="alert">Could not load schedules: {error.message}</p>;
-  if (!page.data || !list.data) return <p>Loading schedules…</p>;
+  if (error)
+    return (
+      <Text role="alert" c="var(--mantine-color-red-light-color)">
+        Could not load schedules: {error.message}
+      </Text>
+    );
+  if (!page.data || !list.data) return <Text>Loading schedules…</Text>;
   const tenant = page.data.tenant;
-  if (!tenant || !list.data.tenant) return <p role="alert">No such tenant in your workspaces.</p>;
+  if (!tenant || !list.data.tenant)
+    return (
+      <Text role="alert" c="var(--mantine-color-red-light-color)">
+        No such tenant in your workspaces.
+      </Text>
+    );
 
   const role = tenant.viewerRole;
   const canManage = tenant.viewerCanManageSchedules;
@@ -77,47 +119,60 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
   const labelOf = (type: OperationType) => labels.get(type) ?? type;
   const schedules = list.data.tenant.schedules;
   return (
-    <>
-      <h1>Schedules · {tenant.name}</h1>
-      <p>
-        <Link to={`/tenants/${tenant.id}`}>Back to {tenant.name}</Link>
-      </p>
-      {liveError && <p role="alert">Live updates lost: {liveError.message}</p>}
+    <Stack>
+      <div>
+        <Title order={1}>Schedules · {tenant.name}</Title>
+        <Text size="sm">
+          <Link to={`/tenants/${tenant.id}`}>Back to {tenant.name}</Link>
+        </Text>
+      </div>
+      {liveError && (
+        <Text role="alert" c="var(--mantine-color-red-light-color)">
+          Live updates lost: {liveError.message}
+        </Text>
+      )}
       {!canManage && (
-        <p id="schedules-read-only">
-          Schedules can only be created, changed or deleted by owners and managers (your role: {role ?? 'none'}).
-        </p>
+        <Alert id="schedules-read-only" role="note" color="gray" variant="light">
+          Schedules can only be created, changed or deleted by owners and managers (your role:{' '}
+          {role ? ROLE[role] : 'none'}).
+        </Alert>
       )}
-      {schedules.length === 0 ? (
-        <p>No schedules yet.</p>
-      ) : (
-        <table aria-label="Schedules">
-          <thead>
-            <tr>
-              <th>Operation</th>
-              <th>Cron</th>
-              <th>Time zone</th>
-              <th>State</th>
-              <th>Next run</th>
-              <th>Firings</th>
-              <th>Last outcome</th>
-              <th>Connection</th>
-              <th>Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {schedules.map((schedule) => (
-              <ScheduleRow
-                key={schedule.id}
-                schedule={schedule}
-                label={labelOf(schedule.type)}
-                canManage={canManage}
-                onChanged={refresh}
-              />
-            ))}
-          </tbody>
-        </table>
-      )}
+      <Card withBorder padding={0}>
+        {schedules.length === 0 ? (
+          <Text c="dimmed" p="md">
+            No schedules yet.
+          </Text>
+        ) : (
+          <Scrollable minWidth={1000} label="Schedules table">
+            <Table aria-label="Schedules" verticalSpacing="sm" highlightOnHover>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Operation</Table.Th>
+                  <Table.Th>Cron</Table.Th>
+                  <Table.Th>Time zone</Table.Th>
+                  <Table.Th>State</Table.Th>
+                  <Table.Th>Next run</Table.Th>
+                  <Table.Th ta="right">Firings</Table.Th>
+                  <Table.Th>Last outcome</Table.Th>
+                  <Table.Th>Connection</Table.Th>
+                  <Table.Th>Actions</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {schedules.map((schedule) => (
+                  <ScheduleRow
+                    key={schedule.id}
+                    schedule={schedule}
+                    label={labelOf(schedule.type)}
+                    canManage={canManage}
+                    onChanged={refresh}
+                  />
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Scrollable>
+        )}
+      </Card>
       {canManage && (
         <NewScheduleForm
           tenantId={tenant.id}
@@ -128,7 +183,7 @@ export function SchedulesPage({ tenantId }: { tenantId: string }) {
           onCreated={refresh}
         />
       )}
-    </>
+    </Stack>
   );
 }
 
@@ -179,70 +234,109 @@ function ScheduleRow({
     if (!(await done).error) onChanged();
   };
   return (
-    <tr data-schedule-id={schedule.id}>
-      <td>{label}</td>
-      <td>
-        <code style={{ whiteSpace: 'nowrap' }}>{schedule.cron}</code>
-      </td>
-      <td>{schedule.timezone}</td>
-      <td data-testid="schedule-state">
-        {paused ? 'Paused' : schedule.enabled ? 'Enabled' : 'Disabled'}
+    <Table.Tr data-schedule-id={schedule.id}>
+      <Table.Td fw={500}>{label}</Table.Td>
+      <Table.Td maw={260}>
+        <Text size="sm">
+          <CronText cron={schedule.cron} />
+        </Text>
+      </Table.Td>
+      <Table.Td>{schedule.timezone}</Table.Td>
+      <Table.Td data-testid="schedule-state" maw={240}>
+        <Badge
+          variant="light"
+          tt="none"
+          radius="sm"
+          color={paused ? 'orange' : schedule.enabled ? 'green' : 'gray'}
+          data-state={paused ? 'PAUSED' : schedule.enabled ? 'ENABLED' : 'DISABLED'}
+        >
+          {paused ? 'Paused' : schedule.enabled ? 'Enabled' : 'Disabled'}
+        </Badge>
         {paused && (
           // Why it stopped firing (an archived tenant, no connection): Resume re-checks and lifts it.
-          <p data-testid="schedule-paused-reason">
-            {paused.message} ({paused.code}). Fix the cause, then Resume.
-          </p>
+          <Text size="xs" c="dimmed" mt={4} data-testid="schedule-paused-reason" data-reason-code={paused.code}>
+            {capitalize(paused.message)}. Fix the cause, then Resume.
+          </Text>
         )}
-      </td>
-      <td data-testid="schedule-next-run">{schedule.nextRunAt ?? '—'}</td>
-      <td data-testid="schedule-firings">{schedule.firings}</td>
-      <td data-testid="schedule-last-outcome">
+      </Table.Td>
+      <Table.Td data-testid="schedule-next-run">
+        {schedule.nextRunAt ? (
+          <Text size="sm" span>
+            <Time value={schedule.nextRunAt} />
+          </Text>
+        ) : (
+          '—'
+        )}
+      </Table.Td>
+      <Table.Td data-testid="schedule-firings" ta="right">
+        {schedule.firings}
+      </Table.Td>
+      <Table.Td data-testid="schedule-last-outcome" maw={320}>
         {outcome ? (
-          <>
-            {outcome.status}: {outcome.message} ({outcome.at})
+          <Stack gap={4}>
+            <Group gap="xs" align="center">
+              <StatusBadge status={outcome.status} looks={START_STATUS} testId="schedule-outcome-status" />
+              <Text size="sm">{outcome.message}</Text>
+            </Group>
+            <Text size="xs" c="dimmed">
+              <Time value={outcome.at} />
+            </Text>
             {outcome.run && (
-              <>
-                {' '}
-                · <Link to={outcome.run.url}>Open run ({outcome.run.status})</Link>
-              </>
+              <Group gap="xs" align="center">
+                <Text size="sm" span>
+                  <Link to={outcome.run.url}>Open run</Link>
+                </Text>
+                <RunStatus status={outcome.run.status} />
+              </Group>
             )}
-          </>
+          </Stack>
         ) : (
-          'Never fired'
+          <Text size="sm" c="dimmed" span>
+            Never fired
+          </Text>
         )}
-      </td>
-      <td>{schedule.providerConnection?.displayName ?? 'Tenant default'}</td>
-      <td>
-        <button
-          type="button"
-          disabled={!canManage || busy}
-          aria-describedby={readOnly}
-          onClick={() => change(setEnabled({ id: schedule.id, enabled: paused ? true : !schedule.enabled }))}
-        >
-          {paused ? 'Resume' : schedule.enabled ? 'Disable' : 'Enable'}
-        </button>{' '}
-        {confirming ? (
-          <>
-            <button type="button" disabled={busy} onClick={() => change(remove({ id: schedule.id }))}>
-              Confirm delete
-            </button>{' '}
-            <button type="button" disabled={busy} onClick={() => setConfirming(false)}>
-              Cancel
-            </button>
-          </>
-        ) : (
-          <button
-            type="button"
+      </Table.Td>
+      <Table.Td>{schedule.providerConnection?.displayName ?? 'Tenant default'}</Table.Td>
+      <Table.Td>
+        <Group gap="xs" wrap="nowrap">
+          <Button
+            size="xs"
+            variant={paused || !schedule.enabled ? 'light' : 'default'}
             disabled={!canManage || busy}
             aria-describedby={readOnly}
-            onClick={() => setConfirming(true)}
+            onClick={() => change(setEnabled({ id: schedule.id, enabled: paused ? true : !schedule.enabled }))}
           >
-            Delete
-          </button>
+            {paused ? 'Resume' : schedule.enabled ? 'Disable' : 'Enable'}
+          </Button>
+          {confirming ? (
+            <>
+              <Button size="xs" color="red" disabled={busy} onClick={() => change(remove({ id: schedule.id }))}>
+                Confirm delete
+              </Button>
+              <Button size="xs" variant="default" disabled={busy} onClick={() => setConfirming(false)}>
+                Cancel
+              </Button>
+            </>
+          ) : (
+            <Button
+              size="xs"
+              color="red"
+              variant="subtle"
+              disabled={!canManage || busy}
+              aria-describedby={readOnly}
+              onClick={() => setConfirming(true)}
+            >
+              Delete
+            </Button>
+          )}
+        </Group>
+        {error && (
+          <Text role="alert" c="var(--mantine-color-red-light-color)" size="sm" mt={4}>
+            {apiMessage(error)}
+          </Text>
         )}
-        {error && <p role="alert">{apiMessage(error)}</p>}
-      </td>
-    </tr>
+      </Table.Td>
+    </Table.Tr>
   );
 }
 
@@ -280,53 +374,74 @@ function NewScheduleForm({
   };
   return (
     <form aria-label="New schedule" aria-describedby="new-schedule-result" onSubmit={submit}>
-      <h2>New schedule</h2>
-      <label>
-        Operation{' '}
-        <select value={type} onChange={(event) => setType(event.target.value as OperationType)}>
-          {types.map((t) => (
-            <option key={t} value={t}>
-              {labelOf(t)}
-            </option>
-          ))}
-        </select>
-      </label>{' '}
-      <label>
-        Cron{' '}
-        <input
-          value={cron}
-          required
-          placeholder="0 2 * * *"
-          aria-describedby="cron-help"
-          onChange={(event) => setCron(event.target.value)}
-        />
-      </label>{' '}
-      <label>
-        Time zone <input value={timezone} required onChange={(event) => setTimezone(event.target.value)} />
-      </label>{' '}
-      <label>
-        Connection{' '}
-        <select value={pinned} onChange={(event) => setConnectionId(event.target.value)}>
-          {!needsConnection && <option value="">Tenant default</option>}
-          {connections.map((c) => (
-            <option key={c.id} value={c.id}>
-              {c.displayName}
-              {c.isDefault ? ' (default)' : ''}
-            </option>
-          ))}
-        </select>
-      </label>{' '}
-      <button type="submit" disabled={created.fetching}>
-        Create schedule
-      </button>
-      <p id="cron-help">
-        Five fields (minute hour day-of-month month day-of-week), or six with seconds first; numbers, *, ranges, lists
-        and steps. The time zone is an IANA name such as Europe/Zurich.
-      </p>
-      <div id="new-schedule-result">
-        {created.error && <p role="alert">{apiMessage(created.error)}</p>}
-        {created.data && !created.error && <p role="status">Schedule created.</p>}
-      </div>
+      <Card withBorder>
+        <Stack gap="sm">
+          <Title order={2} size="h3">
+            New schedule
+          </Title>
+          <SimpleGrid cols={{ base: 1, sm: 2 }} spacing="sm">
+            <NativeSelect
+              label="Operation"
+              value={type}
+              onChange={(event) => setType(event.currentTarget.value as OperationType)}
+              data={types.map((t) => ({ value: t, label: labelOf(t) }))}
+            />
+            <NativeSelect
+              label="Connection"
+              value={pinned}
+              onChange={(event) => setConnectionId(event.currentTarget.value)}
+              data={[
+                ...(needsConnection ? [] : [{ value: '', label: 'Tenant default' }]),
+                ...connections.map((c) => ({
+                  value: c.id,
+                  label: `${c.displayName}${c.isDefault ? ' (default)' : ''}`,
+                })),
+              ]}
+            />
+            <TextInput
+              label="Cron"
+              value={cron}
+              required
+              placeholder="0 2 * * *"
+              ff="monospace"
+              description="Five fields (minute hour day-of-month month day-of-week), or six with seconds first; numbers, *, ranges, lists and steps."
+              descriptionProps={{ id: 'cron-help' }}
+              inputWrapperOrder={['label', 'input', 'description']}
+              onChange={(event) => setCron(event.currentTarget.value)}
+            />
+            <TextInput
+              label="Time zone"
+              value={timezone}
+              required
+              description="An IANA name such as Europe/Zurich."
+              inputWrapperOrder={['label', 'input', 'description']}
+              onChange={(event) => setTimezone(event.currentTarget.value)}
+            />
+          </SimpleGrid>
+          {cron.trim() && (
+            <Text size="sm" c="dimmed">
+              Fires: <CronText cron={cron.trim()} timezone={timezone} />
+            </Text>
+          )}
+          <Group>
+            <Button type="submit" loading={created.fetching}>
+              Create schedule
+            </Button>
+          </Group>
+          <div id="new-schedule-result">
+            {created.error && (
+              <Text role="alert" c="var(--mantine-color-red-light-color)" size="sm">
+                {apiMessage(created.error)}
+              </Text>
+            )}
+            {created.data && !created.error && (
+              <Text role="status" c="var(--mantine-color-green-light-color)" size="sm">
+                Schedule created.
+              </Text>
+            )}
+          </div>
+        </Stack>
+      </Card>
     </form>
   );
 }

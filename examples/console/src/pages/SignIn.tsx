@@ -1,5 +1,6 @@
 // Sign-in: paste a bearer token (`npm run token -- <email>`), or, against an API running with
 // DEV_SIGN_IN=on (npm start sets it), pick a demo user (its /dev/users and /dev/token endpoints are 404 otherwise).
+import { Alert, Button, Card, Container, Group, Stack, Text, Textarea, Title } from '@mantine/core';
 import { useEffect, useState } from 'react';
 import { API_URL } from '../client';
 
@@ -23,32 +24,59 @@ export function SignIn({ onToken, notice }: { onToken: (token: string) => void; 
     onToken((await res.json()).token);
   };
   return (
-    <main>
-      <h1>Sign in to atlas-gate</h1>
-      {notice && <p role="alert">{notice}</p>}
-      <form
-        onSubmit={(event) => {
-          event.preventDefault();
-          if (pasted.trim()) onToken(pasted.trim().replace(/^Bearer\s+/i, ''));
-        }}
-      >
-        <label>
-          Bearer token{' '}
-          <textarea value={pasted} onChange={(event) => setPasted(event.target.value)} rows={3} cols={60} />
-        </label>
-        <button type="submit">Sign in</button>
-      </form>
-      {demoUsers.length > 0 && (
-        <section aria-label="Demo users">
-          <h2>Demo users (development API)</h2>
-          {demoUsers.map((user) => (
-            <button key={user.email} type="button" onClick={() => pick(user.email)}>
-              Sign in as {user.email}
-            </button>
-          ))}
-        </section>
-      )}
-      {error && <p role="alert">{error}</p>}
-    </main>
+    <Container component="main" size="sm" py="xl">
+      <Stack>
+        <Title order={1}>Sign in to atlas-gate</Title>
+        {notice && (
+          <Alert color="yellow" role="alert">
+            {notice}
+          </Alert>
+        )}
+        <Card withBorder>
+          <form
+            onSubmit={(event) => {
+              event.preventDefault();
+              if (pasted.trim()) onToken(pasted.trim().replace(/^Bearer\s+/i, ''));
+            }}
+          >
+            <Stack gap="sm">
+              <Textarea
+                label="Bearer token"
+                description="npm run token -- <email> prints one"
+                value={pasted}
+                onChange={(event) => setPasted(event.currentTarget.value)}
+                autosize
+                minRows={3}
+              />
+              <Group>
+                <Button type="submit">Sign in</Button>
+              </Group>
+            </Stack>
+          </form>
+        </Card>
+        {demoUsers.length > 0 && (
+          <Card withBorder component="section" aria-label="Demo users">
+            <Title order={2} size="h4" mb="sm">
+              Demo users (development API)
+            </Title>
+            <Stack gap="xs" align="start">
+              {demoUsers.map((user) => (
+                <Button key={user.email} variant="light" onClick={() => pick(user.email)}>
+                  Sign in as {user.email}
+                </Button>
+              ))}
+            </Stack>
+            <Text size="xs" c="dimmed" mt="sm">
+              Offered only by an API with DEV_SIGN_IN=on on a developer's machine.
+            </Text>
+          </Card>
+        )}
+        {error && (
+          <Alert color="red" role="alert">
+            {error}
+          </Alert>
+        )}
+      </Stack>
+    </Container>
   );
 }

@@ -1,10 +1,16 @@
 // Tenants of the signed-in user's workspaces, each with its start buttons: one batched read of every
 // tenant's startPreviews, then each row kept live by its own startPreviewsChanged subscription.
-import { useQuery, useSubscription } from 'urql';
+// Bulk: tick tenants, pick an operation, start it on all of them at once (startOperations); each
+// row then shows its own answer through the same presenter as a single start.
+import { Button, Checkbox, Group, Paper, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { useMemo, useState } from 'react';
+import { type CombinedError, useMutation, useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
-import type { ConsoleOverviewTenantFragment } from '../gql/graphql';
+import type { ConsoleOverviewTenantFragment, ConsoleStartResultFragment, OperationType } from '../gql/graphql';
 import { Link } from '../router';
-import { StartButton } from '../start-result';
+import { StartButton, StartResultView } from '../start-result';
+import { apiMessage } from '../starts';
+import { StatusBadge, TENANT_STATUS, Scrollable } from '../ui';
 
 graphql(`
   fragment ConsoleOverviewTenant on Tenant {
@@ -17,6 +23,7 @@ const TenantsQuery = graphql(`
   query ConsoleTenants {
     me { email displayName }
     tenants { ...ConsoleOverviewTenant }
+    operationTypes { type label target }
   }
 `);
 
@@ -26,59 +33,166 @@ const RowPreviews = graphql(`
   }
 `);
 
+const BulkStart = graphql(`
+  mutation ConsoleBulkStart($type: OperationType!, $targetIds: [ID!]!) {
+    startOperations(type: $type, targetIds: $targetIds) { ...ConsoleStartResult }
+  }
+`);
+
+/** A row's answer to the last bulk start: the StartResult, or the API's error for that tenant. */
+type Answer = { result?: ConsoleStartResultFragment; error?: string };
+
+/** The answers by tenant: results in the targets' order, errors at their index (errors[].path). */
+function answersOf(
+  targetIds: string[],
+  results: (ConsoleStartResultFragment | null)[] | undefined,
+  error: CombinedError | undefined,
+): Map<string, Answer> {
+  const answers = new Map<string, Answer>();
+  targetIds.forEach((id, i) => {
+    const result = results?.[i];
+    if (result) answers.set(id, { result });
+  });
+  for (const e of error?.graphQLErrors ?? []) {
+    const index = e.path?.[1];
+    if (typeof index === 'number' && targetIds[index]) answers.set(targetIds[index], { error: e.message });
+  }
+  // A refusal of the whole request (rate limit, too many targets): every row says so.
+  if (error && answers.size === 0) for (const id of targetIds) answers.set(id, { error: apiMessage(error) });
+  return answers;
+}
+
 export function TenantsOverview() {
   const [{ data, fetching, error }] = useQuery({ query: TenantsQuery });
-  if (error) return <p role="alert">Could not load tenants: {error.message}</p>;
-  if (!data) return <p>{fetching ? 'Loading tenants…' : 'No data.'}</p>;
+  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const [type, setType] = useState<OperationType | null>(null);
+  const [answers, setAnswers] = useState<Map<string, Answer>>(new Map());
+  const [bulk, startBulk] = useMutation(BulkStart);
+  const tenantTypes = useMemo(() => (data?.operationTypes ?? []).filter((t) => t.target === 'TENANT'), [data]);
+  if (error) return <Text role="alert">Could not load tenants: {error.message}</Text>;
+  if (!data) return <Text>{fetching ? 'Loading tenants…' : 'No data.'}</Text>;
+  const all = data.tenants.map((t) => t.id);
+  const toggle = (id: string, on: boolean) =>
+    setSelected((now) => {
+      const next = new Set(now);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
+  const startSelected = async () => {
+    if (!type) return;
+    const targetIds = all.filter((id) => selected.has(id));
+    const { data: started, error: failed } = await startBulk({ type, targetIds });
+    setAnswers(answersOf(targetIds, started?.startOperations, failed));
+  };
   return (
-    <>
-      <h1>Tenants</h1>
-      <p>
+    <Stack>
+      <Title order={1}>Tenants</Title>
+      <Text c="dimmed">
         Signed in as {data.me.displayName} ({data.me.email})
-      </p>
+      </Text>
       {data.tenants.length === 0 ? (
-        <p>No tenants in your workspaces.</p>
+        <Text>No tenants in your workspaces.</Text>
       ) : (
-        <table aria-label="Tenants">
-          <thead>
-            <tr>
-              <th>Tenant</th>
-              <th>Status</th>
-              <th>Workspace</th>
-              <th>Operations</th>
-            </tr>
-          </thead>
-          <tbody>
-            {data.tenants.map((tenant) => (
-              <TenantRow key={tenant.id} tenant={tenant} />
-            ))}
-          </tbody>
-        </table>
+        <>
+          <Paper withBorder p="sm" component="section" aria-label="Start on selected tenants">
+            <Group gap="sm" align="end" wrap="wrap">
+              <Select
+                label="Operation"
+                placeholder="Choose an operation"
+                data={tenantTypes.map((t) => ({ value: t.type, label: t.label }))}
+                value={type}
+                onChange={(value) => setType(value as OperationType | null)}
+                w={240}
+              />
+              <Button onClick={startSelected} disabled={!type || selected.size === 0} loading={bulk.fetching}>
+                Start on {selected.size} selected
+              </Button>
+              <Text size="sm" c="dimmed">
+                Each tenant is decided on its own (queued, already running, scope busy or blocked) and answers in its
+                row.
+              </Text>
+            </Group>
+          </Paper>
+          <Scrollable minWidth={760} label="Tenants table">
+            <Table aria-label="Tenants" verticalSpacing="sm" highlightOnHover>
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th w={40}>
+                    <Checkbox
+                      aria-label="Select all tenants"
+                      checked={selected.size === all.length}
+                      indeterminate={selected.size > 0 && selected.size < all.length}
+                      onChange={(event) => setSelected(new Set(event.currentTarget.checked ? all : []))}
+                    />
+                  </Table.Th>
+                  <Table.Th>Tenant</Table.Th>
+                  <Table.Th>Status</Table.Th>
+                  <Table.Th>Workspace</Table.Th>
+                  <Table.Th>Operations</Table.Th>
+                </Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>
+                {data.tenants.map((tenant) => (
+                  <TenantRow
+                    key={tenant.id}
+                    tenant={tenant}
+                    selected={selected.has(tenant.id)}
+                    onSelect={(on) => toggle(tenant.id, on)}
+                    answer={answers.get(tenant.id)}
+                  />
+                ))}
+              </Table.Tbody>
+            </Table>
+          </Scrollable>
+        </>
       )}
-    </>
+    </Stack>
   );
 }
 
-function TenantRow({ tenant }: { tenant: ConsoleOverviewTenantFragment }) {
+function TenantRow({
+  tenant,
+  selected,
+  onSelect,
+  answer,
+}: {
+  tenant: ConsoleOverviewTenantFragment;
+  selected: boolean;
+  onSelect: (on: boolean) => void;
+  answer: Answer | undefined;
+}) {
   const [live] = useSubscription({ query: RowPreviews, variables: { tenantId: tenant.id } });
   const previews = live.data?.startPreviewsChanged ?? tenant.startPreviews;
   return (
-    <tr aria-label={tenant.name}>
-      <th scope="row">
+    <Table.Tr aria-label={tenant.name} data-tenant-id={tenant.id}>
+      <Table.Td>
+        <Checkbox
+          aria-label={`Select ${tenant.name}`}
+          checked={selected}
+          onChange={(event) => onSelect(event.currentTarget.checked)}
+        />
+      </Table.Td>
+      <Table.Th scope="row">
         <Link to={`/tenants/${tenant.id}`}>{tenant.name}</Link>
-      </th>
-      <td>{tenant.status}</td>
-      <td>{tenant.workspace.name}</td>
-      <td>
-        <ul className="operations">
+      </Table.Th>
+      <Table.Td style={{ whiteSpace: 'nowrap' }}>
+        <StatusBadge status={tenant.status} looks={TENANT_STATUS} />
+      </Table.Td>
+      <Table.Td>{tenant.workspace.name}</Table.Td>
+      <Table.Td>
+        <Stack gap={4}>
           {previews.map((preview) => (
-            <li key={preview.type}>
-              <StartButton preview={preview} target={{ tenantId: tenant.id }} />
-            </li>
+            <StartButton key={preview.type} preview={preview} target={{ tenantId: tenant.id }} />
           ))}
-        </ul>
-        {live.error && <span role="alert"> Live updates lost: {live.error.message}</span>}
-      </td>
-    </tr>
+          {live.error && <Text role="alert"> Live updates lost: {live.error.message}</Text>}
+          {answer && (
+            <Paper withBorder p={6} role="group" data-testid="bulk-answer" aria-label={`Bulk start on ${tenant.name}`}>
+              {answer.result ? <StartResultView result={answer.result} /> : <Text size="sm">{answer.error}</Text>}
+            </Paper>
+          )}
+        </Stack>
+      </Table.Td>
+    </Table.Tr>
   );
 }
