@@ -103,10 +103,7 @@ const CATALOG: Record<ReasonCode, { message: (s: ReasonScope) => string; nextSte
     },
     PROVIDER_OPERATION_UNSUPPORTED: {
       message: () => "the provider connection's provider cannot run this operation",
-      nextSteps: (s) => [
-        chooseConnection(s),
-        openConnection(s),
-      ],
+      nextSteps: (s) => [chooseConnection(s), openConnection(s)],
     },
     PROVIDER_CREDENTIALS_EXPIRED: {
       message: () => "the provider connection's credentials have expired",
