@@ -1,6 +1,7 @@
 // GraphQL Code Generator: typed documents for the tests (and a template for SPA clients).
 // Reads the committed schema snapshot, so `npm run schema:print` comes first after a schema change.
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 
 const config: CodegenConfig = {
   schema: 'schema/schema.graphql',
@@ -25,7 +26,16 @@ const config: CodegenConfig = {
         fragmentMasking: false,
         persistedDocuments: { mode: 'embedHashInDocument', hashAlgorithm: 'sha256' },
       },
+      // The normalized cache (Graphcache) keys entities by __typename: the persisted documents the
+      // API runs must ask for it, since the console never sends its own (urql's added) text.
+      documentTransforms: [addTypenameSelectionDocumentTransform],
       config: { scalars: { DateTime: 'string' }, useTypeImports: true, enumsAsTypes: true },
+    },
+    // The schema's shape for the console's normalized cache (which union and interface members a
+    // fragment matches), minified: examples/console/src/runs-cache.ts passes it to Graphcache.
+    'examples/console/src/gql/introspection.ts': {
+      plugins: ['urql-introspection'],
+      config: { useTypeImports: true },
     },
   },
   silent: true,

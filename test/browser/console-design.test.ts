@@ -199,6 +199,53 @@ describe('console design', { timeout: 120_000 }, () => {
     await page.close();
   });
 
+  it('live by normalized cache: while runs progress, the monitor and a run page send no query at all', async () => {
+    const page = await rig.signedIn(OWNER);
+    const sent: string[] = [];
+    page.on('request', (request) => {
+      if (request.method() === 'POST' && new URL(request.url()).pathname === '/graphql')
+        sent.push(JSON.parse(request.postData() ?? '{}').operationName ?? '?');
+    });
+    await page.getByRole('link', { name: 'Operations' }).click();
+    await page.getByRole('table', { name: 'Operation runs' }).waitFor();
+    await page.waitForLoadState('networkidle');
+    sent.length = 0;
+    // Three runs start elsewhere: each appears at the top and moves through its states in place.
+    const started = [];
+    for (const [type, tenant] of [
+      ['TENANT_VERIFICATION', bulk[0]],
+      ['ROLE_DEFINITIONS_SYNC', bulk[1]],
+      ['TENANT_VERIFICATION', rig.world.ids.tenant('Alpine')],
+    ] as const) {
+      const res = await rig.world.gql(StartOperation, { type, targetId: tenant });
+      if (res.data?.result.__typename !== 'StartAccepted') throw new Error(JSON.stringify(res));
+      started.push(res.data.result.run.id);
+    }
+    const status = (id: string) => page.locator(`tr[data-run-id="${id}"] [data-testid="run-status"]`);
+    for (const id of started)
+      await waitFor(async () => (await status(id).count()) === 1 && (await status(id).textContent()) === 'Succeeded', {
+        timeoutMs: 60_000,
+        what: `run ${id} Succeeded in the monitor`,
+      });
+    expect(await page.locator('tbody tr').first().getAttribute('data-run-id')).toBe(started[2]);
+    expect(sent).toEqual([]);
+
+    // A run page follows its run and its steps from the events alone.
+    const res = await rig.world.gql(StartOperation, { type: 'DIRECTORY_GROUPS_SYNC', targetId: bulk[0] });
+    if (res.data?.result.__typename !== 'StartAccepted') throw new Error(JSON.stringify(res));
+    await page.goto(`${rig.appUrl}${routePath('run', { runId: res.data.result.run.id })}`);
+    await page.getByTestId('run-status').waitFor();
+    await page.waitForLoadState('networkidle');
+    const afterLoad = sent.length;
+    await waitFor(async () => (await page.getByTestId('run-status').textContent()) === 'Succeeded', {
+      timeoutMs: 60_000,
+      what: 'the run page showing Succeeded',
+    });
+    expect(await page.getByText(/\d+ succeeded, 0 failed, 0 skipped of \d+/).count()).toBe(1);
+    expect(sent.slice(afterLoad)).toEqual([]);
+    await page.close();
+  });
+
   it('follows the system dark mode (screenshots of the dashboard, the tenant page and the monitor)', async () => {
     const page = await rig.signedIn(OWNER);
     await page.emulateMedia({ colorScheme: 'dark' });

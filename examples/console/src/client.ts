@@ -1,7 +1,8 @@
 // The urql client: queries and mutations over HTTP, subscriptions over graphql-ws, both with the
 // signed-in user's bearer token. VITE_API_URL points the console at another API.
 import { persistedExchange } from '@urql/exchange-persisted';
-import { Client, cacheExchange, fetchExchange, mapExchange, stringifyDocument, subscriptionExchange } from 'urql';
+import { Client, fetchExchange, mapExchange, stringifyDocument, subscriptionExchange } from 'urql';
+import { normalizedCache } from './runs-cache';
 import { createClient as createWsClient } from 'graphql-ws';
 
 export const API_URL: string = import.meta.env.VITE_API_URL ?? 'http://127.0.0.1:4000/graphql';
@@ -73,7 +74,8 @@ export function createApiClient(token: string, onLive: (live: Live) => void, onS
           if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) onSignedOut();
         },
       }),
-      cacheExchange,
+      // Normalized: a run event updates that run wherever it is shown (runs-cache.ts).
+      normalizedCache(),
       // Trusted documents: every operation is sent as the hash codegen gave its document (never its
       // text), so the console works against an API with TRUSTED_DOCUMENTS_ONLY=on.
       persistedExchange({

@@ -1,17 +1,12 @@
 // The operations monitor: runs filtered by status, type, tenant and initiator (kept in the URL, so
 // `/operations?tenant=<id>` links work), paged by cursor, updated live by operationRunUpdated.
 import { Button, Checkbox, Group, NativeSelect, Paper, Stack, Table, Text, Title } from '@mantine/core';
-import { useEffect, useState } from 'react';
-import { type CombinedError, useClient, useQuery, useSubscription } from 'urql';
+import { useCallback, useEffect, useState } from 'react';
+import { type CombinedError, useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
-import type {
-  ConsoleOperationRunsQuery,
-  OperationRunFilter,
-  OperationRunStatus,
-  OperationType,
-  RunRowFieldsFragment,
-} from '../gql/graphql';
+import type { OperationRunFilter, OperationRunStatus, OperationType } from '../gql/graphql';
 import { Link } from '../router';
+import { matchesFilter, RunsQuery } from '../runs-cache';
 import { apiMessage } from '../starts';
 import { RUN_STATUS, RunStatus, Time, Scrollable } from '../ui';
 
@@ -26,25 +21,6 @@ const STATUSES: OperationRunStatus[] = [
   'BLOCKED',
   'CANCELLED',
 ];
-
-graphql(`
-  fragment RunRowFields on OperationRun {
-    id label type status createdAt finishedAt url
-    tenant { id name }
-    parent { id }
-    initiator { id }
-    summary { total succeeded failed skipped }
-  }
-`);
-
-const RunsQuery = graphql(`
-  query ConsoleOperationRuns($filter: OperationRunFilter, $first: Int!, $after: String) {
-    operationRuns(filter: $filter, first: $first, after: $after) {
-      edges { node { ...RunRowFields } }
-      pageInfo { endCursor hasNextPage }
-    }
-  }
-`);
 
 const FilterChoices = graphql(`
   query ConsoleMonitorFilterChoices {
@@ -61,7 +37,6 @@ const RunUpdated = graphql(`
 `);
 
 type Filters = { tenant: string; statuses: OperationRunStatus[]; type: OperationType | ''; mine: boolean };
-type PageInfo = ConsoleOperationRunsQuery['operationRuns']['pageInfo'];
 
 function filtersFromUrl(search: string): Filters {
   const params = new URLSearchParams(search);
@@ -93,17 +68,6 @@ function apiFilter(filters: Filters): OperationRunFilter {
     type: filters.type ? [filters.type] : undefined,
     initiatedByMe: filters.mine || undefined,
   };
-}
-
-/** The API's filter, applied to a run that arrived live (steps are listed under their bootstrap, not here). */
-function matches(run: RunRowFieldsFragment, filters: Filters, meId: string | undefined): boolean {
-  return (
-    !run.parent &&
-    (!filters.tenant || run.tenant.id === filters.tenant) &&
-    (!filters.statuses.length || filters.statuses.includes(run.status)) &&
-    (!filters.type || run.type === filters.type) &&
-    (!filters.mine || (meId !== undefined && run.initiator?.id === meId))
-  );
 }
 
 export function OperationsMonitor() {
@@ -186,112 +150,129 @@ export function OperationsMonitor() {
   );
 }
 
-/** Every update seen since the table mounted, newest last; they win over the listed rows. */
-const collect = (seen: RunRowFieldsFragment[] = [], event: { operationRunUpdated: RunRowFieldsFragment }) => [
-  ...seen.filter((run) => run.id !== event.operationRunUpdated.id),
-  event.operationRunUpdated,
-];
-
+/**
+ * The runs: the first page and each page "Load more" added, every one its own query, so each row is
+ * the normalized cache's run and changes in place when its events arrive (runs-cache.ts); a new run
+ * that matches is inserted into the first page. Nothing is read again while runs progress.
+ */
 function RunsTable({ filters, meId }: { filters: Filters; meId: string | undefined }) {
   const filter = apiFilter(filters);
-  const [{ data, fetching, error }] = useQuery({ query: RunsQuery, variables: { filter, first: PAGE } });
-  const [live] = useSubscription({ query: RunUpdated, variables: { tenantId: filters.tenant || undefined } }, collect);
-  const more = useMorePages(filter, data?.operationRuns.pageInfo);
-
-  if (error) return <p role="alert">Could not load runs: {apiMessage(error)}</p>;
-  if (!data) return <p>{fetching ? 'Loading runs…' : 'No data.'}</p>;
-  const listed = uniqueById([...data.operationRuns.edges.map((edge) => edge.node), ...more.rows]);
-  const rows = withLiveUpdates(listed, live.data ?? [], more.pageInfo.hasNextPage).filter(
-    (run) => !live.data?.some((update) => update.id === run.id) || matches(run, filters, meId),
-  );
+  // Kept open for its effect on the cache (rows update and new runs are inserted there).
+  const [live] = useSubscription({ query: RunUpdated, variables: { tenantId: filters.tenant || undefined } });
+  const [cursors, setCursors] = useState<(string | null)[]>([null]);
+  const [pages, setPages] = useState<Record<number, PageState>>({});
+  const report = useCallback((index: number, page: PageState) => setPages((all) => ({ ...all, [index]: page })), []);
+  const first = pages[0];
+  const last = pages[cursors.length - 1];
+  const loading = cursors.some((_, i) => !pages[i]?.loaded);
   const active = filtersToUrl(filters) !== '';
+  const rows = cursors.reduce((n, _, i) => n + (pages[i]?.rows ?? 0), 0);
   return (
     <>
       {live.error && <Text role="alert">Live updates lost: {apiMessage(live.error)}</Text>}
-      {rows.length === 0 ? (
-        <Text>{active ? 'No runs match these filters.' : 'No runs yet.'}</Text>
-      ) : (
-        <Scrollable minWidth={640} label="Runs table">
-          <Table aria-label="Operation runs" highlightOnHover verticalSpacing="xs">
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>Run</Table.Th>
-                <Table.Th>Tenant</Table.Th>
-                <Table.Th>Status</Table.Th>
-                <Table.Th>Summary</Table.Th>
-                <Table.Th>Created</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {rows.map((run) => (
-                <Table.Tr key={run.id} data-run-id={run.id}>
-                  <Table.Td>
-                    <Link to={`/operations/runs/${run.id}`}>{run.label}</Link>
-                  </Table.Td>
-                  <Table.Td data-testid="run-tenant">{run.tenant.name}</Table.Td>
-                  <Table.Td>
-                    <RunStatus status={run.status} testId="run-status" />
-                  </Table.Td>
-                  <Table.Td>
-                    {run.summary.succeeded}/{run.summary.total} succeeded, {run.summary.failed} failed
-                  </Table.Td>
-                  <Table.Td>
-                    <Time value={run.createdAt} />
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Scrollable>
-      )}
-      {more.pageInfo.hasNextPage && (
+      {first?.error && <Text role="alert">Could not load runs: {apiMessage(first.error)}</Text>}
+      {!first?.loaded && !first?.error && <Text>Loading runs…</Text>}
+      {first?.loaded && rows === 0 && <Text>{active ? 'No runs match these filters.' : 'No runs yet.'}</Text>}
+      <Scrollable minWidth={640} label="Runs table">
+        <Table aria-label="Operation runs" highlightOnHover verticalSpacing="xs" hidden={!first?.loaded || rows === 0}>
+          <Table.Thead>
+            <Table.Tr>
+              <Table.Th>Run</Table.Th>
+              <Table.Th>Tenant</Table.Th>
+              <Table.Th>Status</Table.Th>
+              <Table.Th>Summary</Table.Th>
+              <Table.Th>Created</Table.Th>
+            </Table.Tr>
+          </Table.Thead>
+          {cursors.map((after, index) => (
+            <RunsPage
+              key={after ?? 'first'}
+              index={index}
+              filter={filter}
+              filters={filters}
+              after={after}
+              meId={meId}
+              onPage={report}
+            />
+          ))}
+        </Table>
+      </Scrollable>
+      {last?.hasNextPage && last.endCursor && (
         <Group>
-          <Button variant="default" loading={more.loading} aria-busy={more.loading} onClick={more.load}>
+          <Button
+            variant="default"
+            loading={loading}
+            aria-busy={loading}
+            onClick={() => setCursors((all) => [...all, last.endCursor])}
+          >
             Load more
           </Button>
         </Group>
       )}
-      {more.error && <Text role="alert">Could not load more runs: {apiMessage(more.error)}</Text>}
+      {cursors.length > 1 && last?.error && (
+        <Text role="alert">Could not load more runs: {apiMessage(last.error)}</Text>
+      )}
     </>
   );
 }
 
-/** The pages after the first, fetched by `load` from the last page's endCursor. */
-function useMorePages(filter: OperationRunFilter, firstPage: PageInfo | undefined) {
-  const client = useClient();
-  const [rows, setRows] = useState<RunRowFieldsFragment[]>([]);
-  const [last, setLast] = useState<PageInfo | null>(null);
-  const [loading, setLoading] = useState(false);
-  const [error, setError] = useState<CombinedError | undefined>();
-  const pageInfo = last ?? firstPage ?? { endCursor: null, hasNextPage: false };
-  const load = async () => {
-    setLoading(true);
-    const result = await client
-      .query(RunsQuery, { filter, first: PAGE, after: pageInfo.endCursor }, { requestPolicy: 'network-only' })
-      .toPromise();
-    setLoading(false);
-    setError(result.error);
-    if (!result.data) return;
-    const page = result.data.operationRuns;
-    setRows((all) => [...all, ...page.edges.map((edge) => edge.node)]);
-    setLast(page.pageInfo);
-  };
-  return { rows, pageInfo, loading, error, load };
-}
+type PageState = {
+  loaded: boolean;
+  rows: number;
+  hasNextPage: boolean;
+  endCursor: string | null;
+  error?: CombinedError;
+};
 
-/**
- * Listed rows replaced by their latest update, and runs first seen live on top (newest first);
- * a live run older than the loaded pages waits for "Load more" instead of jumping to the top.
- */
-function withLiveUpdates(listed: RunRowFieldsFragment[], updates: RunRowFieldsFragment[], hasNextPage: boolean) {
-  const oldest = listed.at(-1)?.createdAt ?? '';
-  const fresh = updates
-    .filter((run) => !listed.some((row) => row.id === run.id))
-    .filter((run) => !hasNextPage || run.createdAt >= oldest)
-    .sort((a, b) => b.createdAt.localeCompare(a.createdAt));
-  return [...fresh, ...listed.map((row) => updates.find((run) => run.id === row.id) ?? row)];
-}
-
-function uniqueById(runs: RunRowFieldsFragment[]) {
-  return runs.filter((run, index) => runs.findIndex((other) => other.id === run.id) === index);
+/** One page of runs (a tbody), from the normalized cache; a run whose change took it out of the filter leaves. */
+function RunsPage({
+  index,
+  filter,
+  filters,
+  after,
+  meId,
+  onPage,
+}: {
+  index: number;
+  filter: OperationRunFilter;
+  filters: Filters;
+  after: string | null;
+  meId: string | undefined;
+  onPage: (index: number, page: PageState) => void;
+}) {
+  const [{ data, error }] = useQuery({ query: RunsQuery, variables: { filter, first: PAGE, after } });
+  const runs = (data?.operationRuns.edges ?? [])
+    .map((edge) => edge.node)
+    .filter((run) => matchesFilter(run, filter, meId) || (filters.mine && meId === undefined));
+  const pageInfo = data?.operationRuns.pageInfo;
+  useEffect(() => {
+    onPage(index, {
+      loaded: Boolean(data),
+      rows: runs.length,
+      hasNextPage: pageInfo?.hasNextPage ?? false,
+      endCursor: pageInfo?.endCursor ?? null,
+      error,
+    });
+  }, [index, data, runs.length, pageInfo?.hasNextPage, pageInfo?.endCursor, error, onPage]);
+  return (
+    <Table.Tbody>
+      {runs.map((run) => (
+        <Table.Tr key={run.id} data-run-id={run.id}>
+          <Table.Td>
+            <Link to={`/operations/runs/${run.id}`}>{run.label}</Link>
+          </Table.Td>
+          <Table.Td data-testid="run-tenant">{run.tenant.name}</Table.Td>
+          <Table.Td>
+            <RunStatus status={run.status} testId="run-status" />
+          </Table.Td>
+          <Table.Td>
+            {run.summary.succeeded}/{run.summary.total} succeeded, {run.summary.failed} failed
+          </Table.Td>
+          <Table.Td>
+            <Time value={run.createdAt} />
+          </Table.Td>
+        </Table.Tr>
+      ))}
+    </Table.Tbody>
+  );
 }

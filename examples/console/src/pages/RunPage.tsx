@@ -2,9 +2,8 @@
 // the translated reason and next steps, live through operationRunUpdated(runId) (its steps' events
 // included), and a Cancel button while the API says the viewer's cancel would cancel it (viewerCanCancel).
 import { Button, Card, Group, SimpleGrid, Stack, Text, Timeline, Title } from '@mantine/core';
-import { useMutation, useQuery } from 'urql';
+import { useMutation, useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
-import { useRunEvents } from '../live';
 import { Link } from '../router';
 import { NextSteps } from '../start-result';
 import { apiMessage } from '../starts';
@@ -32,15 +31,25 @@ const RunQuery = graphql(`
   }
 `);
 
+// Each change of the run or its steps, whole: the normalized cache puts it in place (no refetch).
+const RunDetailUpdated = graphql(`
+  subscription ConsoleRunDetailUpdated($runId: ID!, $after: ID) {
+    operationRunUpdated(runId: $runId, after: $after) { changeId ...RunDetailFields }
+  }
+`);
+
+// Only the run's id: its new state arrives as events (RunDetailUpdated). A mutation answer that
+// carried the run would overwrite a newer event's state in the normalized cache when it is the
+// slower of the two (a cancelled run shown as running again).
 const CancelRun = graphql(`
   mutation ConsoleCancelRun($runId: ID!) {
-    cancelOperationRun(runId: $runId) { ... on CancelOutcome { message run { ...RunDetailFields } } }
+    cancelOperationRun(runId: $runId) { ... on CancelOutcome { message run { id } } }
   }
 `);
 
 export function RunPage({ id }: { id: string }) {
-  const [{ data, fetching, error }, refetch] = useQuery({ query: RunQuery, variables: { id } });
-  useRunEvents({ runId: id }, () => refetch({ requestPolicy: 'network-only' }));
+  const [{ data, fetching, error }] = useQuery({ query: RunQuery, variables: { id } });
+  const [live] = useSubscription({ query: RunDetailUpdated, variables: { runId: id } });
   const [cancel, cancelRun] = useMutation(CancelRun);
   if (error) return <p role="alert">Could not load the run: {error.message}</p>;
   if (!data) return <p>{fetching ? 'Loading run…' : 'No data.'}</p>;
@@ -164,6 +173,7 @@ export function RunPage({ id }: { id: string }) {
         // viewerCanCancel is false for an active run only because of the viewer's role.
         active && <Text c="dimmed">Your role does not allow you to cancel this run.</Text>
       )}
+      {live.error && <Text role="alert">Live updates lost: {apiMessage(live.error)}</Text>}
       {cancel.data && <Text role="status">{cancel.data.cancelOperationRun.message}</Text>}
       {cancel.error && <Text role="alert">{apiMessage(cancel.error)}</Text>}
     </Stack>

@@ -17,7 +17,7 @@ const TenantQuery = graphql(`
   query ConsoleTenant($id: ID!, $connectionId: ID) {
     tenant(id: $id) {
       id name status verifiedAt directoryGroupCount roleDefinitionCount
-      workspace { name }
+      workspace { id name }
       startPreviews(providerConnectionId: $connectionId) { ...ConsoleStartPreview }
       restoreRuns { id name status itemCount }
       providerConnections { id displayName enabled isDefault credentialState }

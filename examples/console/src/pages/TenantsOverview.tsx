@@ -14,14 +14,14 @@ import { StatusBadge, TENANT_STATUS, Scrollable } from '../ui';
 
 graphql(`
   fragment ConsoleOverviewTenant on Tenant {
-    id name status workspace { name }
+    id name status workspace { id name }
     startPreviews { ...ConsoleStartPreview }
   }
 `);
 
 const TenantsQuery = graphql(`
   query ConsoleTenants {
-    me { email displayName }
+    me { id email displayName }
     tenants { ...ConsoleOverviewTenant }
     operationTypes { type label target }
   }
