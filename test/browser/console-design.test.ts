@@ -145,6 +145,9 @@ describe('console design', { timeout: 120_000 }, () => {
     await page.getByRole('combobox', { name: 'Operation' }).click();
     await page.getByRole('option', { name: 'Group sync', exact: true }).click();
     await page.getByRole('button', { name: 'Start on 5 selected' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Start Group sync on 5 tenants?' });
+    expect((await confirm.getByRole('listitem').allTextContents()).sort()).toEqual([...names].sort());
+    await confirm.getByRole('button', { name: 'Start 5' }).click();
     const answer = (name: string) => page.getByRole('group', { name: `Bulk start on ${name}` });
     await answer('Fir').waitFor();
     const texts = await Promise.all(names.map(async (name) => (await answer(name).textContent())?.trim()));
@@ -272,7 +275,7 @@ describe('console design', { timeout: 120_000 }, () => {
     await page.close();
   });
 
-  it('every page: no horizontal scroll on a 390 px phone, and no serious or critical axe-core violation', async () => {
+  it('every page: no horizontal scroll on a 390 px phone, and no serious or critical axe-core violation, light and dark', async () => {
     const page = await rig.signedIn(OWNER);
     const t = (name: string) => rig.world.ids.tenant(name);
     const run = await rig.world.services.prisma.operationRun.findFirstOrThrow({ where: { parentId: null } });
@@ -298,8 +301,14 @@ describe('console design', { timeout: 120_000 }, () => {
       [routePath('verification', { tenantId: t('Alpine') }), 'Verification report · Alpine'],
     ];
     const found: Record<string, string[]> = {};
-    for (const width of [1280, 390]) {
+    const passes = [
+      [1280, 'light'],
+      [390, 'light'],
+      [1280, 'dark'],
+    ] as const;
+    for (const [width, scheme] of passes) {
       await page.setViewportSize({ width, height: 900 });
+      await page.emulateMedia({ colorScheme: scheme });
       for (const [path, heading] of pages) {
         await page.goto(`${rig.appUrl}${path}`);
         if (heading) await page.getByRole('heading', { name: heading, level: 1, exact: true }).waitFor();
@@ -308,10 +317,11 @@ describe('console design', { timeout: 120_000 }, () => {
         const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
         if (width === 390) expect({ path, overflow }).toEqual({ path, overflow: 0 });
         const violations = await serious(page);
-        if (violations.length) found[`${width} ${path}`] = violations;
+        if (violations.length) found[`${width} ${scheme} ${path}`] = violations;
       }
       if (width === 390) await rig.shot(page, 'phone-verification');
     }
+    await page.emulateMedia({ colorScheme: 'light' });
     await page.goto(`${rig.appUrl}/`);
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
     await rig.shot(page, 'phone-tenants');

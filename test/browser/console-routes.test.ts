@@ -227,6 +227,12 @@ describe('console routes', { timeout: 180_000 }, () => {
       await cancel.waitFor({ timeout: 15_000 });
       expect(await page.getByText(note).count()).toBe(0);
       await cancel.click();
+      // A modal asks first; "Keep it" changes nothing.
+      await page.getByRole('dialog').getByRole('button', { name: 'Keep it' }).click();
+      await page.getByRole('dialog').waitFor({ state: 'detached' });
+      expect(await page.getByTestId('run-status').textContent()).toMatch(/^(Queued|Running)$/);
+      await cancel.click();
+      await page.getByRole('dialog').getByRole('button', { name: 'Yes, cancel the run' }).click();
       await textBecomes(page.getByTestId('run-status'), 'Cancelled', { timeoutMs: 20_000 });
       expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
       expect(await page.getByText(note).count()).toBe(0);

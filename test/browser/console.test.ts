@@ -186,6 +186,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await toast.getByRole('link', { name: 'Open run' }).click();
     await page.getByRole('heading', { name: 'Group sync' }).waitFor();
     await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, cancel the run' }).click();
     const status = page.getByTestId('run-status');
     await textBecomes(status, 'Cancelled', { timeoutMs: 20_000 });
     expect(await page.getByRole('button', { name: 'Cancel run' }).count()).toBe(0);
@@ -212,6 +213,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     const status = page.getByTestId('run-status');
     await textBecomes(status, 'Running', { timeoutMs: 15_000 });
     await page.getByRole('button', { name: 'Cancel run' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Yes, cancel the run' }).click();
     await textBecomes(status, 'Cancelled', { timeoutMs: 20_000 });
     await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
     await page.getByRole('heading', { name: 'Alpine baseline policies' }).waitFor();

@@ -1,7 +1,8 @@
 // One run (the canonical run link `${PUBLIC_APP_URL}/operations/runs/<id>`): status, steps, summary,
 // the translated reason and next steps, live through operationRunUpdated(runId) (its steps' events
 // included), and a Cancel button while the API says the viewer's cancel would cancel it (viewerCanCancel).
-import { Button, Card, Group, SimpleGrid, Stack, Text, Timeline, Title } from '@mantine/core';
+import { Button, Card, Group, Modal, SimpleGrid, Stack, Text, Timeline, Title } from '@mantine/core';
+import { useState } from 'react';
 import { useMutation, useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
 import { Link } from '../router';
@@ -51,6 +52,7 @@ export function RunPage({ id }: { id: string }) {
   const [{ data, fetching, error }] = useQuery({ query: RunQuery, variables: { id } });
   const [live] = useSubscription({ query: RunDetailUpdated, variables: { runId: id } });
   const [cancel, cancelRun] = useMutation(CancelRun);
+  const [confirming, setConfirming] = useState(false);
   if (error) return <p role="alert">Could not load the run: {error.message}</p>;
   if (!data) return <p>{fetching ? 'Loading run…' : 'No data.'}</p>;
   const run = data.operationRun;
@@ -165,7 +167,7 @@ export function RunPage({ id }: { id: string }) {
       )}
       {run.viewerCanCancel ? (
         <Group>
-          <Button color="red" variant="light" loading={cancel.fetching} onClick={() => cancelRun({ runId: id })}>
+          <Button color="red" variant="light" loading={cancel.fetching} onClick={() => setConfirming(true)}>
             Cancel run
           </Button>
         </Group>
@@ -173,6 +175,32 @@ export function RunPage({ id }: { id: string }) {
         // viewerCanCancel is false for an active run only because of the viewer's role.
         active && <Text c="dimmed">Your role does not allow you to cancel this run.</Text>
       )}
+      <Modal
+        opened={confirming}
+        onClose={() => setConfirming(false)}
+        title={`Cancel ${run.label} on ${run.tenant.name}?`}
+        centered
+      >
+        <Text size="sm" mb="md">
+          {run.status === 'QUEUED'
+            ? 'It has not started: it ends at once and never calls the provider.'
+            : 'It stops before its next provider call; what it has done so far stays done.'}
+        </Text>
+        <Group justify="flex-end">
+          <Button variant="default" onClick={() => setConfirming(false)}>
+            Keep it
+          </Button>
+          <Button
+            color="red"
+            onClick={() => {
+              setConfirming(false);
+              cancelRun({ runId: id });
+            }}
+          >
+            Yes, cancel the run
+          </Button>
+        </Group>
+      </Modal>
       {live.error && <Text role="alert">Live updates lost: {apiMessage(live.error)}</Text>}
       {cancel.data && <Text role="status">{cancel.data.cancelOperationRun.message}</Text>}
       {cancel.error && <Text role="alert">{apiMessage(cancel.error)}</Text>}

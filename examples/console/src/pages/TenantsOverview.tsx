@@ -2,7 +2,7 @@
 // tenant's startPreviews, then each row kept live by its own startPreviewsChanged subscription.
 // Bulk: tick tenants, pick an operation, start it on all of them at once (startOperations); each
 // row then shows its own answer through the same presenter as a single start.
-import { Button, Checkbox, Group, Paper, Select, Stack, Table, Text, Title } from '@mantine/core';
+import { Button, Checkbox, Group, List, Modal, Paper, Select, Stack, Table, Text, Title } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { type CombinedError, useMutation, useQuery, useSubscription } from 'urql';
 import { graphql } from '../gql';
@@ -68,6 +68,7 @@ export function TenantsOverview() {
   const [type, setType] = useState<OperationType | null>(null);
   const [answers, setAnswers] = useState<Map<string, Answer>>(new Map());
   const [bulk, startBulk] = useMutation(BulkStart);
+  const [confirming, setConfirming] = useState(false);
   const tenantTypes = useMemo(() => (data?.operationTypes ?? []).filter((t) => t.target === 'TENANT'), [data]);
   if (error) return <Text role="alert">Could not load tenants: {error.message}</Text>;
   if (!data) return <Text>{fetching ? 'Loading tenants…' : 'No data.'}</Text>;
@@ -79,6 +80,7 @@ export function TenantsOverview() {
       else next.delete(id);
       return next;
     });
+  const operationLabel = tenantTypes.find((t) => t.type === type)?.label ?? 'Operation';
   const startSelected = async () => {
     if (!type) return;
     const targetIds = all.filter((id) => selected.has(id));
@@ -105,7 +107,11 @@ export function TenantsOverview() {
                 onChange={(value) => setType(value as OperationType | null)}
                 w={240}
               />
-              <Button onClick={startSelected} disabled={!type || selected.size === 0} loading={bulk.fetching}>
+              <Button
+                onClick={() => setConfirming(true)}
+                disabled={!type || selected.size === 0}
+                loading={bulk.fetching}
+              >
                 Start on {selected.size} selected
               </Button>
               <Text size="sm" c="dimmed">
@@ -114,6 +120,34 @@ export function TenantsOverview() {
               </Text>
             </Group>
           </Paper>
+          <Modal
+            opened={confirming}
+            onClose={() => setConfirming(false)}
+            title={`Start ${operationLabel} on ${selected.size} tenant${selected.size === 1 ? '' : 's'}?`}
+            centered
+          >
+            <Text size="sm">Each tenant's start is decided on its own, as if you had started it there:</Text>
+            <List size="sm" my="sm">
+              {data.tenants
+                .filter((t) => selected.has(t.id))
+                .map((t) => (
+                  <List.Item key={t.id}>{t.name}</List.Item>
+                ))}
+            </List>
+            <Group justify="flex-end">
+              <Button variant="default" onClick={() => setConfirming(false)}>
+                Back
+              </Button>
+              <Button
+                onClick={() => {
+                  setConfirming(false);
+                  startSelected();
+                }}
+              >
+                Start {selected.size}
+              </Button>
+            </Group>
+          </Modal>
           <Scrollable minWidth={760} label="Tenants table">
             <Table aria-label="Tenants" verticalSpacing="sm" highlightOnHover>
               <Table.Thead>
