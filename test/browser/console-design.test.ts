@@ -322,9 +322,17 @@ describe('console design', { timeout: 120_000 }, () => {
       if (width === 390) await rig.shot(page, 'phone-verification');
     }
     await page.emulateMedia({ colorScheme: 'light' });
+    await page.setViewportSize({ width: 390, height: 844 });
     await page.goto(`${rig.appUrl}/`);
     await page.getByRole('heading', { name: 'Tenants', level: 1 }).waitFor();
     await rig.shot(page, 'phone-tenants');
+    // The header fits the phone; sign-out and the colour toggle are in the navigation menu.
+    for (const button of await page.locator('header button').all())
+      if (await button.isVisible())
+        expect((await button.boundingBox())!.x + (await button.boundingBox())!.width).toBeLessThanOrEqual(390);
+    await page.getByRole('button', { name: 'Toggle navigation' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('button', { name: 'Sign out' }).waitFor();
+    await rig.shot(page, 'phone-menu');
     expect(found).toEqual({});
     await page.close();
   });

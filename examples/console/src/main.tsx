@@ -94,16 +94,19 @@ function App() {
                   size="sm"
                   aria-label="Toggle navigation"
                 />
-                <Text fw={700} size="lg">
+                <Text fw={700} size="lg" style={{ whiteSpace: 'nowrap' }}>
                   atlas-gate
                 </Text>
               </Group>
               <Group gap="xs" wrap="nowrap">
                 <NotificationBell reconnects={live.reconnects} />
-                <ColorSchemeToggle />
-                <Button variant="subtle" size="compact-sm" onClick={() => signOut(null)}>
-                  Sign out
-                </Button>
+                {/* On a phone these two live in the navigation menu (the burger), so the header fits. */}
+                <Group gap="xs" wrap="nowrap" visibleFrom="sm">
+                  <ColorSchemeToggle />
+                  <Button variant="subtle" size="compact-sm" onClick={() => signOut(null)}>
+                    Sign out
+                  </Button>
+                </Group>
               </Group>
             </Group>
           </AppShell.Header>
@@ -122,6 +125,12 @@ function App() {
                 }}
               />
             ))}
+            <Group gap="xs" mt="md" hiddenFrom="sm">
+              <ColorSchemeToggle />
+              <Button variant="subtle" size="compact-sm" onClick={() => signOut(null)}>
+                Sign out
+              </Button>
+            </Group>
           </AppShell.Navbar>
           <AppShell.Main>
             {!live.connected && (

@@ -161,7 +161,7 @@ export function TenantsOverview() {
                     />
                   </Table.Th>
                   <Table.Th>Tenant</Table.Th>
-                  <Table.Th>Status</Table.Th>
+                  <Table.Th miw={120}>Status</Table.Th>
                   <Table.Th>Workspace</Table.Th>
                   <Table.Th>Operations</Table.Th>
                 </Table.Tr>
