@@ -95,18 +95,44 @@ export class SocketSessions {
     );
   }
 
-  /** Closes the socket when its token expires; returns the stop function. */
+  /** Sockets by the instant their token expires: one timer per instant, not one per socket. */
+  private readonly expiries = new Map<number, { timer: NodeJS.Timeout; sockets: Map<WebSocket, string> }>();
+
+  /**
+   * Closes the socket when its token expires; returns the stop function. The sockets of one token
+   * (a console's tabs, a client's reconnects, a bench's thousands) share the timer of its expiry.
+   */
   private expireWithToken(socket: WebSocket, authorization: string, userId: string): () => void {
-    let expiry: NodeJS.Timeout | undefined;
+    let at: number | undefined;
     let stopped = false;
     void this.tokens.verify(bearerToken(authorization) ?? '').then((claims) => {
-      const left = claims ? claims.expiresAt - Date.now() : 0;
-      if (!stopped && left <= MAX_TIMER_MS && socket.readyState === socket.OPEN)
-        expiry = setTimeout(() => this.revoke(socket, userId, 'Token expired'), Math.max(0, left)).unref();
+      if (stopped || socket.readyState !== socket.OPEN) return;
+      const expiresAt = claims?.expiresAt ?? Date.now();
+      const left = expiresAt - Date.now();
+      if (left > MAX_TIMER_MS) return;
+      at = expiresAt;
+      let group = this.expiries.get(at);
+      if (!group) {
+        const sockets = new Map<WebSocket, string>();
+        const instant = at;
+        const timer = setTimeout(
+          () => {
+            this.expiries.delete(instant);
+            for (const [expired, user] of sockets) this.revoke(expired, user, 'Token expired');
+          },
+          Math.max(0, left),
+        ).unref();
+        this.expiries.set(at, (group = { timer, sockets }));
+      }
+      group.sockets.set(socket, userId);
     });
     return () => {
       stopped = true;
-      clearTimeout(expiry);
+      if (at === undefined) return;
+      const group = this.expiries.get(at);
+      if (!group?.sockets.delete(socket) || group.sockets.size > 0) return;
+      clearTimeout(group.timer);
+      this.expiries.delete(at);
     };
   }
 }

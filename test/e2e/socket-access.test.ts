@@ -67,13 +67,24 @@ async function stillServed(socket: Socket) {
 }
 
 describe('a graphql-ws socket and its access', () => {
-  it('is closed with 4403 when its token expires', async () => {
+  it('is closed with 4403 when its token expires (every socket of that token, one timer for them all)', async () => {
     const shortLived = await world.services.tokens.sign(ids.user('reader@contoso.test'), '3s');
     const expiring = connect(shortLived);
+    const sameToken = connect(shortLived);
+    const leaving = connect(shortLived);
     const control = connect(await world.token('reader@contoso.test'));
-    await waitFor(() => expiring.connected() && control.connected(), { what: 'both sockets to be acknowledged' });
-    await waitFor(() => expiring.closes.length > 0, { what: 'the expired socket to close', timeoutMs: 8_000 });
+    await waitFor(() => [expiring, sameToken, leaving, control].every((s) => s.connected()), {
+      what: 'the sockets to be acknowledged',
+    });
+    // One of the token's sockets goes away first: the others still expire with it.
+    await clients[clients.length - 2].dispose();
+    await waitFor(() => expiring.closes.length > 0 && sameToken.closes.length > 0, {
+      what: 'the expired sockets to close',
+      timeoutMs: 8_000,
+    });
     expect(expiring.closes).toEqual([{ code: 4403, reason: 'Token expired' }]);
+    expect(sameToken.closes).toEqual([{ code: 4403, reason: 'Token expired' }]);
+    expect(leaving.closes.map((c) => c.code)).toEqual([1000]);
     await stillServed(control);
   });
 
