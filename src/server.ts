@@ -29,6 +29,7 @@ import { heartbeat } from './realtime/heartbeat.js';
 import { redisState } from './redis/connections.js';
 import { CLOSE, SocketSessions } from './realtime/socket-sessions.js';
 import { TrustedDocuments } from './graphql/trusted-documents.js';
+import { Interned } from './realtime/interned.js';
 
 type ServerContext = { req?: SocketRequest; connectionParams?: Record<string, unknown> };
 /** What a WebSocket's operations see of its upgrade request (HTTP requests pass the whole IncomingMessage). */
@@ -197,6 +198,7 @@ export async function startServer(
       frames: (count) => metrics.groupFramesTotal.inc(count),
     },
   });
+  const socketTokens = new Interned(1_000);
   /** A socket's graphql-ws `extra`: the upgrade request until onConnect, then only its headers we keep. */
   const socketOf = (extra: unknown) => extra as { socket: WebSocket; request: SocketRequest };
   /** Runs `fn` with the socket's request id on every log line (the upgrade request carries it, see 'headers'). */
@@ -209,8 +211,10 @@ export async function startServer(
       // close it later when the token expires or the user is deleted (docs/behaviour.md#transport-authentication-and-configuration).
       onConnect: (ctx) =>
         inSocketContext(socketOf(ctx.extra).request, async () => {
-          const header =
-            typeof ctx.connectionParams?.authorization === 'string' ? ctx.connectionParams.authorization : null;
+          const params = ctx.connectionParams as Record<string, unknown> | undefined;
+          // The sockets of one token keep one copy of it (graphql-ws keeps the params per socket).
+          const header = typeof params?.authorization === 'string' ? socketTokens.intern(params.authorization) : null;
+          if (params && header !== null) params.authorization = header;
           const extra = socketOf(ctx.extra);
           // Of the upgrade request only its id outlives the handshake (for log lines): graphql-ws
           // would keep the whole request (headers, streams) for the socket's lifetime, about
