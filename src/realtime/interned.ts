@@ -4,9 +4,14 @@
 export class Interned {
   private readonly seen = new Map<string, string>();
 
-  constructor(private readonly max: number) {}
+  /** At most `max` strings, none longer than `maxLength` (longer ones are returned as they are, never kept). */
+  constructor(
+    private readonly max: number,
+    private readonly maxLength = 4_096,
+  ) {}
 
   intern(value: string): string {
+    if (value.length > this.maxLength) return value;
     const known = this.seen.get(value);
     if (known !== undefined) return known;
     if (this.seen.size >= this.max) this.seen.delete(this.seen.keys().next().value as string);
