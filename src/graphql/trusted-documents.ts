@@ -5,7 +5,7 @@
 // TRUSTED_DOCUMENTS_ONLY=on refuses every other document: in production only the console's own
 // operations run, whatever a stolen token would like to ask. Off (the default), arbitrary
 // documents run too (GraphiQL, scripts, tests), and hashes are served where the list has them.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { usePersistedOperations } from '@graphql-yoga/plugin-persisted-operations';
 import { GraphQLError } from 'graphql';
 import type { Plugin } from 'graphql-yoga';
@@ -26,38 +26,73 @@ export function persistedHash(params: Payload): string | null {
   return persisted && persisted.version === 1 && typeof persisted.sha256Hash === 'string' ? persisted.sha256Hash : null;
 }
 
+/** The list as read from its file, and the file's modification time then (null: no file). */
+type Snapshot = { documents: ReadonlyMap<string, string>; mtimeMs: number | null };
+
+function read(file: string): Snapshot {
+  if (!existsSync(file)) return { documents: new Map(), mtimeMs: null };
+  const mtimeMs = statSync(file).mtimeMs;
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
+  if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string'))
+    throw new Error(`TRUSTED_DOCUMENTS_FILE (${file}) is not a JSON object of hash to document`);
+  return { documents: new Map(Object.entries(parsed as Record<string, string>)), mtimeMs };
+}
+
+/** How often an unknown hash may make the list look at its file again. */
+const RELOAD_CHECK_MS = 1_000;
+
 export class TrustedDocuments {
+  private snapshot: Snapshot;
+  private checkedAt = 0;
+
+  /**
+   * `file`: read now and again when a hash is not in it and the file changed since (at most once a
+   * second): `npm run codegen` (or `npm run console`) after the API started adds the console's
+   * documents without a restart.
+   */
   constructor(
-    private readonly documents: ReadonlyMap<string, string>,
+    private readonly file: string | null,
     /** TRUSTED_DOCUMENTS_ONLY: refuse any document that is not one of them. */
     readonly only: boolean,
-  ) {}
+  ) {
+    this.snapshot = file ? read(file) : { documents: new Map(), mtimeMs: null };
+  }
 
   /** From TRUSTED_DOCUMENTS_FILE; a missing file is an empty list, or a start-up error when only those may run. */
   static fromConfig(config: Pick<Config, 'TRUSTED_DOCUMENTS_FILE' | 'TRUSTED_DOCUMENTS_ONLY'>): TrustedDocuments {
     const only = config.TRUSTED_DOCUMENTS_ONLY === 'on';
     const file = config.TRUSTED_DOCUMENTS_FILE;
-    if (!existsSync(file)) {
-      if (only)
-        throw new Error(
-          `TRUSTED_DOCUMENTS_ONLY=on, but TRUSTED_DOCUMENTS_FILE (${file}) does not exist: build it with npm run codegen`,
-        );
-      return new TrustedDocuments(new Map(), false);
-    }
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as unknown;
-    if (!parsed || typeof parsed !== 'object' || Object.values(parsed).some((v) => typeof v !== 'string'))
-      throw new Error(`TRUSTED_DOCUMENTS_FILE (${file}) is not a JSON object of hash to document`);
-    return new TrustedDocuments(new Map(Object.entries(parsed as Record<string, string>)), only);
+    if (only && !existsSync(file))
+      throw new Error(
+        `TRUSTED_DOCUMENTS_ONLY=on, but TRUSTED_DOCUMENTS_FILE (${file}) does not exist: build it with npm run codegen`,
+      );
+    return new TrustedDocuments(file, only);
   }
 
   get size() {
-    return this.documents.size;
+    return this.snapshot.documents.size;
+  }
+
+  /** The document of a hash, reading the file again first if it changed since (see the constructor). */
+  private document(hash: string): string | undefined {
+    const known = this.snapshot.documents.get(hash);
+    if (known !== undefined || !this.file || Date.now() - this.checkedAt < RELOAD_CHECK_MS) return known;
+    this.checkedAt = Date.now();
+    const mtimeMs = existsSync(this.file) ? statSync(this.file).mtimeMs : null;
+    if (mtimeMs !== null && mtimeMs !== this.snapshot.mtimeMs) {
+      try {
+        this.snapshot = read(this.file);
+      } catch {
+        // Half-written by codegen: the next check reads it again.
+      }
+    }
+    return this.snapshot.documents.get(hash);
   }
 
   /** Yoga's persisted-operations plugin over this list. */
   plugin(): Plugin {
     return usePersistedOperations({
-      getPersistedOperation: (hash) => this.documents.get(hash) ?? null,
+      getPersistedOperation: (hash) => this.document(hash) ?? null,
       allowArbitraryOperations: !this.only,
       extractPersistedOperationId: (params) => persistedHash(params as Payload),
       customErrors: {
@@ -72,7 +107,7 @@ export class TrustedDocuments {
   textOf(payload: Payload): string {
     const hash = persistedHash(payload);
     if (hash !== null) {
-      const text = this.documents.get(hash);
+      const text = this.document(hash);
       if (text === undefined) throw notInList(hash);
       return text;
     }
