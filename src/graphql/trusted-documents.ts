@@ -54,6 +54,8 @@ export class TrustedDocuments {
     private readonly file: string | null,
     /** TRUSTED_DOCUMENTS_ONLY: refuse any document that is not one of them. */
     readonly only: boolean,
+    /** How often an unknown hash may make it look at the file again. */
+    private readonly reloadCheckMs = RELOAD_CHECK_MS,
   ) {
     this.snapshot = file ? read(file) : { documents: new Map(), mtimeMs: null };
   }
@@ -76,7 +78,7 @@ export class TrustedDocuments {
   /** The document of a hash, reading the file again first if it changed since (see the constructor). */
   private document(hash: string): string | undefined {
     const known = this.snapshot.documents.get(hash);
-    if (known !== undefined || !this.file || Date.now() - this.checkedAt < RELOAD_CHECK_MS) return known;
+    if (known !== undefined || !this.file || Date.now() - this.checkedAt < this.reloadCheckMs) return known;
     this.checkedAt = Date.now();
     const mtimeMs = existsSync(this.file) ? statSync(this.file).mtimeMs : null;
     if (mtimeMs !== null && mtimeMs !== this.snapshot.mtimeMs) {
