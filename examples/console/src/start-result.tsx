@@ -102,46 +102,95 @@ export function StartResultView({ result }: { result: ConsoleStartResultFragment
  * disabled, described by the reason, the blocking or active run and the next steps.
  */
 export function StartButton({ preview, target }: { preview: ConsoleStartPreviewFragment; target: StartTarget }) {
+  return (
+    <Group gap="xs" wrap="wrap" align="center">
+      <StartControl preview={preview} target={target} />
+      <PreviewExplanation preview={preview} target={target} />
+    </Group>
+  );
+}
+
+/**
+ * A tenant's start controls compactly (the overview's rows): the buttons side by side, then one line
+ * per control that is not ready, in the contract's words, each the description of its button.
+ */
+export function StartControls({
+  previews,
+  target,
+}: {
+  previews: readonly ConsoleStartPreviewFragment[];
+  target: StartTarget;
+}) {
+  return (
+    <Stack gap={4}>
+      <Group gap={6} wrap="wrap">
+        {previews.map((preview) => (
+          <StartControl key={preview.type} preview={preview} target={target} />
+        ))}
+      </Group>
+      {previews.map((preview) => (
+        <PreviewExplanation key={preview.type} preview={preview} target={target} block />
+      ))}
+    </Stack>
+  );
+}
+
+const explanationId = (preview: ConsoleStartPreviewFragment, target: StartTarget) =>
+  `why-${preview.type}-${target.restoreRunId ?? target.providerConnectionId ?? target.tenantId}`;
+
+function StartControl({ preview, target }: { preview: ConsoleStartPreviewFragment; target: StartTarget }) {
   const show = useShowStartResult();
   const start = useStart();
   const [sending, setSending] = useState(false);
   const startable = preview.status === 'READY' || preview.status === 'ALREADY_RUNNING';
-  const why = `why-${preview.type}-${target.restoreRunId ?? target.providerConnectionId ?? target.tenantId}`;
   return (
-    <Group gap="xs" wrap="wrap" align="center">
-      <Button
-        size="xs"
-        variant={preview.status === 'READY' ? 'filled' : 'light'}
-        disabled={!startable || sending}
-        loading={sending}
-        aria-describedby={preview.status === 'READY' ? undefined : why}
-        onClick={async () => {
-          setSending(true);
-          show(await start(preview.type, target));
-          setSending(false);
-        }}
-      >
-        {preview.label}
-      </Button>
-      {preview.status !== 'READY' && (
-        // The contract's words: "<Operation> blocked: <reason>", "<Operation> already running", and
-        // for a busy scope the blocking operation, named, with its link.
-        <Text id={why} size="sm" c="dimmed" span>
-          {preview.message}
-          {preview.run && (
-            <>
-              {' '}
-              ·{' '}
-              <Link to={preview.run.url}>
-                {preview.status === 'SCOPE_BUSY' ? `Blocking run: ${preview.run.label}` : 'Running run'} (
-                {RUN_STATUS[preview.run.status].label})
-              </Link>
-            </>
-          )}
-          <NextSteps steps={preview.nextSteps} except={preview.run?.url} />
-        </Text>
+    <Button
+      size="xs"
+      variant={preview.status === 'READY' ? 'filled' : 'light'}
+      disabled={!startable || sending}
+      loading={sending}
+      aria-describedby={preview.status === 'READY' ? undefined : explanationId(preview, target)}
+      onClick={async () => {
+        setSending(true);
+        show(await start(preview.type, target));
+        setSending(false);
+      }}
+    >
+      {preview.label}
+    </Button>
+  );
+}
+
+/**
+ * Why a control is not plainly ready, in the contract's words: "<Operation> blocked: <reason>",
+ * "<Operation> already running", and for a busy scope the blocking operation, named, with its link;
+ * then the next steps.
+ */
+function PreviewExplanation({
+  preview,
+  target,
+  block = false,
+}: {
+  preview: ConsoleStartPreviewFragment;
+  target: StartTarget;
+  block?: boolean;
+}) {
+  if (preview.status === 'READY') return null;
+  return (
+    <Text id={explanationId(preview, target)} size="sm" c="dimmed" span={!block}>
+      {preview.message}
+      {preview.run && (
+        <>
+          {' '}
+          ·{' '}
+          <Link to={preview.run.url}>
+            {preview.status === 'SCOPE_BUSY' ? `Blocking run: ${preview.run.label}` : 'Running run'} (
+            {RUN_STATUS[preview.run.status].label})
+          </Link>
+        </>
       )}
-    </Group>
+      <NextSteps steps={preview.nextSteps} except={preview.run?.url} />
+    </Text>
   );
 }
 

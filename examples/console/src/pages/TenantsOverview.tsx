@@ -8,7 +8,7 @@ import { type CombinedError, useMutation, useQuery, useSubscription } from 'urql
 import { graphql } from '../gql';
 import type { ConsoleOverviewTenantFragment, ConsoleStartResultFragment, OperationType } from '../gql/graphql';
 import { Link } from '../router';
-import { StartButton, StartResultView } from '../start-result';
+import { StartControls, StartResultView } from '../start-result';
 import { apiMessage } from '../starts';
 import { StatusBadge, TENANT_STATUS, Scrollable } from '../ui';
 
@@ -216,9 +216,7 @@ function TenantRow({
       <Table.Td>{tenant.workspace.name}</Table.Td>
       <Table.Td>
         <Stack gap={4}>
-          {previews.map((preview) => (
-            <StartButton key={preview.type} preview={preview} target={{ tenantId: tenant.id }} />
-          ))}
+          <StartControls previews={previews} target={{ tenantId: tenant.id }} />
           {live.error && <Text role="alert"> Live updates lost: {live.error.message}</Text>}
           {answer && (
             <Paper withBorder p={6} role="group" data-testid="bulk-answer" aria-label={`Bulk start on ${tenant.name}`}>
