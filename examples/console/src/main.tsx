@@ -102,10 +102,7 @@ function App() {
                 <NotificationBell reconnects={live.reconnects} />
                 {/* On a phone these two live in the navigation menu (the burger), so the header fits. */}
                 <Group gap="xs" wrap="nowrap" visibleFrom="sm">
-                  <ColorSchemeToggle />
-                  <Button variant="subtle" size="compact-sm" onClick={() => signOut(null)}>
-                    Sign out
-                  </Button>
+                  <AccountControls onSignOut={() => signOut(null)} />
                 </Group>
               </Group>
             </Group>
@@ -126,10 +123,7 @@ function App() {
               />
             ))}
             <Group gap="xs" mt="md" hiddenFrom="sm">
-              <ColorSchemeToggle />
-              <Button variant="subtle" size="compact-sm" onClick={() => signOut(null)}>
-                Sign out
-              </Button>
+              <AccountControls onSignOut={() => signOut(null)} />
             </Group>
           </AppShell.Navbar>
           <AppShell.Main>
@@ -145,6 +139,18 @@ function App() {
         </AppShell>
       </ToastProvider>
     </Provider>
+  );
+}
+
+/** The colour toggle and sign-out: in the header, or in the navigation menu on a phone. */
+function AccountControls({ onSignOut }: { onSignOut: () => void }) {
+  return (
+    <>
+      <ColorSchemeToggle />
+      <Button variant="subtle" size="compact-sm" onClick={onSignOut}>
+        Sign out
+      </Button>
+    </>
   );
 }
 

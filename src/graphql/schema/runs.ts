@@ -10,7 +10,7 @@ import { VIEWER_SPECIFIC } from '../../realtime/groups.js';
 import { runFilter } from '../../realtime/run-stream.js';
 import type { RunWithTenant } from '../../runs/events.js';
 import { changeIdText } from '../../runs/change-order.js';
-import { findVisibleRun, listRuns, type RunPage } from '../../runs/monitoring.js';
+import { findVisibleRun, listRuns, type RunFilter, type RunPage } from '../../runs/monitoring.js';
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
 import { TenantRef } from './tenants.js';
@@ -175,6 +175,20 @@ export const RunFilterInput = builder.inputType('OperationRunFilter', {
   }),
 });
 
+/** An OperationRunFilter argument as monitoring reads it (its ids as strings). */
+export function runFilterOf(
+  filter:
+    | (Omit<RunFilter, 'tenantId' | 'scheduleId'> & { tenantId?: unknown; scheduleId?: unknown })
+    | null
+    | undefined,
+): RunFilter {
+  return {
+    ...filter,
+    tenantId: filter?.tenantId ? String(filter.tenantId) : null,
+    scheduleId: filter?.scheduleId ? String(filter.scheduleId) : null,
+  };
+}
+
 builder.queryFields((t) => ({
   operationRun: t.prismaField({
     type: 'OperationRun',
@@ -195,11 +209,7 @@ builder.queryFields((t) => ({
       listRuns(
         ctx.services.prisma,
         requireViewer(ctx.viewer),
-        {
-          ...args.filter,
-          tenantId: args.filter?.tenantId ? String(args.filter.tenantId) : null,
-          scheduleId: args.filter?.scheduleId ? String(args.filter.scheduleId) : null,
-        },
+        runFilterOf(args.filter),
         args.first ?? 20,
         args.after ?? null,
       ),

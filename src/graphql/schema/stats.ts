@@ -5,7 +5,7 @@ import { capitalize } from '../../operations/reasons.js';
 import { type RunStats, runStats } from '../../runs/stats.js';
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
-import { RunFilterInput } from './runs.js';
+import { RunFilterInput, runFilterOf } from './runs.js';
 
 const StatsBucketEnum = builder.enumType('StatsBucket', {
   values: { HOUR: { description: 'UTC hours' }, DAY: { description: 'UTC days' } } as const,
@@ -84,11 +84,7 @@ builder.queryField('operationRunStats', (t) =>
       runStats(
         ctx.services.prisma,
         requireViewer(ctx.viewer),
-        {
-          ...args.filter,
-          tenantId: args.filter?.tenantId ? String(args.filter.tenantId) : null,
-          scheduleId: args.filter?.scheduleId ? String(args.filter.scheduleId) : null,
-        },
+        runFilterOf(args.filter),
         args.since ?? null,
         args.bucket ?? 'HOUR',
       ),
