@@ -118,7 +118,7 @@ export function Time({ value }: { value: string }) {
   );
 }
 
-/** "between 3 seconds" style durations for steps: "1.2 s", "4 min 3 s". */
+/** A duration from `fromIso` to `toIso` (or to now): "850 ms", "1.2 s", "4 min 3 s", "2 h 5 min". */
 export function duration(fromIso: string, toIso: string | null | undefined, now = Date.now()): string {
   const ms = (toIso ? new Date(toIso).getTime() : now) - new Date(fromIso).getTime();
   if (ms < 1000) return `${Math.max(0, ms)} ms`;

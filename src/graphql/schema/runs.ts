@@ -17,7 +17,7 @@ import { TenantRef } from './tenants.js';
 
 // Reasons read as sentences ("The provider connection is disabled"), except the one
 // docs/behaviour.md#cancelling-a-run spells out: a cancelled run's reason message is "cancelled by <displayName>".
-const reasonText = (code: string, message: string | null) =>
+export const reasonText = (code: string, message: string | null) =>
   code === 'CANCELLED_BY_USER' ? (message ?? '') : capitalize(message ?? '');
 
 export const NextStepRef = builder.objectRef<NextStep>('NextStep').implement({

@@ -1,11 +1,10 @@
 // operationRunStats: the dashboard's aggregate (src/runs/stats.ts), over the runs the caller may see.
 import { requireViewer } from '../../auth/viewer.js';
 import { operation } from '../../operations/catalogue.js';
-import { capitalize } from '../../operations/reasons.js';
 import { type RunStats, runStats } from '../../runs/stats.js';
 import { builder } from '../builder.js';
 import { OperationRunStatusEnum, OperationTypeEnum } from './enums.js';
-import { RunFilterInput, runFilterOf } from './runs.js';
+import { RunFilterInput, reasonText, runFilterOf } from './runs.js';
 
 const StatsBucketEnum = builder.enumType('StatsBucket', {
   values: { HOUR: { description: 'UTC hours' }, DAY: { description: 'UTC days' } } as const,
@@ -36,7 +35,7 @@ const ReasonCountRef = builder.objectRef<RunStats['topReasons'][number]>('Operat
     code: t.exposeString('code'),
     message: t.string({
       description: "The latest such run's reason, as a sentence",
-      resolve: (r) => (r.code === 'CANCELLED_BY_USER' ? r.message : capitalize(r.message)),
+      resolve: (r) => reasonText(r.code, r.message),
     }),
     count: t.exposeInt('count'),
   }),
