@@ -7,11 +7,12 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import type { OperationRunStatus, OperationType } from '../../src/generated/prisma/enums.js';
 import { routePath } from '../../src/operations/routes.js';
 import { type ConsoleRig, startConsole } from '../support/console.js';
-import { StartOperation } from '../support/documents.js';
-import { createTenants } from '../support/tenants.js';
+import { CancelRun, StartOperation } from '../support/documents.js';
+import { connectionIdOf, createTenants } from '../support/tenants.js';
 import { waitFor } from '../support/wait.js';
 
 let rig: ConsoleRig;
@@ -130,15 +131,23 @@ describe('console design', { timeout: 120_000 }, () => {
   });
 
   it('a bulk start over five tenants answers in each row: queued, already running, scope busy, blocked', async () => {
-    const { gate } = rig.world.services;
+    const { gate, prisma } = rig.world.services;
     const owner = {
       userId: rig.world.ids.user(OWNER),
       roles: new Map([[rig.world.ids.workspace('Contoso MSP'), 'OWNER' as const]]),
     };
-    expect((await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: bulk[1] })).status).toBe('QUEUED');
-    expect(
-      (await gate.start(owner, { type: 'ONBOARDING_BOOTSTRAP', tenantId: rig.world.ids.tenant('Elm') })).status,
-    ).toBe('QUEUED');
+    // The two runs the bulk meets are held (their provider calls last 10 minutes) until the test cancels
+    // them: however slow the page, they are still active when the bulk start reaches them.
+    const held = [connectionIdOf('Bulk', 1), rig.world.ids.connection('Elm', 'Elm Graph')];
+    await prisma.providerConnection.updateMany({
+      where: { id: { in: held } },
+      data: { simulation: { latencyMs: 600_000 } },
+    });
+    const holding = [
+      await gate.start(owner, { type: 'DIRECTORY_GROUPS_SYNC', tenantId: bulk[1] }),
+      await gate.start(owner, { type: 'ONBOARDING_BOOTSTRAP', tenantId: rig.world.ids.tenant('Elm') }),
+    ];
+    expect(holding.map((outcome) => outcome.status)).toEqual(['QUEUED', 'QUEUED']);
     const page = await rig.signedIn(OWNER);
     const names = ['Bulk 0000', 'Bulk 0001', 'Elm', 'Cedar', 'Fir'];
     for (const name of names) await page.getByRole('checkbox', { name: `Select ${name}`, exact: true }).check();
@@ -171,6 +180,20 @@ describe('console design', { timeout: 120_000 }, () => {
     ).toEqual([rig.world.ids.tenant('Cedar'), rig.world.ids.tenant('Fir')].sort());
     await rig.shot(page, 'tenants-bulk');
     await page.close();
+    // Let the held runs go: cancelled, they end (and free their tenants) for the tests after this one.
+    for (const outcome of holding) {
+      if (outcome.status !== 'QUEUED') continue;
+      const res = await rig.world.gql(CancelRun, { runId: outcome.run.id });
+      expect(res.errors).toBeUndefined();
+    }
+    await waitFor(
+      async () =>
+        (await prisma.operationRun.count({
+          where: { id: { in: holding.flatMap((o) => (o.status === 'QUEUED' ? [o.run.id] : [])) }, finishedAt: null },
+        })) === 0,
+      { timeoutMs: 30_000, what: 'the held runs ended' },
+    );
+    await prisma.providerConnection.updateMany({ where: { id: { in: held } }, data: { simulation: Prisma.DbNull } });
   });
 
   it("Birch: the blocked control reads the contract's words; Choose another connection pins the secondary, and the run shows it", async () => {

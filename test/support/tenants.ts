@@ -8,6 +8,9 @@ const key = (label: string) => label.toLowerCase();
 /** The id of the `i`-th tenant that createTenants(…, `label`, …) makes. */
 export const tenantIdOf = (label: string, i: number) => stableId(`${key(label)}-tenant:${i}`);
 
+/** The id of the default connection of the `i`-th tenant that createTenants(…, `label`, …) makes. */
+export const connectionIdOf = (label: string, i: number) => stableId(`${key(label)}-connection:${i}`);
+
 /** `count` tenants "<label> 0000".. of `workspaceId`, each with its default connection; their ids. */
 export async function createTenants(
   prisma: PrismaClient,
@@ -27,7 +30,7 @@ export async function createTenants(
   });
   await prisma.providerConnection.createMany({
     data: tenantIds.map((tenantId, i) => ({
-      id: stableId(`${key(label)}-connection:${i}`),
+      id: connectionIdOf(label, i),
       tenantId,
       displayName: `${label} ${i} Graph`,
       provider: 'SIMULATED' as const,
