@@ -171,22 +171,52 @@ async function floor(frame: string, sockets: number, frames: number, gapMs: numb
 
 const round = (n: number) => Math.round(n * 10) / 10;
 
+/** `count` subscriptions of QUERY to the first run's tenant, opened on `to`. */
+const subscribeTo = (setup: FanOutSetup, to: Subscribers, count: number) =>
+  to.open(
+    `ws://127.0.0.1:${setup.api.port}/graphql`,
+    count,
+    (i) => ({
+      id: `sub-${i}`,
+      type: 'subscribe',
+      payload: {
+        query: QUERY,
+        variables: { t: (setup.runs[0] as { tenantId: string }).tenantId },
+        extensions: { subscriptionAck: true },
+      },
+    }),
+    setup.token,
+  );
+
+/**
+ * What keep-alive costs on its own: `subscribers` idle subscriptions on an API pinging every
+ * `intervalMs` (WS_KEEPALIVE_MS, set on its process), API CPU per round of pings and pongs.
+ */
+export async function keepAlive(setup: FanOutSetup, subscribers: number, intervalMs: number, rounds = 3) {
+  const subs = new Subscribers();
+  try {
+    await subscribeTo(setup, subs, subscribers);
+    await until(() => subs.acked >= subscribers, 120_000);
+    await sleep(1_000);
+    const before = await cpuMs(setup.api.pid);
+    await sleep(rounds * intervalMs);
+    const cpu = (await cpuMs(setup.api.pid)) - before;
+    return {
+      subscribers,
+      intervalMs,
+      cpuMsPerRound: round(cpu / rounds),
+      cpuUsPerSocketPerRound: round((cpu * 1000) / rounds / subscribers),
+    };
+  } finally {
+    await subs.close();
+  }
+}
+
 /** `subscribers` subscriptions to one tenant, `events` events `gapMs` apart: API CPU per delivered frame, latency, memory. */
 export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: number, gapMs: number) {
   const redis = new Redis(setup.redisUrl);
   const subs = new Subscribers();
-  const tenantId = (setup.runs[0] as { tenantId: string }).tenantId;
-  const subscribe = (to: Subscribers, count: number) =>
-    to.open(
-      `ws://127.0.0.1:${setup.api.port}/graphql`,
-      count,
-      (i) => ({
-        id: `sub-${i}`,
-        type: 'subscribe',
-        payload: { query: QUERY, variables: { t: tenantId }, extensions: { subscriptionAck: true } },
-      }),
-      setup.token,
-    );
+  const subscribe = (to: Subscribers, count: number) => subscribeTo(setup, to, count);
   try {
     // A first round of 100 subscriptions and an event, closed again: what a process pays once (code
     // loaded and compiled, caches filled) stays out of the per-subscription memory figure.

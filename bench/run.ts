@@ -20,7 +20,7 @@ import { createTenants } from '../test/support/tenants.js';
 import { MasterCommands } from './cluster.js';
 import { withDb } from './db.js';
 import { endActiveRuns, loadHistory, monitorQueryPlan } from './history.js';
-import { cpuMs, type FanOutSetup, fanOutTo, groupsOf, RUN_ONLY, slowConsumer } from './realtime.js';
+import { cpuMs, type FanOutSetup, fanOutTo, groupsOf, keepAlive, RUN_ONLY, slowConsumer } from './realtime.js';
 
 const TENANTS = 2_000;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -217,7 +217,7 @@ async function realtimePhases(
   token: string,
   tenantIds: string[],
   /** A new API process: each fan-out phase measures CPU and memory on a process of its own. */
-  freshApi: () => Promise<AtlasProcess>,
+  freshApi: (env?: Record<string, string>) => Promise<AtlasProcess>,
 ) {
   const picked = tenantIds.slice(TENANTS - 100, TENANTS);
   const { rows: runs } = await withDb(config.DATABASE_URL, (db) =>
@@ -238,8 +238,11 @@ async function realtimePhases(
   };
   // Each on a fresh API process: what one phase left in the heap (garbage, a heap already grown)
   // moved the next one's memory figure by several KiB per subscription, either way.
-  const onFresh = async <T>(measure: (setup: FanOutSetup) => Promise<T>): Promise<T> => {
-    const fresh = await freshApi();
+  // Keep-alive pings every 600 s instead of 12 while frames are measured: a round of 10,000 pings and
+  // pongs falling into one measured window and not the other swung the ratio by a third. What a
+  // round costs is measured on its own (keepAlive10k).
+  const onFresh = async <T>(measure: (setup: FanOutSetup) => Promise<T>, keepAliveMs = 600_000): Promise<T> => {
+    const fresh = await freshApi({ WS_KEEPALIVE_MS: String(keepAliveMs) });
     try {
       return await measure({ ...setup, api: { pid: fresh.child.pid!, port: fresh.port } });
     } finally {
@@ -250,13 +253,15 @@ async function realtimePhases(
   console.log('6. realtime fan-out, 1,000 subscribers', r1k);
   const r10k = await onFresh((s) => fanOutTo(s, Number(process.env.BENCH_BIG_FANOUT ?? 10_000), 6, 1_000));
   console.log('7. realtime fan-out, 10,000 subscribers', r10k);
+  const keepAlive10k = await onFresh((s) => keepAlive(s, 10_000, 3_000), 3_000);
+  console.log('7b. keep-alive, 10,000 idle subscriptions', keepAlive10k);
   const groups = await groupsOf(setup, 100, 10, 20);
   console.log('8. 100 groups x 10 subscribers', groups);
   const groupsRunOnly = await groupsOf(setup, 100, 10, 20, RUN_ONLY);
   console.log("8b. the same, a document of the run's own fields", groupsRunOnly);
   const slow = await slowConsumer(setup);
   console.log('9. a stalled client beside 100 readers', slow);
-  return { fanOut1k: r1k, fanOut10k: r10k, groups, groupsRunOnly, slowConsumer: slow };
+  return { fanOut1k: r1k, fanOut10k: r10k, keepAlive10k, groups, groupsRunOnly, slowConsumer: slow };
 }
 
 type Driven = Awaited<ReturnType<typeof drive>>;
@@ -334,14 +339,18 @@ async function main() {
   let results: any;
   try {
     // BENCH_CPU_PROF=<dir> writes V8 CPU profiles of both API processes (open them in Chrome DevTools).
-    const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+    // BENCH_API_NODE_ARGS: node flags for the API processes (e.g. GC settings being compared).
+    const profile = [
+      ...(process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []),
+      ...(process.env.BENCH_API_NODE_ARGS?.split(' ').filter(Boolean) ?? []),
+    ];
     const [apiA, apiB, worker] = await Promise.all([
       spawnAtlas('api', config, env, profile),
       spawnAtlas('api', config, env, profile),
       spawnAtlas('worker', config, env),
     ]);
     processes.push(apiA, apiB, worker);
-    const freshApi = () => spawnAtlas('api', config, env, profile);
+    const freshApi = (extra: Record<string, string> = {}) => spawnAtlas('api', config, { ...env, ...extra }, profile);
     const benchToken = await tokens.sign(stableId('user:bench@atlas.test'));
     const demoOwner = await tokens.sign(stableId('user:owner@contoso.test'));
     if (process.env.BENCH_ONLY === 'realtime') {

@@ -270,7 +270,7 @@ describe('the run-time guard', () => {
       const viewer = (await world.services.auth.current(userId))!;
       const stream = await groups.subscribe({
         viewer,
-        delivery: { socket: { readyState: 1, send: (f: Buffer) => void frames[name].push(f.toString()) }, id: name },
+        delivery: { socket: { readyState: 1, send: (f: string) => void frames[name].push(f) }, id: name },
         document,
         queryText: query,
         ack: true,
