@@ -359,6 +359,20 @@ async function main() {
       return;
     }
 
+    if (process.env.BENCH_ONLY === 'starts') {
+      // The trivial query and the accepted-start phases alone (iterating on admission): printed, not written.
+      const trivial = await trivialPhase(apiA, benchToken);
+      const accepted = await startPhases(apiA, benchToken, tenantIds);
+      console.log(
+        JSON.stringify({
+          trivialRps: trivial.rps,
+          accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
+          cpuMsPerStart: Object.fromEntries(Object.entries(accepted).map(([k, v]) => [k, v.cpuMsPerStart])),
+        }),
+      );
+      return;
+    }
+
     if (process.env.BENCH_ONLY === 'history') {
       // The history phases alone (iterating on queries and indexes): printed, not written.
       const history = await historySection(apiA, benchToken, tenantIds, worker);

@@ -190,7 +190,8 @@ export class AdmissionStore {
   async withTenantLocked<T>(
     tenantId: string,
     admit: (tx: SqlTx, activeRuns: OperationRun[]) => Promise<T>,
-    changedRuns: (admitted: T) => readonly OperationRun[],
+    /** What the admission writes: the runs to stamp, and the statements that create them (sent with the commit). */
+    changes: (admitted: T) => { runIds: readonly string[]; statements: readonly string[] },
   ): Promise<{ admitted: T; committed: OperationRun[] }> {
     if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
@@ -200,10 +201,8 @@ export class AdmissionStore {
       )) as unknown as pg.QueryResult<OperationRun>[];
       const admitted = await admit(tx, results[2].rows);
       // The commit stamps the runs the admission created (docs/behaviour.md#resuming-a-subscription).
-      const committed = await commitInChangeOrder(
-        tx,
-        changedRuns(admitted).map((r) => r.id),
-      );
+      const { runIds, statements } = changes(admitted);
+      const committed = await commitInChangeOrder(tx, runIds, statements);
       return { admitted, committed };
     });
   }

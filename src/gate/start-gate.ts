@@ -197,13 +197,14 @@ export class StartGate {
     try {
       const { admitted, committed } = await this.store.withTenantLocked(
         run.tenantId,
-        async (tx, activeRuns) => {
+        async (_tx, activeRuns) => {
           const conflict = conflictWith(op, run.dedupeKey, activeRuns);
-          if (conflict) return { conflict, family: [] };
+          if (conflict) return { conflict, family: null };
           await this.racepoints.beforeInsert?.(req);
-          return { conflict: null, family: await this.lifecycle.createQueued(tx, run, stepDedupeKey) };
+          return { conflict: null, family: this.lifecycle.queuedFamily(run, stepDedupeKey) };
         },
-        (a) => a.family,
+        ({ family }) =>
+          family ? { runIds: family.runIds, statements: [family.insert] } : { runIds: [], statements: [] },
       );
       if (admitted.conflict) return admitted.conflict;
       await this.lifecycle.admitted(run.workspaceId, committed);

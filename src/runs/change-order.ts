@@ -16,7 +16,9 @@ import type { OperationRun } from '../generated/prisma/client.js';
 import { RUN, TENANT } from '../db/identifiers.js';
 import { reviveRun } from './events.js';
 import type { SqlTx } from '../db/sql.js';
-import type pg from 'pg';
+import pg from 'pg';
+
+const { escapeLiteral } = pg;
 
 /** A select-list item for a statement on runs: the run's tenant row as JSON, named `tenantAtChange` (revive with reviveRun). */
 export const RUN_TENANT = `(SELECT row_to_json(t) FROM ${TENANT.t} t WHERE t.${TENANT.c('id')} = ${RUN.t}.${RUN.c('tenantId')}) AS "tenantAtChange"`;
@@ -29,10 +31,16 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /**
  * Stamps `runIds` (in this order: the changeIds they get grow along it) and commits the open
  * transaction. Returns the runs as committed, in the same order, each with its `tenantAtChange` row.
+ * `before`: statements (values inlined, see sqlLiteral) sent first in the same round trip, e.g. the
+ * INSERT of the runs being stamped: a start's admission pays one round trip for insert and commit.
  */
-export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]): Promise<OperationRun[]> {
+export async function commitInChangeOrder(
+  tx: SqlTx,
+  runIds: readonly string[],
+  before: readonly string[] = [],
+): Promise<OperationRun[]> {
   if (runIds.length === 0) {
-    await tx.query('COMMIT');
+    await tx.query([...before, 'COMMIT'].join('; '));
     return [];
   }
   for (const id of runIds) if (!UUID.test(id)) throw new Error(`not a run id: ${id}`);
@@ -43,13 +51,25 @@ export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]):
       `UPDATE ${RUN.t} SET ${RUN.c('changeId')} = nextval(pg_get_serial_sequence('${RUN.t}', 'changeId')) WHERE ${RUN.c('id')} = '${id}' RETURNING *, ${RUN_TENANT}`,
   );
   const results = (await tx.query(
-    `SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK}); ${stamps.join('; ')}; COMMIT`,
+    [...before, `SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK})`, ...stamps, 'COMMIT'].join('; '),
   )) as unknown as pg.QueryResult<OperationRun>[];
   return runIds.map((id, i) => {
-    const row = results[i + 1].rows[0];
+    const row = results[before.length + i + 1].rows[0];
     if (!row) throw new Error(`run ${id} vanished before its change was stamped`);
     return reviveRun(row);
   });
+}
+
+/**
+ * A value inlined into a simple-protocol batch (which takes no parameters): NULL, an integer, or a
+ * string quoted by pg's escapeLiteral (quotes doubled; backslashes doubled in an E'' literal, so it
+ * reads the same whatever standard_conforming_strings says). Anything else is refused.
+ */
+export function sqlLiteral(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL';
+  if (typeof value === 'number' && Number.isSafeInteger(value)) return String(value);
+  if (typeof value === 'string') return escapeLiteral(value);
+  throw new Error(`cannot inline a ${typeof value} into SQL`);
 }
 
 /** changeIds travel as decimal strings (pg returns int8 as one; Prisma as a bigint). */

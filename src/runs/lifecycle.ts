@@ -13,7 +13,7 @@ import { notificationText } from '../operations/notifications.js';
 import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
 import { ACTIVE_STATUSES, SQL_ACTIVE, type Summary, type TerminalStatus } from '../operations/status.js';
 import { waitBriefly } from './bounded-wait.js';
-import { commitInChangeOrder } from './change-order.js';
+import { commitInChangeOrder, sqlLiteral } from './change-order.js';
 import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from '../operations/routes.js';
@@ -115,29 +115,25 @@ export class RunLifecycle {
       RUN.c('reasonMessage'),
       RUN.c('reasonNextSteps'),
     ];
-    const n = INSERT_COLUMNS.length;
-    const [run] = await onConnection(this.pool, async (tx) => {
-      await tx.query('BEGIN');
-      await tx.query(
-        `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${extra.join(', ')})
-         VALUES (${row.map((_, i) => `$${i + 1}`).join(', ')}, 'BLOCKED', now(), $${n + 1}, $${n + 2}, $${n + 3})`,
-        [...row, reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)],
-      );
-      return commitInChangeOrder(tx, [row[0] as string]);
-    });
+    const values = [...row, reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)];
+    // One round trip: begin, insert, stamp and commit in one batch.
+    const insert = `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${extra.join(', ')})
+         VALUES (${values.slice(0, INSERT_COLUMNS.length).map(sqlLiteral).join(', ')}, 'BLOCKED', now(), ${values
+           .slice(INSERT_COLUMNS.length)
+           .map(sqlLiteral)
+           .join(', ')})`;
+    const [run] = await onConnection(this.pool, (tx) => commitInChangeOrder(tx, [row[0] as string], ['BEGIN', insert]));
     await this.publish(input.workspaceId, run);
     return run;
   }
 
   /**
-   * Inside the gate's admission transaction (plain SQL: the hot path, see AdmissionStore): the
-   * QUEUED run and, for a multi-step operation, its steps, in one statement.
+   * For the gate's admission transaction (plain SQL: the hot path, see AdmissionStore): the QUEUED
+   * run and, for a multi-step operation, its steps, as one INSERT with its values inlined, which the
+   * admission sends in the same round trip as the change-order stamp and the commit. `runIds`: the
+   * parent first, then its steps in order (commitInChangeOrder stamps them in this order).
    */
-  async createQueued(
-    tx: SqlTx,
-    input: NewRun,
-    stepKey: (parentId: string, step: number) => string,
-  ): Promise<OperationRun[]> {
+  queuedFamily(input: NewRun, stepKey: (parentId: string, step: number) => string): QueuedFamily {
     const id = randomUUID();
     const rows = [
       insertRow({ ...input, id, parentId: null, step: null, scheduleId: input.scheduleId ?? null }),
@@ -156,15 +152,11 @@ export class RunLifecycle {
       ),
     ];
     const status: OperationRunStatus = 'QUEUED';
-    const values = rows.map(
-      (_, r) => `(${INSERT_COLUMNS.map((_, c) => `$${r * INSERT_COLUMNS.length + c + 1}`).join(', ')}, '${status}')`,
-    );
-    const { rows: created } = await tx.query<OperationRun>(
-      `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')} RETURNING *`,
-      rows.flat(),
-    );
-    // The parent first, then its steps in order: commitInChangeOrder stamps them in this order.
-    return [created.find((r) => r.id === id)!, ...created.filter((r) => r.id !== id).sort((a, b) => a.step! - b.step!)];
+    const values = rows.map((row) => `(${row.map(sqlLiteral).join(', ')}, '${status}')`);
+    return {
+      runIds: rows.map((row) => row[0] as string),
+      insert: `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')}`,
+    };
   }
 
   /** After the admission transaction committed (`family` as commitInChangeOrder returned it): its runs are published. */
@@ -428,6 +420,9 @@ function runColumns(input: NewRun) {
 }
 
 /** The columns an admission sets (the rest keep their defaults), in the order insertRow lists them. */
+/** A run family to admit: its ids (parent, then steps in order) and the INSERT that creates it. */
+export type QueuedFamily = { runIds: string[]; insert: string };
+
 const INSERT_COLUMNS = [
   'id',
   'type',

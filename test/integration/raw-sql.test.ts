@@ -6,6 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RUN, TENANT } from '../../src/db/identifiers.js';
 import { SYSTEM } from '../../src/gate/start-gate.js';
+import { sqlLiteral } from '../../src/runs/change-order.js';
 import type { RunWithTenant } from '../../src/runs/events.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
@@ -44,5 +45,31 @@ describe('raw SQL rows match the Prisma model', () => {
     const { tenantAtChange, ...row } = running as RunWithTenant;
     expect(row).toEqual(viaPrisma);
     expect(tenantAtChange).toEqual(elm);
+  });
+});
+
+describe('values inlined into a batch (sqlLiteral)', () => {
+  it('read back exactly what they were, whatever quotes, backslashes or statement text they hold', async () => {
+    const nasty = [
+      "it's",
+      '\'; DROP TABLE "OperationRun"; --',
+      'C:\\path\\to\\x',
+      "\\'; SELECT 1; --",
+      '$$dollar$$ quoted',
+      'über ✓ 🚀',
+      '',
+    ];
+    for (const standard of ['on', 'off']) {
+      const rows = await world.services.prisma.$transaction(async (tx) => {
+        await tx.$executeRawUnsafe(`SET LOCAL standard_conforming_strings = ${standard}`);
+        return tx.$queryRawUnsafe<{ v: string | null; n: number | null }[]>(
+          nasty.map((s) => `SELECT ${sqlLiteral(s)}::text AS v, ${sqlLiteral(7)}::int AS n`).join(' UNION ALL '),
+        );
+      });
+      expect(rows.map((r) => r.v)).toEqual(nasty);
+    }
+    const [nulls] = await world.services.prisma.$queryRawUnsafe<{ v: null }[]>(`SELECT ${sqlLiteral(null)} AS v`);
+    expect(nulls.v).toBeNull();
+    for (const refused of [1.5, Number.NaN, true, {}, 10n ** 20n]) expect(() => sqlLiteral(refused)).toThrow();
   });
 });
