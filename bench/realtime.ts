@@ -142,27 +142,45 @@ async function floor(frame: string, sockets: number, frames: number, gapMs: numb
   const child = spawn(process.execPath, [new URL('./broadcast-floor.mjs', import.meta.url).pathname, frame], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });
-  const lines = createInterface({ input: child.stdout! });
-  const next = () => new Promise<string>((resolve) => lines.once('line', resolve));
+  // Every line in order, however they arrive (several rounds' lines may come in one chunk).
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const next = async () => String((await lines.next()).value);
   try {
     const port = Number((await next()).split(' ')[1]);
     const subs = new Subscribers();
     let received = 0;
+    // Delivery latency as the API's is taken: from when round i began (the floor says, in epoch ms)
+    // to when a socket received its i-th frame.
+    const sentAt: number[] = [];
+    const receivedAt: number[][] = [];
+    const epochNow = () => performance.timeOrigin + performance.now();
     await subs.open(`ws://127.0.0.1:${port}`, sockets, () => null, '');
-    for (const ws of subs.sockets) ws.on('message', () => received++);
+    for (const ws of subs.sockets) {
+      let i = 0;
+      ws.on('message', () => {
+        received++;
+        (receivedAt[i++] ??= []).push(epochNow());
+      });
+    }
     await sleep(500);
     const cpuBefore = await cpuMs(child.pid!);
     const started = performance.now();
     child.stdin!.write(`go ${frames} ${gapMs}\n`);
-    await next();
+    for (let line = await next(); line !== 'done'; line = await next()) {
+      const [, i, at] = line.split(' ');
+      sentAt[Number(i)] = Number(at);
+    }
     await until(() => received >= frames * sockets, 60_000);
     const seconds = (performance.now() - started) / 1000;
     const cpu = (await cpuMs(child.pid!)) - cpuBefore;
     await subs.close();
+    const latencies = receivedAt.flatMap((times, i) => times.map((t) => t - sentAt[i])).sort((a, b) => a - b);
     return {
       delivered: received,
       cpuUsPerFrame: round((cpu * 1000) / Math.max(received, 1)),
       framesPerSecond: Math.round(received / seconds),
+      p50: Math.round(pick(latencies, 0.5)),
+      p99: Math.round(pick(latencies, 0.99)),
     };
   } finally {
     child.kill();

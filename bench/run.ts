@@ -745,8 +745,12 @@ function printTable(r: any) {
     [`${rt.fanOut10k.api.subscribers} subscribers, one tenant`, rt.fanOut10k],
   ] as const)
     console.log(
-      `  ${name}: API ${f.api.cpuUsPerFrame} us/frame (idle ${f.api.idleCpuMs} ms over the same time; p50 ${f.api.p50} ms, p99 ${f.api.p99} ms, ${f.api.delivered}/${f.api.expected} delivered, ${f.api.idleKiBPerSubscription} KiB RSS per idle subscription); floor ${f.floor.cpuUsPerFrame} us/frame; ratio ${f.cpuRatio}x`,
+      `  ${name}: API ${f.api.cpuUsPerFrame} us/frame (idle ${f.api.idleCpuMs} ms over the same time; p50 ${f.api.p50} ms, p99 ${f.api.p99} ms, ${f.api.delivered}/${f.api.expected} delivered, ${f.api.idleKiBPerSubscription} KiB RSS per idle subscription); floor ${f.floor.cpuUsPerFrame} us/frame (p50 ${f.floor.p50} ms, p99 ${f.floor.p99} ms); ratio ${f.cpuRatio}x`,
     );
+  const ka = rt.keepAlive10k;
+  console.log(
+    `  keep-alive, ${ka.subscribers} idle subscriptions: ${ka.cpuMsPerRound} ms API CPU per round of pings and pongs (${ka.cpuUsPerSocketPerRound} us per socket; one round per WS_KEEPALIVE_MS, default 12 s)`,
+  );
   console.log(
     `  100 groups x 10 subscribers: ${rt.groups.framesPerSecond} frames/s, ${rt.groups.cpuMsPerGroupEvent} ms API CPU per group event (${rt.groups.delivered}/${rt.groups.expected} delivered, p99 ${rt.groups.p99} ms)`,
   );
