@@ -14,11 +14,11 @@ import type {
   TenantStatus,
 } from '../generated/prisma/enums.js';
 import { CONNECTION, RESTORE, RUN, TENANT } from '../db/identifiers.js';
-import { onConnection, type SqlTx } from '../db/sql.js';
+import { onConnection } from '../db/sql.js';
 import { isUuid } from '../errors.js';
 import { SQL_ACTIVE } from '../operations/status.js';
 import { reviveRun } from '../runs/events.js';
-import { commitInChangeOrder } from '../runs/change-order.js';
+import { commitInChangeOrder, type RunWrites } from '../runs/change-order.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
 export type GateConnection = {
@@ -189,9 +189,9 @@ export class AdmissionStore {
    */
   async withTenantLocked<T>(
     tenantId: string,
-    admit: (tx: SqlTx, activeRuns: OperationRun[]) => Promise<T>,
-    /** What the admission writes: the runs to stamp, and the statements that create them (sent with the commit). */
-    changes: (admitted: T) => { runIds: readonly string[]; statements: readonly string[] },
+    admit: (activeRuns: OperationRun[]) => Promise<T>,
+    /** What the admission writes (sent with the stamp and the commit, in one round trip). */
+    writes: (admitted: T) => RunWrites,
   ): Promise<{ admitted: T; committed: OperationRun[] }> {
     if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
@@ -199,9 +199,9 @@ export class AdmissionStore {
       const results = (await tx.query(
         `BEGIN; SELECT 1 FROM ${T.t} WHERE ${T.c('id')} = ${tenant} FOR NO KEY UPDATE; ${ACTIVE_RUNS(tenant)}`,
       )) as unknown as pg.QueryResult<OperationRun>[];
-      const admitted = await admit(tx, results[2].rows);
+      const admitted = await admit(results[2].rows);
       // The commit stamps the runs the admission created (docs/behaviour.md#resuming-a-subscription).
-      const { runIds, statements } = changes(admitted);
+      const { runIds, statements } = writes(admitted);
       const committed = await commitInChangeOrder(tx, runIds, statements);
       return { admitted, committed };
     });

@@ -10,6 +10,7 @@ import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationType, Provider as ProviderName, Role } from '../generated/prisma/enums.js';
 import { forbidden, isUuid, notFound, serviceUnavailable } from '../errors.js';
 import type { JobDispatcher } from '../jobs/dispatch.js';
+import type { RunWrites } from '../runs/change-order.js';
 import type { NewRun, RunLifecycle } from '../runs/lifecycle.js';
 import type { AdmissionStore, GateConnection, GateRestoreRun, GateTarget, GateTenant } from './admission-store.js';
 import type { BlockReasonCode } from '../operations/block-reasons.js';
@@ -197,14 +198,13 @@ export class StartGate {
     try {
       const { admitted, committed } = await this.store.withTenantLocked(
         run.tenantId,
-        async (_tx, activeRuns) => {
+        async (activeRuns) => {
           const conflict = conflictWith(op, run.dedupeKey, activeRuns);
-          if (conflict) return { conflict, family: null };
+          if (conflict) return { conflict, family: NOTHING_WRITTEN };
           await this.racepoints.beforeInsert?.(req);
           return { conflict: null, family: this.lifecycle.queuedFamily(run, stepDedupeKey) };
         },
-        ({ family }) =>
-          family ? { runIds: family.runIds, statements: [family.insert] } : { runIds: [], statements: [] },
+        ({ family }) => family,
       );
       if (admitted.conflict) return admitted.conflict;
       await this.lifecycle.admitted(run.workspaceId, committed);
@@ -236,6 +236,8 @@ export class StartGate {
     }
   }
 }
+
+const NOTHING_WRITTEN: RunWrites = { runIds: [], statements: [] };
 
 const canSee = (initiator: Initiator, workspaceId: string) =>
   initiator.roles === null || initiator.roles.has(workspaceId);

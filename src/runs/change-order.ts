@@ -28,6 +28,9 @@ export const CHANGE_ORDER_LOCK = 7_311_004_211;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
+/** What a transaction writes: the runs to stamp (in stamp order) and the statements that create them. */
+export type RunWrites = { runIds: readonly string[]; statements: readonly string[] };
+
 /**
  * Stamps `runIds` (in this order: the changeIds they get grow along it) and commits the open
  * transaction. Returns the runs as committed, in the same order, each with its `tenantAtChange` row.

@@ -13,7 +13,7 @@ import { notificationText } from '../operations/notifications.js';
 import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
 import { ACTIVE_STATUSES, SQL_ACTIVE, type Summary, type TerminalStatus } from '../operations/status.js';
 import { waitBriefly } from './bounded-wait.js';
-import { commitInChangeOrder, sqlLiteral } from './change-order.js';
+import { commitInChangeOrder, type RunWrites, sqlLiteral } from './change-order.js';
 import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from '../operations/routes.js';
@@ -133,7 +133,7 @@ export class RunLifecycle {
    * admission sends in the same round trip as the change-order stamp and the commit. `runIds`: the
    * parent first, then its steps in order (commitInChangeOrder stamps them in this order).
    */
-  queuedFamily(input: NewRun, stepKey: (parentId: string, step: number) => string): QueuedFamily {
+  queuedFamily(input: NewRun, stepKey: (parentId: string, step: number) => string): RunWrites {
     const id = randomUUID();
     const rows = [
       insertRow({ ...input, id, parentId: null, step: null, scheduleId: input.scheduleId ?? null }),
@@ -155,7 +155,9 @@ export class RunLifecycle {
     const values = rows.map((row) => `(${row.map(sqlLiteral).join(', ')}, '${status}')`);
     return {
       runIds: rows.map((row) => row[0] as string),
-      insert: `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')}`,
+      statements: [
+        `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')}`,
+      ],
     };
   }
 
@@ -420,9 +422,6 @@ function runColumns(input: NewRun) {
 }
 
 /** The columns an admission sets (the rest keep their defaults), in the order insertRow lists them. */
-/** A run family to admit: its ids (parent, then steps in order) and the INSERT that creates it. */
-export type QueuedFamily = { runIds: string[]; insert: string };
-
 const INSERT_COLUMNS = [
   'id',
   'type',
