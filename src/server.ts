@@ -94,6 +94,9 @@ export function createYogaApp(
     renderGraphiQL,
     cors: exposed.cors,
     maskedErrors: { isDev: false, maskError: maskError(services.log) },
+    // The body is read and bounded before Yoga sees it (readBody, HTTP_MAX_BODY_BYTES: 413): Yoga's
+    // own bound piped every request body through a TransformStream and a new Request again.
+    maxRequestBodySize: false,
     logging: false,
     plugins: [
       trusted.plugin(),
