@@ -234,19 +234,18 @@ export async function keepAlive(setup: FanOutSetup, subscribers: number, interva
 export async function fanOutTo(setup: FanOutSetup, subscribers: number, events: number, gapMs: number) {
   const redis = new Redis(setup.redisUrl);
   const subs = new Subscribers();
-  const subscribe = (to: Subscribers, count: number) => subscribeTo(setup, to, count);
   try {
     // A first round of 100 subscriptions and an event, closed again: what a process pays once (code
     // loaded and compiled, caches filled) stays out of the per-subscription memory figure.
     const first = new Subscribers();
-    await subscribe(first, 100);
+    await subscribeTo(setup, first, 100);
     await until(() => first.acked >= 100, 60_000);
     await publish({ ...setup, runs: [setup.runs[0]] }, redis, first, 1, 0);
     await until(() => first.frames >= 100, 60_000);
     await first.close();
     await sleep(1_000);
     const rssBefore = await rssKiB(setup.api.pid);
-    await subscribe(subs, subscribers);
+    await subscribeTo(setup, subs, subscribers);
     await until(() => subs.acked >= subscribers, 120_000);
     await sleep(1_000);
     const rssIdle = await rssKiB(setup.api.pid);

@@ -115,13 +115,10 @@ export class RunLifecycle {
       RUN.c('reasonMessage'),
       RUN.c('reasonNextSteps'),
     ];
-    const values = [...row, reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)];
+    const reasonValues = [reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)];
     // One round trip: begin, insert, stamp and commit in one batch.
     const insert = `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${extra.join(', ')})
-         VALUES (${values.slice(0, INSERT_COLUMNS.length).map(sqlLiteral).join(', ')}, 'BLOCKED', now(), ${values
-           .slice(INSERT_COLUMNS.length)
-           .map(sqlLiteral)
-           .join(', ')})`;
+         VALUES (${row.map(sqlLiteral).join(', ')}, 'BLOCKED', now(), ${reasonValues.map(sqlLiteral).join(', ')})`;
     const [run] = await onConnection(this.pool, (tx) => commitInChangeOrder(tx, [row[0] as string], ['BEGIN', insert]));
     await this.publish(input.workspaceId, run);
     return run;
