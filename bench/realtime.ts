@@ -5,7 +5,7 @@
 // own, so its CPU (from /proc) is the server's alone. Events are published on the workspace's Redis
 // channel the way RunLifecycle publishes them, so the figure is the API's fan-out, not the worker's.
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
@@ -15,6 +15,42 @@ import { RedisNames } from '../src/redis/names.js';
 export async function cpuMs(pid: number): Promise<number> {
   const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+/** CPU time so far (ms) of every process on the machine, by pid, with its command name. */
+export async function cpuSnapshot(): Promise<Map<number, { name: string; ms: number }>> {
+  const snapshot = new Map<number, { name: string; ms: number }>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
+    if (!stat) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    snapshot.set(Number(entry), {
+      name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+      ms: (Number(fields[11]) + Number(fields[12])) * 10,
+    });
+  }
+  return snapshot;
+}
+
+/**
+ * Where the machine's CPU went between two snapshots (ms): the processes named in `roles` (pid ->
+ * role) under their role, every other process under its command name (postgres, redis-server...).
+ */
+export function cpuSplit(
+  before: Map<number, { name: string; ms: number }>,
+  after: Map<number, { name: string; ms: number }>,
+  roles: Record<string, number>,
+): Record<string, number> {
+  const roleOf = new Map(Object.entries(roles).map(([role, pid]) => [pid, role]));
+  const split: Record<string, number> = {};
+  for (const [pid, { name, ms }] of after) {
+    const spent = ms - (before.get(pid)?.name === name ? before.get(pid)!.ms : 0);
+    if (spent <= 0) continue;
+    const key = roleOf.get(pid) ?? name;
+    split[key] = (split[key] ?? 0) + spent;
+  }
+  return split;
 }
 
 async function rssKiB(pid: number): Promise<number> {

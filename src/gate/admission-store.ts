@@ -18,7 +18,7 @@ import { onConnection } from '../db/sql.js';
 import { isUuid } from '../errors.js';
 import { SQL_ACTIVE } from '../operations/status.js';
 import { reviveRun } from '../runs/events.js';
-import { commitInChangeOrder, type RunWrites } from '../runs/change-order.js';
+import { insertInChangeOrder, type RunInsert } from '../runs/change-order.js';
 
 export type GateTenant = { id: string; workspaceId: string; status: TenantStatus };
 export type GateConnection = {
@@ -55,6 +55,19 @@ const targetColumns = (connection: string) => `
             FROM ${C.t} c WHERE ${C.c('tenantId', 'c')} = ${T.c('id', 't')}), '[]') AS connections,
   COALESCE((SELECT json_agg(a) FROM (${ACTIVE_RUNS(T.c('id', 't'))}) a), '[]') AS "activeRuns"`;
 const TARGET_COLUMNS = targetColumns(`json_build_object(${connectionJson})`);
+const TENANT_TARGET = {
+  name: 'atlas_tenant_target',
+  text: `SELECT ${TARGET_COLUMNS} FROM ${T.t} t WHERE ${T.c('id', 't')} = $1`,
+};
+const RESTORE_RUN_TARGET = {
+  name: 'atlas_restore_run_target',
+  text: `SELECT ${TARGET_COLUMNS}, ${RESTORE.c('id', 'r')} AS "restoreRunId", ${RESTORE.c('status', 'r')} AS "restoreRunStatus"
+    FROM ${RESTORE.t} r JOIN ${T.t} t ON ${T.c('id', 't')} = ${RESTORE.c('tenantId', 'r')} WHERE ${RESTORE.c('id', 'r')} = $1`,
+};
+const CONNECTION_TARGET = {
+  name: 'atlas_connection_target',
+  text: `SELECT ${TARGET_COLUMNS} FROM ${C.t} pc JOIN ${T.t} t ON ${T.c('id', 't')} = ${C.c('tenantId', 'pc')} WHERE ${C.c('id', 'pc')} = $1`,
+};
 /**
  * Previews show the connection a start would pin, so they read whole connection rows with the
  * rest of the target: one snapshot, never a connection newer than the answer it comes with.
@@ -95,27 +108,23 @@ export class AdmissionStore {
   constructor(private readonly pool: pg.Pool) {}
 
   async tenantTarget(tenantId: string): Promise<GateTarget | null> {
-    const { rows } = await this.pool.query<TargetRow>(
-      `SELECT ${TARGET_COLUMNS} FROM ${T.t} t WHERE ${T.c('id', 't')} = $1`,
-      [tenantId],
-    );
-    return toTarget(rows[0]);
+    return this.target(TENANT_TARGET, tenantId);
   }
 
   async restoreRunTarget(restoreRunId: string): Promise<GateTarget | null> {
-    const { rows } = await this.pool.query<TargetRow>(
-      `SELECT ${TARGET_COLUMNS}, ${RESTORE.c('id', 'r')} AS "restoreRunId", ${RESTORE.c('status', 'r')} AS "restoreRunStatus"
-       FROM ${RESTORE.t} r JOIN ${T.t} t ON ${T.c('id', 't')} = ${RESTORE.c('tenantId', 'r')} WHERE ${RESTORE.c('id', 'r')} = $1`,
-      [restoreRunId],
-    );
-    return toTarget(rows[0]);
+    return this.target(RESTORE_RUN_TARGET, restoreRunId);
   }
 
   async connectionTarget(connectionId: string): Promise<GateTarget | null> {
-    const { rows } = await this.pool.query<TargetRow>(
-      `SELECT ${TARGET_COLUMNS} FROM ${C.t} pc JOIN ${T.t} t ON ${T.c('id', 't')} = ${C.c('tenantId', 'pc')} WHERE ${C.c('id', 'pc')} = $1`,
-      [connectionId],
-    );
+    return this.target(CONNECTION_TARGET, connectionId);
+  }
+
+  /**
+   * A start's target read, as a named statement: each pooled connection parses and plans it once,
+   * then only binds the id (planning it on every start cost PostgreSQL 0.2 ms of its 0.3 ms).
+   */
+  private async target(statement: { name: string; text: string }, id: string): Promise<GateTarget | null> {
+    const { rows } = await this.pool.query<TargetRow>({ ...statement, values: [id] });
     return toTarget(rows[0]);
   }
 
@@ -190,8 +199,8 @@ export class AdmissionStore {
   async withTenantLocked<T>(
     tenantId: string,
     admit: (activeRuns: OperationRun[]) => Promise<T>,
-    /** What the admission writes (sent with the stamp and the commit, in one round trip). */
-    writes: (admitted: T) => RunWrites,
+    /** The runs the admission creates (inserted with their changeIds and committed in one round trip). */
+    inserts: (admitted: T) => readonly RunInsert[],
   ): Promise<{ admitted: T; committed: OperationRun[] }> {
     if (!isUuid(tenantId)) throw new Error('tenant id must be a UUID');
     const tenant = `'${tenantId}'`; // a checked UUID: safe to inline in the batch
@@ -200,9 +209,8 @@ export class AdmissionStore {
         `BEGIN; SELECT 1 FROM ${T.t} WHERE ${T.c('id')} = ${tenant} FOR NO KEY UPDATE; ${ACTIVE_RUNS(tenant)}`,
       )) as unknown as pg.QueryResult<OperationRun>[];
       const admitted = await admit(results[2].rows);
-      // The commit stamps the runs the admission created (docs/behaviour.md#resuming-a-subscription).
-      const { runIds, statements } = writes(admitted);
-      const committed = await commitInChangeOrder(tx, runIds, statements);
+      // The runs take their changeIds as they are inserted (docs/behaviour.md#resuming-a-subscription).
+      const committed = await insertInChangeOrder(tx, inserts(admitted));
       return { admitted, committed };
     });
   }

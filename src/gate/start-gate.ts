@@ -10,7 +10,7 @@ import type { OperationRun } from '../generated/prisma/client.js';
 import type { OperationType, Provider as ProviderName, Role } from '../generated/prisma/enums.js';
 import { forbidden, isUuid, notFound, serviceUnavailable } from '../errors.js';
 import type { JobDispatcher } from '../jobs/dispatch.js';
-import type { RunWrites } from '../runs/change-order.js';
+import type { RunInsert } from '../runs/change-order.js';
 import type { NewRun, RunLifecycle } from '../runs/lifecycle.js';
 import type { AdmissionStore, GateConnection, GateRestoreRun, GateTarget, GateTenant } from './admission-store.js';
 import type { BlockReasonCode } from '../operations/block-reasons.js';
@@ -237,7 +237,7 @@ export class StartGate {
   }
 }
 
-const NOTHING_WRITTEN: RunWrites = { runIds: [], statements: [] };
+const NOTHING_WRITTEN: readonly RunInsert[] = [];
 
 const canSee = (initiator: Initiator, workspaceId: string) =>
   initiator.roles === null || initiator.roles.has(workspaceId);

@@ -4,16 +4,16 @@
 // commit after one holding 8, so a reader that saw 8 and resumes "after 8" would never see 7.
 //
 // So the number is taken at commit, under one transaction-scoped advisory lock: the last thing a
-// transaction that changed runs does is take the lock, stamp its runs from the sequence, and
-// commit, all in one round trip. The lock is released only after the commit is visible, so the
+// transaction that changed runs does is take the lock, stamp its runs from the sequence (a new
+// run takes its number as it is inserted, under the lock), and commit, all in one round trip. The lock is released only after the commit is visible, so the
 // next holder's numbers are larger and become visible later: numbers and commits share one order.
-// The lock is taken last, by a transaction that only writes rows it already holds, so it is held
-// for a stamp and a commit. Updating a row its own transaction wrote makes PostgreSQL re-check
+// The lock is taken last, by a transaction that only writes rows it already holds or creates, so
+// it is held for a stamp (or an insert) and a commit. Updating a row its own transaction wrote makes PostgreSQL re-check
 // the row's foreign keys (FOR KEY SHARE on the tenant, the parent run, ...): nothing in atlas-gate
 // holds those rows FOR UPDATE (runs are locked FOR NO KEY UPDATE, see RunLifecycle.lock), so the
 // stamp waits on nobody but a concurrent delete of what the run references.
 import type { OperationRun } from '../generated/prisma/client.js';
-import { RUN, TENANT } from '../db/identifiers.js';
+import { type Field, RUN, TENANT } from '../db/identifiers.js';
 import { reviveRun } from './events.js';
 import type { SqlTx } from '../db/sql.js';
 import pg from 'pg';
@@ -28,22 +28,16 @@ export const CHANGE_ORDER_LOCK = 7_311_004_211;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-/** What a transaction writes: the runs to stamp (in stamp order) and the statements that create them. */
-export type RunWrites = { runIds: readonly string[]; statements: readonly string[] };
+const TAKE_LOCK = `SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK})`;
+const NEXT_CHANGE_ID = `nextval(pg_get_serial_sequence('${RUN.t}', 'changeId'))`;
 
 /**
  * Stamps `runIds` (in this order: the changeIds they get grow along it) and commits the open
  * transaction. Returns the runs as committed, in the same order, each with its `tenantAtChange` row.
- * `before`: statements (values inlined, see sqlLiteral) sent first in the same round trip, e.g. the
- * INSERT of the runs being stamped: a start's admission pays one round trip for insert and commit.
  */
-export async function commitInChangeOrder(
-  tx: SqlTx,
-  runIds: readonly string[],
-  before: readonly string[] = [],
-): Promise<OperationRun[]> {
+export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]): Promise<OperationRun[]> {
   if (runIds.length === 0) {
-    await tx.query([...before, 'COMMIT'].join('; '));
+    await tx.query('COMMIT');
     return [];
   }
   for (const id of runIds) if (!UUID.test(id)) throw new Error(`not a run id: ${id}`);
@@ -51,16 +45,46 @@ export async function commitInChangeOrder(
   // Each run comes back with its tenant row as of this commit: the event carries it (events.ts).
   const stamps = runIds.map(
     (id) =>
-      `UPDATE ${RUN.t} SET ${RUN.c('changeId')} = nextval(pg_get_serial_sequence('${RUN.t}', 'changeId')) WHERE ${RUN.c('id')} = '${id}' RETURNING *, ${RUN_TENANT}`,
+      `UPDATE ${RUN.t} SET ${RUN.c('changeId')} = ${NEXT_CHANGE_ID} WHERE ${RUN.c('id')} = '${id}' RETURNING *, ${RUN_TENANT}`,
   );
-  const results = (await tx.query(
-    [...before, `SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK})`, ...stamps, 'COMMIT'].join('; '),
-  )) as unknown as pg.QueryResult<OperationRun>[];
+  const results = (await tx.query([TAKE_LOCK, ...stamps, 'COMMIT'].join('; '))) as unknown as pg.QueryResult<OperationRun>[];
   return runIds.map((id, i) => {
-    const row = results[before.length + i + 1].rows[0];
+    const row = results[i + 1].rows[0];
     if (!row) throw new Error(`run ${id} vanished before its change was stamped`);
     return reviveRun(row);
   });
+}
+
+/** A run to insert: its columns and their values as SQL text (sqlLiteral, or an expression such as now()). */
+export type RunInsert = { columns: readonly Field<'OperationRun'>[]; values: readonly string[] };
+
+/**
+ * Inserts `runs` (in this order: their changeIds grow along it) and commits the open transaction;
+ * `opening` (BEGIN, say) is sent first, in the same round trip. Each run takes its changeId as it
+ * is inserted, under the change-order lock, so a new run needs no stamp of its own: stamping it
+ * afterwards wrote every new run twice (an UPDATE of a row is a second version of it in each of
+ * the table's indexes, and re-checks its foreign keys). The lock is held for the inserts and the
+ * commit; an insert checks its foreign keys as a stamp re-checks them, so it waits on nobody a
+ * stamp would not. Returns the runs as committed, in order, each with its `tenantAtChange` row.
+ */
+export async function insertInChangeOrder(
+  tx: SqlTx,
+  runs: readonly RunInsert[],
+  opening: readonly string[] = [],
+): Promise<OperationRun[]> {
+  if (runs.length === 0) {
+    await tx.query([...opening, 'COMMIT'].join('; '));
+    return [];
+  }
+  const inserts = runs.map(({ columns, values }) => {
+    if (columns.length !== values.length) throw new Error('a run insert needs one value per column');
+    return `INSERT INTO ${RUN.t} (${columns.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('changeId')})
+      VALUES (${values.join(', ')}, ${NEXT_CHANGE_ID}) RETURNING *, ${RUN_TENANT}`;
+  });
+  const results = (await tx.query(
+    [...opening, TAKE_LOCK, ...inserts, 'COMMIT'].join('; '),
+  )) as unknown as pg.QueryResult<OperationRun>[];
+  return runs.map((_, i) => reviveRun(results[opening.length + 1 + i].rows[0]));
 }
 
 /**

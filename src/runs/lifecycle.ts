@@ -13,7 +13,7 @@ import { notificationText } from '../operations/notifications.js';
 import { type ReasonCode, type ReasonScope, translateReason } from '../operations/reasons.js';
 import { ACTIVE_STATUSES, SQL_ACTIVE, type Summary, type TerminalStatus } from '../operations/status.js';
 import { waitBriefly } from './bounded-wait.js';
-import { commitInChangeOrder, type RunWrites, sqlLiteral } from './change-order.js';
+import { commitInChangeOrder, insertInChangeOrder, type RunInsert, sqlLiteral } from './change-order.js';
 import { END_HOOKS } from './end-hooks.js';
 import type { RunEventPublisher } from './events.js';
 import { runUrl } from '../operations/routes.js';
@@ -108,29 +108,28 @@ export class RunLifecycle {
       restoreRunId: input.restoreRunId,
     });
     const row = insertRow({ ...runColumns(input), id: randomUUID(), parentId: null, step: null });
-    const extra = [
-      RUN.c('status'),
-      RUN.c('finishedAt'),
-      RUN.c('reasonCode'),
-      RUN.c('reasonMessage'),
-      RUN.c('reasonNextSteps'),
-    ];
-    const reasonValues = [reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)];
-    // One round trip: begin, insert, stamp and commit in one batch.
-    const insert = `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${extra.join(', ')})
-         VALUES (${row.map(sqlLiteral).join(', ')}, 'BLOCKED', now(), ${reasonValues.map(sqlLiteral).join(', ')})`;
-    const [run] = await onConnection(this.pool, (tx) => commitInChangeOrder(tx, [row[0] as string], ['BEGIN', insert]));
+    const blocked: RunInsert = {
+      columns: [...row.columns, 'status', 'finishedAt', 'reasonCode', 'reasonMessage', 'reasonNextSteps'],
+      values: [
+        ...row.values,
+        `'BLOCKED'`,
+        'now()',
+        ...[reason.reasonCode, reason.reasonMessage, JSON.stringify(reason.reasonNextSteps)].map(sqlLiteral),
+      ],
+    };
+    // One round trip: begin, insert (stamped as it is inserted) and commit in one batch.
+    const [run] = await onConnection(this.pool, (tx) => insertInChangeOrder(tx, [blocked], ['BEGIN']));
     await this.publish(input.workspaceId, run);
     return run;
   }
 
   /**
    * For the gate's admission transaction (plain SQL: the hot path, see AdmissionStore): the QUEUED
-   * run and, for a multi-step operation, its steps, as one INSERT with its values inlined, which the
-   * admission sends in the same round trip as the change-order stamp and the commit. `runIds`: the
-   * parent first, then its steps in order (commitInChangeOrder stamps them in this order).
+   * run and, for a multi-step operation, its steps, with their values inlined: the admission
+   * inserts them in the same round trip as its commit (insertInChangeOrder), the parent first, then
+   * its steps in order (their changeIds grow along it).
    */
-  queuedFamily(input: NewRun, stepKey: (parentId: string, step: number) => string): RunWrites {
+  queuedFamily(input: NewRun, stepKey: (parentId: string, step: number) => string): RunInsert[] {
     const id = randomUUID();
     const rows = [
       insertRow({ ...input, id, parentId: null, step: null, scheduleId: input.scheduleId ?? null }),
@@ -149,13 +148,7 @@ export class RunLifecycle {
       ),
     ];
     const status: OperationRunStatus = 'QUEUED';
-    const values = rows.map((row) => `(${row.map(sqlLiteral).join(', ')}, '${status}')`);
-    return {
-      runIds: rows.map((row) => row[0] as string),
-      statements: [
-        `INSERT INTO ${RUN.t} (${INSERT_COLUMNS.map((c) => RUN.c(c)).join(', ')}, ${RUN.c('status')}) VALUES ${values.join(', ')}`,
-      ],
-    };
+    return rows.map((row) => ({ columns: [...row.columns, 'status'], values: [...row.values, `'${status}'`] }));
   }
 
   /** After the admission transaction committed (`family` as commitInChangeOrder returned it): its runs are published. */
@@ -435,4 +428,8 @@ const INSERT_COLUMNS = [
 
 type InsertRow = { [K in (typeof INSERT_COLUMNS)[number]]: unknown };
 
-const insertRow = (row: InsertRow): unknown[] => INSERT_COLUMNS.map((c) => row[c]);
+/** The admission's columns of a new run, with their values inlined (sqlLiteral). */
+const insertRow = (row: InsertRow): RunInsert => ({
+  columns: INSERT_COLUMNS,
+  values: INSERT_COLUMNS.map((c) => sqlLiteral(row[c])),
+});

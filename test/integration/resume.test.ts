@@ -2,6 +2,7 @@
 // changeIds in commit order (a higher number that commits first cannot hide a lower one), the
 // replay/live handover with a change committed during the replay read, RESYNC_REQUIRED past
 // REPLAY_LIMIT and a malformed cursor over graphql-ws, and the replay's visibility.
+import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { OperationRun } from '../../src/generated/prisma/client.js';
@@ -9,8 +10,15 @@ import { RUN } from '../../src/db/identifiers.js';
 import { createPool } from '../../src/db/prisma.js';
 import { NO_EVENTS } from '../../src/runs/events.js';
 import { RunLifecycle } from '../../src/runs/lifecycle.js';
-import { CHANGE_ORDER_LOCK, changeIdAfter, commitInChangeOrder } from '../../src/runs/change-order.js';
-import type { RunEvent } from '../../src/runs/events.js';
+import {
+  CHANGE_ORDER_LOCK,
+  changeIdAfter,
+  commitInChangeOrder,
+  insertInChangeOrder,
+  type RunInsert,
+  sqlLiteral,
+} from '../../src/runs/change-order.js';
+import type { RunEvent, RunWithTenant } from '../../src/runs/events.js';
 import { RunStreams } from '../../src/realtime/run-stream.js';
 import { probeSubscriptions } from '../../src/realtime/subscription-readiness.js';
 import { startServer, type ApiServer } from '../../src/server.js';
@@ -55,6 +63,12 @@ async function queuedSync(tenant: string, kind: 'GROUPS' | 'ROLE_DEFINITIONS' = 
   if (res.data.result.__typename !== 'StartAccepted') throw new Error(`${tenant}: ${JSON.stringify(res.data.result)}`);
   return world.services.prisma.operationRun.findUniqueOrThrow({ where: { id } });
 }
+
+/** A new ended run of `tenant` as an admission would insert it (ended: no dedupe key to collide with). */
+const endedRunInsert = (tenant: string, id = randomUUID()): RunInsert => ({
+  columns: ['id', 'type', 'tenantId', 'dedupeKey', 'scopeClass', 'status'],
+  values: [id, 'TENANT_VERIFICATION', ids.tenant(tenant), `test:${id}`, 'SHARED', 'SUCCEEDED'].map(sqlLiteral),
+});
 
 const changeOf = async (id: string) =>
   String((await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id } })).changeId);
@@ -105,6 +119,33 @@ describe('changeIds follow commit order', () => {
     expect(stampedA.total).toBe(7); // the stamp returned the committed row
   });
 
+  it('insertInChangeOrder: a run inserted while another commit holds the lock is numbered after it', async () => {
+    const b = await queuedSync('Alpine');
+    const [t1, t2] = [await connect(), await connect()];
+    await t2.query('BEGIN');
+    await t2.query(`UPDATE ${RUN.t} SET ${RUN.c('total')} = 8 WHERE id = $1`, [b.id]);
+    await t2.query(`SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK})`);
+    const t1Pid = (await t1.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const inserting = insertInChangeOrder(t1, [endedRunInsert('Alpine'), endedRunInsert('Birch')], ['BEGIN']);
+    await waitFor(
+      async () =>
+        (
+          await world.services.prisma.$queryRawUnsafe<{ n: number }[]>(
+            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${t1Pid} AND wait_event_type = 'Lock'`,
+          )
+        )[0].n === 1,
+      { what: 'the insert to wait for the change-order lock' },
+    );
+    const [stampedB] = await commitInChangeOrder(t2, [b.id]);
+    const [first, second] = await inserting;
+    // Numbered after the commit that held the lock, in the order given; each written once.
+    expect(changeIdAfter(String(first.changeId), String(stampedB.changeId))).toBe(true);
+    expect(changeIdAfter(String(second.changeId), String(first.changeId))).toBe(true);
+    expect((first as RunWithTenant).tenantAtChange?.id).toBe(ids.tenant('Alpine'));
+    const { rows } = await t1.query(`SELECT ${RUN.c('changeId')}::text AS c FROM ${RUN.t} WHERE id = $1`, [first.id]);
+    expect(rows[0].c).toBe(String(first.changeId));
+  });
+
   it('under concurrent writers, no change ever appears below a changeId a reader has already seen', async () => {
     // Four runs, a writer each: two queued syncs and the runs two blocked starts recorded.
     const queued = [await queuedSync('Alpine'), await queuedSync('Alpine', 'ROLE_DEFINITIONS')];
@@ -135,6 +176,8 @@ describe('changeIds follow commit order', () => {
     })();
     // Rounds: all four transactions have made their change before any of them commits, then all
     // four commit at once, in whatever order they reach the change-order lock.
+    // Two more writers insert a new run each round (as an admission does), numbered as inserted.
+    const inserters = [await connect(), await connect()];
     for (let n = 0; n < 40; n++) {
       await Promise.all(
         writers.map(async (tx, i) => {
@@ -142,7 +185,10 @@ describe('changeIds follow commit order', () => {
           await tx.query(`UPDATE ${RUN.t} SET ${RUN.c('total')} = $2 WHERE id = $1`, [runs[i].id, n]);
         }),
       );
-      await Promise.all(writers.map((tx, i) => commitInChangeOrder(tx, [runs[i].id])));
+      await Promise.all([
+        ...writers.map((tx, i) => commitInChangeOrder(tx, [runs[i].id])),
+        ...inserters.map((tx, i) => insertInChangeOrder(tx, [endedRunInsert(i ? 'Birch' : 'Dune')], ['BEGIN'])),
+      ]);
     }
     done = true;
     await reading;
