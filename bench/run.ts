@@ -20,7 +20,17 @@ import { createTenants } from '../test/support/tenants.js';
 import { MasterCommands } from './cluster.js';
 import { withDb } from './db.js';
 import { endActiveRuns, loadHistory, monitorQueryPlan } from './history.js';
-import { cpuMs, cpuSnapshot, cpuSplit, type FanOutSetup, fanOutTo, groupsOf, keepAlive, RUN_ONLY, slowConsumer } from './realtime.js';
+import {
+  cpuMs,
+  cpuSnapshot,
+  cpuSplit,
+  type FanOutSetup,
+  fanOutTo,
+  groupsOf,
+  keepAlive,
+  RUN_ONLY,
+  slowConsumer,
+} from './realtime.js';
 
 const TENANTS = 2_000;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -439,7 +449,11 @@ async function main() {
     console.log('4. fan-out', fan);
     if (clusterOnly) {
       // BENCH_ONLY=cluster: the single-node figures the cluster section is compared with, then it.
-      results = { trivialQuery: trivial, fanOut: fan, acceptedStarts: await startPhases(apiA, benchToken, tenantIds, undefined, '', { worker: worker.child.pid! }) };
+      results = {
+        trivialQuery: trivial,
+        fanOut: fan,
+        acceptedStarts: await startPhases(apiA, benchToken, tenantIds, undefined, '', { worker: worker.child.pid! }),
+      };
     } else {
       // Realtime at scale: API CPU per delivered frame next to the raw ws broadcast floor, same run.
       const realtime = await realtimePhases(apiA, benchToken, tenantIds, freshApi);

@@ -47,7 +47,9 @@ export async function commitInChangeOrder(tx: SqlTx, runIds: readonly string[]):
     (id) =>
       `UPDATE ${RUN.t} SET ${RUN.c('changeId')} = ${NEXT_CHANGE_ID} WHERE ${RUN.c('id')} = '${id}' RETURNING *, ${RUN_TENANT}`,
   );
-  const results = (await tx.query([TAKE_LOCK, ...stamps, 'COMMIT'].join('; '))) as unknown as pg.QueryResult<OperationRun>[];
+  const results = (await tx.query(
+    [TAKE_LOCK, ...stamps, 'COMMIT'].join('; '),
+  )) as unknown as pg.QueryResult<OperationRun>[];
   return runIds.map((id, i) => {
     const row = results[i + 1].rows[0];
     if (!row) throw new Error(`run ${id} vanished before its change was stamped`);
