@@ -809,7 +809,23 @@ function printTable(r: any) {
   console.log(
     `\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`,
   );
-  console.log(`API CPU per accepted start (1 client, /proc): ${r.cpuMsPerAcceptedStart} ms`);
+  console.log(
+    `API CPU per accepted start (1 client, /proc): ${r.cpuMsPerAcceptedStart} ms; per trivial query ${r.trivialQuery.c1.cpuMsPerQuery} ms`,
+  );
+  const off = r.acceptedStartsWorkersOff;
+  console.log(
+    `worker stopped: accepted starts (64 clients) ${off.c64.rps}/s, / trivial query ${r.ratios.accepted64ToTrivialWorkersOff}; API CPU per accepted start (1 client) ${r.cpuMsPerAcceptedStartWorkersOff} ms`,
+  );
+  for (const [label, phase] of [
+    ['worker running', r.acceptedStarts.c64],
+    ['worker stopped', off.c64],
+  ])
+    console.log(
+      `CPU per accepted start at 64 clients, every process (${label}): ${Object.entries(phase.machineCpuMsPerStart)
+        .slice(0, 6)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(', ')} ms`,
+    );
   const rt = r.realtime;
   console.log(
     '\nrealtime (API process CPU per delivered frame, next to a raw ws broadcast of one pre-serialized frame)',
