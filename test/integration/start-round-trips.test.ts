@@ -7,6 +7,8 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
 import { parse } from 'graphql';
+import { AdmissionStore } from '../../src/gate/admission-store.js';
+import { createPool } from '../../src/db/prisma.js';
 import { StartTenantVerification } from '../support/documents.js';
 import { createTenants } from '../support/tenants.js';
 import { createWorld, ids, type World } from '../support/world.js';
@@ -14,8 +16,8 @@ import { createWorld, ids, type World } from '../support/world.js';
 /**
  * What an accepted start costs, as of this commit (change it only with a reason in the commit
  * message). PostgreSQL: the target with its connections and active runs; BEGIN + tenant row lock +
- * active runs again; INSERT + the change-order stamp + COMMIT (one batch since the INSERT's values
- * are inlined). Redis: the rate-limit budget, the scope lock, the QUEUED event, BullMQ's add, the
+ * active runs again (prepared statements); the change-order lock + INSERT (the run numbered as it is
+ * inserted) + COMMIT (one batch since the INSERT's values are inlined). Redis: the rate-limit budget, the scope lock, the QUEUED event, BullMQ's add, the
  * lock's release.
  */
 const PINNED = { postgres: 3, redis: 5 };
@@ -72,5 +74,39 @@ describe('an accepted start', () => {
     // StartResultFields reads the run, its connection, its initiator and its family: 4 queries.
     const withRun = await countedStart(tenants[4], StartTenantVerification as unknown as typeof START);
     expect(withRun).toEqual({ postgres: PINNED.postgres + 4, redis: PINNED.redis });
+  });
+});
+
+describe("the admission transaction's prepared statements", () => {
+  it('are prepared once per connection, and a batch that failed after preparing them leaves it usable', async () => {
+    // One connection, so every admission here runs on it; a lock wait that gives up at once.
+    const pool = createPool(world.databaseUrl, 1);
+    pool.on('connect', (client) => void client.query("SET lock_timeout = '100ms'"));
+    const store = new AdmissionStore(pool);
+    const holder = new pg.Client({ connectionString: world.databaseUrl });
+    await holder.connect();
+    const admit = () =>
+      store.withTenantLocked(
+        tenants[0],
+        async (active) => active.length,
+        () => [],
+      );
+    try {
+      // The first batch prepares the statements, then fails on the held tenant row (lock_timeout).
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM "Tenant" WHERE id = $1 FOR UPDATE', [tenants[0]]);
+      await expect(admit()).rejects.toMatchObject({ code: '55P03' });
+      await holder.query('ROLLBACK');
+      const { rows } = await pool.query<{ name: string }>(
+        "SELECT name FROM pg_prepared_statements WHERE name LIKE 'atlas_admission_%' ORDER BY name",
+      );
+      expect(rows.map((r) => r.name)).toEqual(['atlas_admission_active_runs', 'atlas_admission_lock_tenant']);
+      // The same connection again, twice: preparing again would fail (42P05, already exists).
+      expect((await admit()).admitted).toBeGreaterThanOrEqual(0);
+      expect((await admit()).admitted).toBeGreaterThanOrEqual(0);
+    } finally {
+      await holder.end();
+      await pool.end();
+    }
   });
 });
