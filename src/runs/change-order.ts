@@ -5,10 +5,11 @@
 //
 // So the number is taken at commit, under one transaction-scoped advisory lock: the last thing a
 // transaction that changed runs does is take the lock, stamp its runs from the sequence (a new
-// run takes its number as it is inserted, under the lock), and commit, all in one round trip. The lock is released only after the commit is visible, so the
-// next holder's numbers are larger and become visible later: numbers and commits share one order.
-// The lock is taken last, by a transaction that only writes rows it already holds or creates, so
-// it is held for a stamp (or an insert) and a commit. Updating a row its own transaction wrote makes PostgreSQL re-check
+// run takes its number as it is inserted, under the lock), and commit, all in one round trip.
+// The lock is released only after the commit is visible, so the next holder's numbers are larger
+// and become visible later: numbers and commits share one order. The lock is taken last, by a
+// transaction that only writes rows it already holds or creates, so it is held for a stamp (or
+// an insert) and a commit. Updating a row its own transaction wrote makes PostgreSQL re-check
 // the row's foreign keys (FOR KEY SHARE on the tenant, the parent run, ...): nothing in atlas-gate
 // holds those rows FOR UPDATE (runs are locked FOR NO KEY UPDATE, see RunLifecycle.lock), so the
 // stamp waits on nobody but a concurrent delete of what the run references.

@@ -70,6 +70,21 @@ const endedRunInsert = (tenant: string, id = randomUUID()): RunInsert => ({
   values: [id, 'TENANT_VERIFICATION', ids.tenant(tenant), `test:${id}`, 'SHARED', 'SUCCEEDED'].map(sqlLiteral),
 });
 
+const backendPid = async (client: pg.Client): Promise<number> =>
+  (await client.query('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+
+/** Until the backend `pid` waits for a lock (here: the change-order lock another transaction holds). */
+const waitingForLock = (pid: number, what: string) =>
+  waitFor(
+    async () =>
+      (
+        await world.services.prisma.$queryRawUnsafe<{ n: number }[]>(
+          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${pid} AND wait_event_type = 'Lock'`,
+        )
+      )[0].n === 1,
+    { what },
+  );
+
 const changeOf = async (id: string) =>
   String((await world.services.prisma.operationRun.findUniqueOrThrow({ where: { id } })).changeId);
 
@@ -101,18 +116,10 @@ describe('changeIds follow commit order', () => {
     await t2.query('BEGIN');
     await t2.query(`UPDATE ${RUN.t} SET ${RUN.c('total')} = 8 WHERE id = $1`, [b.id]);
     await t2.query(`SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK})`);
-    const t1Pid = (await t1.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const t1Pid = await backendPid(t1);
     const t1Commit = commitInChangeOrder(t1, [a.id]);
     // T1 is now waiting for the lock, its change not yet numbered.
-    await waitFor(
-      async () =>
-        (
-          await world.services.prisma.$queryRawUnsafe<{ n: number }[]>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${t1Pid} AND wait_event_type = 'Lock'`,
-          )
-        )[0].n === 1,
-      { what: 'T1 to wait for the change-order lock' },
-    );
+    await waitingForLock(t1Pid, 'T1 to wait for the change-order lock');
     const [stampedB] = await commitInChangeOrder(t2, [b.id]);
     const [stampedA] = await t1Commit;
     expect(changeIdAfter(String(stampedA.changeId), String(stampedB.changeId))).toBe(true);
@@ -125,17 +132,9 @@ describe('changeIds follow commit order', () => {
     await t2.query('BEGIN');
     await t2.query(`UPDATE ${RUN.t} SET ${RUN.c('total')} = 8 WHERE id = $1`, [b.id]);
     await t2.query(`SELECT pg_advisory_xact_lock(${CHANGE_ORDER_LOCK})`);
-    const t1Pid = (await t1.query('SELECT pg_backend_pid() AS pid')).rows[0].pid as number;
+    const t1Pid = await backendPid(t1);
     const inserting = insertInChangeOrder(t1, [endedRunInsert('Alpine'), endedRunInsert('Birch')], ['BEGIN']);
-    await waitFor(
-      async () =>
-        (
-          await world.services.prisma.$queryRawUnsafe<{ n: number }[]>(
-            `SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ${t1Pid} AND wait_event_type = 'Lock'`,
-          )
-        )[0].n === 1,
-      { what: 'the insert to wait for the change-order lock' },
-    );
+    await waitingForLock(t1Pid, 'the insert to wait for the change-order lock');
     const [stampedB] = await commitInChangeOrder(t2, [b.id]);
     const [first, second] = await inserting;
     // Numbered after the commit that held the lock, in the order given; each written once.
