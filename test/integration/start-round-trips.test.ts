@@ -104,6 +104,17 @@ describe("the admission transaction's prepared statements", () => {
       // The same connection again, twice: preparing again would fail (42P05, already exists).
       expect((await admit()).admitted).toBeGreaterThanOrEqual(0);
       expect((await admit()).admitted).toBeGreaterThanOrEqual(0);
+      // A migration that adds a column under the running process: the prepared and named statements
+      // return JSON or named columns, never `SELECT *`, so their result types do not change (a
+      // prepared `SELECT *` fails here with "cached plan must not change result type").
+      expect((await store.tenantTarget(tenants[0]))?.tenant.id).toBe(tenants[0]);
+      await holder.query('ALTER TABLE "OperationRun" ADD COLUMN "addedByMigration" integer');
+      try {
+        expect((await admit()).admitted).toBeGreaterThanOrEqual(0);
+        expect((await store.tenantTarget(tenants[0]))?.tenant.id).toBe(tenants[0]);
+      } finally {
+        await holder.query('ALTER TABLE "OperationRun" DROP COLUMN "addedByMigration"');
+      }
     } finally {
       await holder.end();
       await pool.end();
