@@ -2,6 +2,7 @@
 // buttons from live previews, start toasts, the monitor, run links and cancel (test/support/console.ts).
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Prisma } from '../../src/generated/prisma/client.js';
 import { type ConsoleRig, startConsole, textBecomes } from '../support/console.js';
 import { waitFor } from '../support/wait.js';
 
@@ -195,6 +196,20 @@ describe('operator console', { timeout: 60_000 }, () => {
   });
 
   it('cancels a running restore from its run page: the run ends CANCELLED and the restore run is READY again', async () => {
+    // The restore's provider calls are held (10 minutes each) until the cancel: however slow the
+    // machine, no item is applied before it, so the restore run goes back to READY (with an item
+    // applied it would rightly be PARTIALLY_COMPLETED, as CI once saw under load).
+    const { prisma } = rig.world.services;
+    const alpine = { tenantId: rig.world.ids.tenant('Alpine') };
+    await prisma.providerConnection.updateMany({ where: alpine, data: { simulation: { latencyMs: 600_000 } } });
+    try {
+      await cancelRestore();
+    } finally {
+      await prisma.providerConnection.updateMany({ where: alpine, data: { simulation: Prisma.DbNull } });
+    }
+  });
+
+  async function cancelRestore() {
     const page = await signedIn('owner@contoso.test');
     await page.getByRole('link', { name: 'Alpine' }).click();
     await page.getByRole('link', { name: 'Alpine baseline policies' }).click();
@@ -220,7 +235,7 @@ describe('operator console', { timeout: 60_000 }, () => {
     await textBecomes(page.getByTestId('restore-status'), 'Ready');
     expect(await page.getByRole('list', { name: 'Executions' }).textContent()).toContain('Cancelled');
     await page.close();
-  });
+  }
 
   it('bootstraps Elm: its three steps progress live and Elm becomes ACTIVE', async () => {
     const page = await signedIn('owner@contoso.test');
