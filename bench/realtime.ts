@@ -11,10 +11,19 @@ import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { RedisNames } from '../src/redis/names.js';
 
-/** CPU time (user + system) of a process so far, in ms (/proc: clock ticks of 10 ms). */
+/** A /proc/<pid>/stat line: the command name and the CPU time (user + system) so far, in ms (clock ticks of 10 ms). */
+function parseStat(stat: string): { name: string; ms: number } {
+  // The name is in parentheses and may hold spaces or parentheses itself: the fields follow the last one.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return {
+    name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
+    ms: (Number(fields[11]) + Number(fields[12])) * 10,
+  };
+}
+
+/** CPU time (user + system) of a process so far, in ms. */
 export async function cpuMs(pid: number): Promise<number> {
-  const fields = (await readFile(`/proc/${pid}/stat`, 'utf8')).split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * 10;
+  return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).ms;
 }
 
 /** CPU time so far (ms) of every process on the machine, by pid, with its command name. */
@@ -23,12 +32,7 @@ export async function cpuSnapshot(): Promise<Map<number, { name: string; ms: num
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => null);
-    if (!stat) continue;
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    snapshot.set(Number(entry), {
-      name: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')),
-      ms: (Number(fields[11]) + Number(fields[12])) * 10,
-    });
+    if (stat) snapshot.set(Number(entry), parseStat(stat));
   }
   return snapshot;
 }

@@ -151,7 +151,7 @@ export class RunLifecycle {
     return rows.map((row) => ({ columns: [...row.columns, 'status'], values: [...row.values, `'${status}'`] }));
   }
 
-  /** After the admission transaction committed (`family` as commitInChangeOrder returned it): its runs are published. */
+  /** After the admission transaction committed (`family` as insertInChangeOrder returned it): its runs are published. */
   async admitted(workspaceId: string, family: OperationRun[]): Promise<void> {
     for (const run of family) await this.publish(workspaceId, run);
   }

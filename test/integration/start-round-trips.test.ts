@@ -16,9 +16,9 @@ import { createWorld, ids, type World } from '../support/world.js';
 /**
  * What an accepted start costs, as of this commit (change it only with a reason in the commit
  * message). PostgreSQL: the target with its connections and active runs; BEGIN + tenant row lock +
- * active runs again (prepared statements); the change-order lock + INSERT (the run numbered as it is
- * inserted) + COMMIT (one batch since the INSERT's values are inlined). Redis: the rate-limit budget, the scope lock, the QUEUED event, BullMQ's add, the
- * lock's release.
+ * active runs again (prepared statements); the change-order lock + INSERT (the run numbered as it
+ * is inserted) + COMMIT (one batch since the INSERT's values are inlined). Redis: the rate-limit
+ * budget, the scope lock, the QUEUED event, BullMQ's add, the lock's release.
  */
 const PINNED = { postgres: 3, redis: 5 };
 /** The answer the bench's start phases ask for: the outcome alone. */
