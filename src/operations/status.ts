@@ -1,6 +1,7 @@
 // The run status vocabulary, in one place: TypeScript, the plain-SQL builders and the tests read
-// it from here. Its one other copy is the partial unique index OperationRun_active_dedupeKey_key
-// (prisma/migrations/20261126000000_init), whose WHERE clause must list ACTIVE_STATUSES.
+// it from here. Its other copies are the WHERE clauses of two partial indexes, which must list
+// ACTIVE_STATUSES: OperationRun_active_dedupeKey_key (prisma/migrations/20261126000000_init) and
+// OperationRun_active_tenantId_idx (20261204120000_run_active_tenant_index).
 import type { OperationRunStatus } from '../generated/prisma/enums.js';
 
 /** A run that holds its dedupe target and protected scope. */

@@ -1,8 +1,8 @@
 // RunLifecycle: the only code that creates operation runs or changes their status.
 // Every transition is a conditional update (a run that already ended is never rewritten), and
 // every transition that happened is published from here, after its transaction committed.
-import { randomUUID } from 'node:crypto';
 import { type Field, NOTIFICATION, RUN, TENANT, USER } from '../db/identifiers.js';
+import { newRowId } from '../db/row-ids.js';
 import { onConnection, type SqlTx } from '../db/sql.js';
 import type { Logger } from '../logger.js';
 import type pg from 'pg';
@@ -107,7 +107,7 @@ export class RunLifecycle {
       connectionId: input.providerConnectionId,
       restoreRunId: input.restoreRunId,
     });
-    const row = insertRow({ ...runColumns(input), id: randomUUID(), parentId: null, step: null });
+    const row = insertRow({ ...runColumns(input), id: newRowId(), parentId: null, step: null });
     const blocked: RunInsert = {
       columns: [...row.columns, 'status', 'finishedAt', 'reasonCode', 'reasonMessage', 'reasonNextSteps'],
       values: [
@@ -130,13 +130,13 @@ export class RunLifecycle {
    * its steps in order (their changeIds grow along it).
    */
   queuedFamily(input: NewRun, stepKey: (parentId: string, step: number) => string): RunInsert[] {
-    const id = randomUUID();
+    const id = newRowId();
     const rows = [
       insertRow({ ...input, id, parentId: null, step: null, scheduleId: input.scheduleId ?? null }),
       ...(operation(input.type).steps ?? []).map((type, i) =>
         insertRow({
           ...input,
-          id: randomUUID(),
+          id: newRowId(),
           type,
           restoreRunId: null,
           dedupeKey: stepKey(id, i + 1),
@@ -258,7 +258,7 @@ export class RunLifecycle {
       runUrl(this.publicAppUrl, run.id),
       locked.cancellerName,
     );
-    const id = randomUUID();
+    const id = newRowId();
     const N = NOTIFICATION;
     await tx.query(
       `INSERT INTO ${N.t} (${N.c('id')}, ${N.c('userId')}, ${N.c('runId')}, ${N.c('title')}, ${N.c('body')}) VALUES ($1, $2, $3, $4, $5)`,

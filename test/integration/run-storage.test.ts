@@ -1,0 +1,104 @@
+// How runs are stored so that a start's cost does not grow with history (issue 23, README "Cost
+// under history"): run and notification ids are time-ordered (UUIDv7), so each insert lands at the
+// end of the primary key instead of on a random leaf of an index as large as the history; and a
+// tenant's active runs come from a partial index of QUEUED and RUNNING runs only, whose predicate
+// is the status vocabulary's (src/operations/status.ts), as the active dedupe key index's is.
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Initiator, SYSTEM } from '../../src/gate/start-gate.js';
+import { ACTIVE_STATUSES } from '../../src/operations/status.js';
+import { createWorld, ids, type World } from '../support/world.js';
+
+let world: World;
+beforeAll(async () => {
+  world = await createWorld();
+});
+afterAll(async () => world?.close());
+
+const owner: Initiator = {
+  userId: ids.user('owner@contoso.test'),
+  roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
+};
+
+async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
+  const db = new pg.Client({ connectionString: world.databaseUrl });
+  await db.connect();
+  try {
+    const result = await db.query<T>(text, params);
+    // A multi-statement text answers one result per statement: the last one's rows.
+    return (Array.isArray(result) ? (result.at(-1) as pg.QueryResult<T>) : result).rows;
+  } finally {
+    await db.end();
+  }
+}
+
+const VERSION_7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const ascending = (list: string[]) => [...list].sort();
+
+describe('run and notification ids', () => {
+  it('are UUIDv7 and increase in the order runs, their steps and notifications are made', async () => {
+    await world.reset();
+    const { gate, lifecycle } = world.services;
+    const made: string[] = [];
+    const ended: string[] = [];
+    // Admitted, blocked (Cedar has no connection), a system start, a bootstrap with its steps, admitted.
+    for (const [who, type, tenant] of [
+      [owner, 'TENANT_VERIFICATION', 'Alpine'],
+      [owner, 'DIRECTORY_GROUPS_SYNC', 'Cedar'],
+      [SYSTEM, 'ROLE_DEFINITIONS_SYNC', 'Alpine'],
+      [owner, 'ONBOARDING_BOOTSTRAP', 'Elm'],
+      [owner, 'TENANT_VERIFICATION', 'Birch'],
+    ] as const) {
+      const outcome = await gate.start(who, { type, tenantId: ids.tenant(tenant) });
+      if (outcome.status !== 'QUEUED' && outcome.status !== 'BLOCKED') throw new Error(`${type}: ${outcome.status}`);
+      made.push(outcome.run.id);
+      if (outcome.status === 'QUEUED' && who === owner) ended.unshift(outcome.run.id); // the later ends first
+      if (type === 'ONBOARDING_BOOTSTRAP') {
+        const steps = await sql<{ id: string }>('SELECT id FROM "OperationRun" WHERE "parentId" = $1 ORDER BY step', [
+          outcome.run.id,
+        ]);
+        expect(steps.length).toBeGreaterThan(1);
+        made.push(...steps.map((s) => s.id));
+      }
+    }
+    for (const id of made) expect(id).toMatch(VERSION_7);
+    expect(made).toEqual(ascending(made));
+
+    // The initiator's notifications, in the order their runs end.
+    const notified: string[] = [];
+    for (const runId of ended) {
+      await lifecycle.markRunning(runId);
+      await lifecycle.finish(runId, { status: 'SUCCEEDED', summary: { total: 1, succeeded: 1 } });
+      const [n] = await sql<{ id: string }>('SELECT id FROM "Notification" WHERE "runId" = $1', [runId]);
+      notified.push(n.id);
+    }
+    expect(notified).toEqual(ascending(notified));
+  });
+});
+
+describe('active-run indexes', () => {
+  it("list exactly ACTIVE_STATUSES in their WHERE clause, and a start's active-run read uses the partial one", async () => {
+    const partial = await sql<{ indexname: string; indexdef: string }>(
+      `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'OperationRun' AND indexdef LIKE '% WHERE %' ORDER BY 1`,
+    );
+    expect(partial.map((i) => i.indexname)).toEqual([
+      'OperationRun_active_dedupeKey_key',
+      'OperationRun_active_tenantId_idx',
+    ]);
+    for (const { indexname, indexdef } of partial) {
+      const listed = [...indexdef.split(' WHERE ')[1].matchAll(/'(\w+)'/g)].map((m) => m[1]);
+      expect(listed.sort(), indexname).toEqual([...ACTIVE_STATUSES].sort());
+    }
+    // The index over every run's (tenantId, status) it replaced is gone: it grew with history.
+    const all = await sql<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'OperationRun'`);
+    expect(all.map((i) => i.indexname)).not.toContain('OperationRun_tenantId_status_idx');
+
+    // The read as the admission makes it (a test database is a few pages: no sequential scan).
+    const plan = await sql<{ 'QUERY PLAN': string }>(
+      `SET enable_seqscan = off;
+       EXPLAIN SELECT * FROM "OperationRun"
+       WHERE "tenantId" = '${ids.tenant('Alpine')}' AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING')`,
+    );
+    expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('OperationRun_active_tenantId_idx');
+  });
+});
