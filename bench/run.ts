@@ -654,7 +654,8 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     // Warm-up (JIT, plans, caches) on 200 tenants.
     await endActiveRuns(config.DATABASE_URL);
     await starts(200);
-    const rounds = [];
+    type Round = Driven & { walKBPerStart: number; cpuMsPerStart: Record<'api' | 'postgres' | 'machine', number> };
+    const rounds: Round[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Every tenant free again, and a checkpoint: each round's first write to a page is the first
       // since a checkpoint (a full-page image in the WAL), as for a tenant's first start after one.
@@ -663,13 +664,34 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
       // The WAL the admissions wrote (the worker is stopped): what the indexes that grow with
       // history cost each start, mostly in full-page images.
       const [{ lsn }] = await sql('SELECT pg_current_wal_insert_lsn() AS lsn');
+      const cpuBefore = await cpuSnapshot();
       const driven = await starts(TENANTS);
+      const split = cpuSplit(cpuBefore, await cpuSnapshot(), { api: api.child.pid!, bench: process.pid });
       const [{ bytes }] = await sql('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS bytes', [lsn]);
-      rounds.push({ ...driven, walKBPerStart: Math.round((bytes / 1024 / driven.requests) * 10) / 10 });
+      // And the CPU each start cost: the API, PostgreSQL, and the whole machine (kernel threads
+      // writing back the WAL included), which a slow spell of the VM moves less than a p99.
+      const perStart = (ms: number) => Math.round((ms / driven.requests) * 100) / 100;
+      const { api: apiMs = 0, postgres: postgresMs = 0 } = split;
+      rounds.push({
+        ...driven,
+        walKBPerStart: Math.round((bytes / 1024 / driven.requests) * 10) / 10,
+        cpuMsPerStart: {
+          api: perStart(apiMs),
+          postgres: perStart(postgresMs),
+          machine: perStart(Object.values(split).reduce((a, b) => a + b, 0)),
+        },
+      });
     }
+    const middle = (pick: (r: Round) => number) => median(rounds.map((r) => ({ p99: pick(r) }))).p99;
     const acceptedStarts = {
       ...median(rounds),
-      walKBPerStart: median(rounds.map((r) => ({ ...r, p99: r.walKBPerStart }))).p99,
+      walKBPerStart: middle((r) => r.walKBPerStart),
+      cpuMsPerStart: {
+        api: middle((r) => r.cpuMsPerStart.api),
+        postgres: middle((r) => r.cpuMsPerStart.postgres),
+        machine: middle((r) => r.cpuMsPerStart.machine),
+      },
+      cpuMsPerStartRounds: rounds.map((r) => r.cpuMsPerStart),
     };
     // The oldest run: one of the history once it is loaded.
     const [oldest] = await sql('SELECT id FROM "OperationRun" ORDER BY "createdAt" LIMIT 1');
@@ -742,6 +764,12 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     ratios: {
       acceptedP99: ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
       acceptedWal: ratio(full.acceptedStarts.walKBPerStart, empty.acceptedStarts.walKBPerStart),
+      acceptedCpu: Object.fromEntries(
+        (['api', 'postgres', 'machine'] as const).map((k) => [
+          k,
+          Math.round((full.acceptedStarts.cpuMsPerStart[k] / empty.acceptedStarts.cpuMsPerStart[k]) * 100) / 100,
+        ]),
+      ),
       // The monitor's first page, as the issue names it; the other reads beside it.
       monitorP99: monitorRatios.firstPage,
       monitor: monitorRatios,
@@ -766,6 +794,10 @@ function printHistory(h: any) {
   console.log(
     `  ${'WAL written per accepted start'.padEnd(34)} ${h.empty.acceptedStarts.walKBPerStart} -> ${h.full.acceptedStarts.walKBPerStart} kB (${h.ratios.acceptedWal}x)`,
   );
+  for (const k of ['api', 'postgres', 'machine'])
+    console.log(
+      `  ${`CPU per accepted start, ${k}`.padEnd(34)} ${h.empty.acceptedStarts.cpuMsPerStart[k]} -> ${h.full.acceptedStarts.cpuMsPerStart[k]} ms (${h.ratios.acceptedCpu[k]}x)`,
+    );
   for (const name of Object.keys(h.empty.monitor))
     line(`monitor: ${name}, 16 clients`, h.empty.monitor[name], h.full.monitor[name], h.ratios.monitor[name]);
 }
