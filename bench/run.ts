@@ -646,15 +646,17 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
   // Each measure three times, its median reported (the p99 of one short phase moves with the
   // machine by half or more between runs; the ratio is of medians taken minutes apart).
   const ROUNDS = 3;
+  const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const median = <T extends { p99: number }>(rounds: T[]) => ({
-    ...[...rounds].sort((x, y) => x.p99 - y.p99)[Math.floor(rounds.length / 2)],
+    ...rounds.find((r) => r.p99 === mid(rounds.map((x) => x.p99)))!,
     p99Rounds: rounds.map((r) => r.p99),
   });
+  const CPU_ROLES = ['api', 'postgres', 'machine'] as const;
   const measure = async (label: string) => {
     // Warm-up (JIT, plans, caches) on 200 tenants.
     await endActiveRuns(config.DATABASE_URL);
     await starts(200);
-    type Round = Driven & { walKBPerStart: number; cpuMsPerStart: Record<'api' | 'postgres' | 'machine', number> };
+    type Round = Driven & { walKBPerStart: number; cpuMsPerStart: Record<(typeof CPU_ROLES)[number], number> };
     const rounds: Round[] = [];
     for (let round = 0; round < ROUNDS; round++) {
       // Every tenant free again, and a checkpoint: each round's first write to a page is the first
@@ -682,15 +684,10 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
         },
       });
     }
-    const middle = (pick: (r: Round) => number) => median(rounds.map((r) => ({ p99: pick(r) }))).p99;
     const acceptedStarts = {
       ...median(rounds),
-      walKBPerStart: middle((r) => r.walKBPerStart),
-      cpuMsPerStart: {
-        api: middle((r) => r.cpuMsPerStart.api),
-        postgres: middle((r) => r.cpuMsPerStart.postgres),
-        machine: middle((r) => r.cpuMsPerStart.machine),
-      },
+      walKBPerStart: mid(rounds.map((r) => r.walKBPerStart)),
+      cpuMsPerStart: Object.fromEntries(CPU_ROLES.map((k) => [k, mid(rounds.map((r) => r.cpuMsPerStart[k]))])),
       cpuMsPerStartRounds: rounds.map((r) => r.cpuMsPerStart),
     };
     // The oldest run: one of the history once it is loaded.
@@ -765,7 +762,7 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
       acceptedP99: ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
       acceptedWal: ratio(full.acceptedStarts.walKBPerStart, empty.acceptedStarts.walKBPerStart),
       acceptedCpu: Object.fromEntries(
-        (['api', 'postgres', 'machine'] as const).map((k) => [
+        CPU_ROLES.map((k) => [
           k,
           Math.round((full.acceptedStarts.cpuMsPerStart[k] / empty.acceptedStarts.cpuMsPerStart[k]) * 100) / 100,
         ]),

@@ -3,7 +3,6 @@
 // end of the primary key instead of on a random leaf of an index as large as the history; and a
 // tenant's active runs come from a partial index of QUEUED and RUNNING runs only, whose predicate
 // is the status vocabulary's (src/operations/status.ts), as the active dedupe key index's is.
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Initiator, SYSTEM } from '../../src/gate/start-gate.js';
 import { ACTIVE_STATUSES } from '../../src/operations/status.js';
@@ -20,25 +19,13 @@ const owner: Initiator = {
   roles: new Map([[ids.workspace('Contoso MSP'), 'OWNER' as const]]),
 };
 
-async function sql<T extends pg.QueryResultRow>(text: string, params: unknown[] = []): Promise<T[]> {
-  const db = new pg.Client({ connectionString: world.databaseUrl });
-  await db.connect();
-  try {
-    const result = await db.query<T>(text, params);
-    // A multi-statement text answers one result per statement: the last one's rows.
-    return (Array.isArray(result) ? (result.at(-1) as pg.QueryResult<T>) : result).rows;
-  } finally {
-    await db.end();
-  }
-}
-
 const VERSION_7 = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 const ascending = (list: string[]) => [...list].sort();
 
 describe('run and notification ids', () => {
   it('are UUIDv7 and increase in the order runs, their steps and notifications are made', async () => {
     await world.reset();
-    const { gate, lifecycle } = world.services;
+    const { gate, lifecycle, prisma } = world.services;
     const made: string[] = [];
     const ended: string[] = [];
     // Admitted, blocked (Cedar has no connection), a system start, a bootstrap with its steps, admitted.
@@ -54,9 +41,10 @@ describe('run and notification ids', () => {
       made.push(outcome.run.id);
       if (outcome.status === 'QUEUED' && who === owner) ended.unshift(outcome.run.id); // the later ends first
       if (type === 'ONBOARDING_BOOTSTRAP') {
-        const steps = await sql<{ id: string }>('SELECT id FROM "OperationRun" WHERE "parentId" = $1 ORDER BY step', [
-          outcome.run.id,
-        ]);
+        const steps = await prisma.operationRun.findMany({
+          where: { parentId: outcome.run.id },
+          orderBy: { step: 'asc' },
+        });
         expect(steps.length).toBeGreaterThan(1);
         made.push(...steps.map((s) => s.id));
       }
@@ -69,16 +57,19 @@ describe('run and notification ids', () => {
     for (const runId of ended) {
       await lifecycle.markRunning(runId);
       await lifecycle.finish(runId, { status: 'SUCCEEDED', summary: { total: 1, succeeded: 1 } });
-      const [n] = await sql<{ id: string }>('SELECT id FROM "Notification" WHERE "runId" = $1', [runId]);
-      notified.push(n.id);
+      notified.push((await prisma.notification.findUniqueOrThrow({ where: { runId } })).id);
     }
+    expect(notified).toHaveLength(ended.length);
+    expect(ended.length).toBeGreaterThan(1);
+    for (const id of notified) expect(id).toMatch(VERSION_7);
     expect(notified).toEqual(ascending(notified));
   });
 });
 
 describe('active-run indexes', () => {
   it("list exactly ACTIVE_STATUSES in their WHERE clause, and a start's active-run read uses the partial one", async () => {
-    const partial = await sql<{ indexname: string; indexdef: string }>(
+    const { prisma } = world.services;
+    const partial = await prisma.$queryRawUnsafe<{ indexname: string; indexdef: string }[]>(
       `SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'OperationRun' AND indexdef LIKE '% WHERE %' ORDER BY 1`,
     );
     expect(partial.map((i) => i.indexname)).toEqual([
@@ -90,15 +81,20 @@ describe('active-run indexes', () => {
       expect(listed.sort(), indexname).toEqual([...ACTIVE_STATUSES].sort());
     }
     // The index over every run's (tenantId, status) it replaced is gone: it grew with history.
-    const all = await sql<{ indexname: string }>(`SELECT indexname FROM pg_indexes WHERE tablename = 'OperationRun'`);
+    const all = await prisma.$queryRawUnsafe<{ indexname: string }[]>(
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'OperationRun'`,
+    );
     expect(all.map((i) => i.indexname)).not.toContain('OperationRun_tenantId_status_idx');
 
     // The read as the admission makes it (a test database is a few pages: no sequential scan).
-    const plan = await sql<{ 'QUERY PLAN': string }>(
-      `SET enable_seqscan = off;
-       EXPLAIN SELECT * FROM "OperationRun"
-       WHERE "tenantId" = '${ids.tenant('Alpine')}' AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING')`,
-    );
+    const [, plan] = await prisma.$transaction([
+      prisma.$executeRawUnsafe('SET LOCAL enable_seqscan = off'),
+      prisma.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
+        `EXPLAIN SELECT * FROM "OperationRun"
+         WHERE "tenantId" = $1::uuid AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING')`,
+        ids.tenant('Alpine'),
+      ),
+    ]);
     expect(plan.map((r) => r['QUERY PLAN']).join('\n')).toContain('OperationRun_active_tenantId_idx');
   });
 });
