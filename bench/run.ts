@@ -622,6 +622,9 @@ const MONITOR: [string, string][] = [
   ],
 ];
 
+/** Whose CPU the history section reports per accepted start (the machine: every process on it). */
+const CPU_ROLES = ['api', 'postgres', 'machine'] as const;
+
 /**
  * The accepted-start phase (64 clients) and the monitor reads (16 clients each) on the database as
  * the earlier phases left it (a few thousand runs: "empty"), then with BENCH_HISTORY_RUNS (1,000,000)
@@ -651,7 +654,6 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     ...rounds.find((r) => r.p99 === mid(rounds.map((x) => x.p99)))!,
     p99Rounds: rounds.map((r) => r.p99),
   });
-  const CPU_ROLES = ['api', 'postgres', 'machine'] as const;
   const measure = async (label: string) => {
     // Warm-up (JIT, plans, caches) on 200 tenants.
     await endActiveRuns(config.DATABASE_URL);
@@ -791,7 +793,7 @@ function printHistory(h: any) {
   console.log(
     `  ${'WAL written per accepted start'.padEnd(34)} ${h.empty.acceptedStarts.walKBPerStart} -> ${h.full.acceptedStarts.walKBPerStart} kB (${h.ratios.acceptedWal}x)`,
   );
-  for (const k of ['api', 'postgres', 'machine'])
+  for (const k of CPU_ROLES)
     console.log(
       `  ${`CPU per accepted start, ${k}`.padEnd(34)} ${h.empty.acceptedStarts.cpuMsPerStart[k]} -> ${h.full.acceptedStarts.cpuMsPerStart[k]} ms (${h.ratios.acceptedCpu[k]}x)`,
     );
