@@ -4,6 +4,7 @@
 // this process, prints a table and writes bench/results.json.
 import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import path from 'node:path';
 import autocannon from 'autocannon';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
@@ -13,7 +14,7 @@ import { loadConfig } from '../src/config.js';
 import { ensureDatabase, migrate } from '../src/db/migrate.js';
 import { createPrisma } from '../src/db/prisma.js';
 import { RUN_TENANT } from '../src/runs/change-order.js';
-import { spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
+import { ROOT, spawnAtlas, type AtlasProcess } from '../test/support/processes.js';
 import { startPrivateCluster } from '../test/support/private-services.js';
 import { deleteRedisPrefix } from '../test/support/redis.js';
 import { createTenants } from '../test/support/tenants.js';
@@ -33,6 +34,12 @@ import {
 } from './realtime.js';
 
 const TENANTS = 2_000;
+/** The start phases' warm-up: blocks of single-client admissions on tenants 400..1,999. */
+const WARM_UP_BLOCKS = 8;
+const WARM_UP_BLOCK = 400;
+const WARM_UP_TENANTS = 1_600;
+const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+const perStart = (cpuMs: number, starts = 0) => Math.round((cpuMs / Math.max(starts, 1)) * 100) / 100;
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const base = loadConfig();
 const dbUrl = new URL(base.DATABASE_URL);
@@ -315,25 +322,41 @@ async function startPhases(
   /** Processes named in the machine's CPU split, by pid (the API's own is added). */
   roles: Record<string, number> = {},
 ) {
-  type Phase = Driven & { commandsPerMaster?: unknown; cpuMsPerStart?: number; machineCpuMsPerStart?: unknown };
+  type Phase = Driven & {
+    commandsPerMaster?: unknown;
+    cpuMsPerStart?: number;
+    machineCpuMsPerStart?: unknown;
+    warmUpCpuMsPerStart?: number[];
+  };
   const accepted: Record<string, Phase> = {};
   const phases = [
     { clients: 1, amount: 400, query: VERIFY, variables: {} },
     { clients: 16, amount: 1_200, query: START, variables: { kind: 'ROLE_DEFINITIONS' } },
     { clients: 64, amount: TENANTS, query: START, variables: { kind: 'GROUPS' } },
   ];
-  // Warm-up, as the trivial query has one (JIT, pools, caches): 1,500 starts at one client on
-  // tenants the single-client phase does not use. Measured cold, that phase carried the start
-  // path's compilation: 3.4-3.7 ms of API CPU per start, against 1.9 ms after this warm-up (400
-  // starts at 16 clients gave 2.7-3.2 ms).
-  await drive({
-    url: api.url,
-    token,
-    clients: 1,
-    amount: 1_500,
-    body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[400 + n] } }),
-    ok: (b) => b.includes('"StartAccepted"'),
-  });
+  // Warm-up, as the trivial query has one (JIT, pools, caches): 3,200 admissions at one client on
+  // tenants the single-client phase does not use, in blocks of 400 whose API CPU per start is
+  // kept (the warm-up curve). The start path is still being compiled well past 1,500 admissions:
+  // measured block by block, 5.9, 4, 3.5, 3.3, 2.8, 2.8, 2.7 ms per start, then 1.5-2.5 from
+  // the 2,800th on; with the earlier 1,500-start warm-up, a CPU profile of the single-client phase
+  // still spent 15% of the API's main thread and as much again on V8's background threads
+  // compiling. Each pass over the 1,600 warm-up tenants first ends the runs the last one left.
+  const warmUp: number[] = [];
+  for (let block = 0; block < WARM_UP_BLOCKS; block++) {
+    const first = (block * WARM_UP_BLOCK) % WARM_UP_TENANTS;
+    if (first === 0) await endActiveRuns(config.DATABASE_URL);
+    const before = await cpuMs(api.child.pid!);
+    const warm = await drive({
+      url: api.url,
+      token,
+      clients: 1,
+      amount: WARM_UP_BLOCK,
+      body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[400 + first + n] } }),
+      ok: (b) => b.includes('"StartAccepted"'),
+    });
+    warmUp.push(perStart((await cpuMs(api.child.pid!)) - before, warm.outcomes.StartAccepted));
+  }
+  console.log(`${label}2. warm-up: API CPU per start, blocks of ${WARM_UP_BLOCK} admissions`, warmUp);
   for (const phase of phases) {
     const cpuBefore = await cpuMs(api.child.pid!);
     const machineBefore = await cpuSnapshot();
@@ -348,14 +371,14 @@ async function startPhases(
       }),
     );
     const admitted = result.outcomes.StartAccepted ?? 0;
-    result.cpuMsPerStart =
-      Math.round((((await cpuMs(api.child.pid!)) - cpuBefore) / Math.max(admitted, 1)) * 100) / 100;
+    result.cpuMsPerStart = perStart((await cpuMs(api.child.pid!)) - cpuBefore, admitted);
+    if (phase.clients === 1) result.warmUpCpuMsPerStart = warmUp;
     // Every process's CPU per admitted start (PostgreSQL, Redis, the worker, this load generator):
     // on two shared cores, what the API does not spend itself still limits the rate.
     const split = cpuSplit(machineBefore, await cpuSnapshot(), { api: api.child.pid!, bench: process.pid, ...roles });
     result.machineCpuMsPerStart = Object.fromEntries(
       Object.entries(split)
-        .map(([name, ms]) => [name, Math.round((ms / Math.max(admitted, 1)) * 100) / 100] as const)
+        .map(([name, ms]) => [name, perStart(ms, admitted)] as const)
         .filter(([, ms]) => ms >= 0.01)
         .sort((a, b) => b[1] - a[1]),
     );
@@ -363,6 +386,74 @@ async function startPhases(
     console.log(`${label}2. accepted starts, ${phase.clients} clients`, result);
   }
   return accepted;
+}
+
+/** BENCH_COMPARE: another checkout (a git worktree with node_modules and src/generated beside it). */
+function compareMain(): string {
+  const dir = process.env.BENCH_COMPARE;
+  if (!dir) throw new Error('BENCH_ONLY=compare needs BENCH_COMPARE=<another checkout of atlas-gate>');
+  return path.resolve(dir, 'src/main.ts');
+}
+
+/**
+ * BENCH_ONLY=compare: API CPU per admitted start at one client, this checkout's start path (`a`)
+ * against BENCH_COMPARE's (`b`), on one database with the worker stopped. Each side runs in
+ * BENCH_COMPARE_PROCESSES (default 2) API processes started alike (tsx loading the checkout's
+ * src/main.ts): two processes of the same code measured here differed by up to 1.3x for as long as
+ * they ran (what the JIT made of each), so one process a side compares luck. Blocks of 400
+ * admissions go to every process in turn, the order rotated each round, so the machine's drift
+ * weighs on all alike; each process is warmed up first (8 blocks).
+ */
+async function compareSection(env: Record<string, string>, token: string, tenantIds: string[], owned: AtlasProcess[]) {
+  const perSide = Number(process.env.BENCH_COMPARE_PROCESSES ?? 2);
+  const sides = { a: path.join(ROOT, 'src/main.ts'), b: compareMain() };
+  const apis: { side: 'a' | 'b'; api: AtlasProcess; cpu: number[] }[] = [];
+  for (let i = 0; i < perSide; i++) {
+    for (const side of ['a', 'b'] as const) {
+      const api = await spawnAtlas('api', config, env, ['--import', 'tsx'], sides[side]);
+      owned.push(api);
+      apis.push({ side, api, cpu: [] });
+    }
+  }
+  const blocksPerPass = TENANTS / WARM_UP_BLOCK;
+  let done = 0;
+  const block = async (api: AtlasProcess) => {
+    const first = (done++ % blocksPerPass) * WARM_UP_BLOCK;
+    if (first === 0) await endActiveRuns(config.DATABASE_URL);
+    const before = await cpuMs(api.child.pid!);
+    const result = await drive({
+      url: api.url,
+      token,
+      clients: 1,
+      amount: WARM_UP_BLOCK,
+      body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[first + n] } }),
+      ok: (body) => body.includes('"StartAccepted"'),
+    });
+    return perStart((await cpuMs(api.child.pid!)) - before, result.outcomes.StartAccepted);
+  };
+  const rounds = async (count: number, keep: boolean) => {
+    for (let round = 0; round < count; round++) {
+      for (let i = 0; i < apis.length; i++) {
+        const entry = apis[(i + round) % apis.length];
+        const cpu = await block(entry.api);
+        if (keep) entry.cpu.push(cpu);
+      }
+    }
+  };
+  await rounds(WARM_UP_BLOCKS, false);
+  await rounds(Number(process.env.BENCH_COMPARE_ROUNDS ?? 6), true);
+  const side = (name: 'a' | 'b') => {
+    const mine = apis.filter((entry) => entry.side === name);
+    return {
+      checkout: sides[name],
+      perProcess: mine.map((entry) => ({ median: mid(entry.cpu), cpuMsPerStart: entry.cpu })),
+      median: mid(mine.flatMap((entry) => entry.cpu)),
+    };
+  };
+  const a = side('a');
+  const b = side('b');
+  // b / a: below 1, b's start path costs the API less.
+  return { a, b, ratioOfMedians: Math.round((b.median / a.median) * 100) / 100 };
 }
 
 /**
@@ -410,6 +501,13 @@ async function main() {
     if (process.env.BENCH_ONLY === 'realtime') {
       // The realtime phases alone (iterating on fan-out): printed, not written to results.json.
       console.log(JSON.stringify(await realtimePhases(apiA, benchToken, tenantIds, freshApi), null, 2));
+      return;
+    }
+
+    if (process.env.BENCH_ONLY === 'compare') {
+      // Two checkouts' start paths side by side (printed, not written): see compareSection.
+      await worker.stop();
+      console.log(JSON.stringify(await compareSection(env, benchToken, tenantIds, processes), null, 2));
       return;
     }
 
@@ -649,7 +747,6 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
   // Each measure three times, its median reported (the p99 of one short phase moves with the
   // machine by half or more between runs; the ratio is of medians taken minutes apart).
   const ROUNDS = 3;
-  const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
   const median = <T extends { p99: number }>(rounds: T[]) => ({
     ...rounds.find((r) => r.p99 === mid(rounds.map((x) => x.p99)))!,
     p99Rounds: rounds.map((r) => r.p99),

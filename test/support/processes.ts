@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { Config } from '../../src/config.js';
 import { recordProcess } from './registry.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
+export const ROOT = path.resolve(import.meta.dirname, '../..');
 
 export type AtlasProcess = {
   child: ChildProcess;
