@@ -314,7 +314,8 @@ function fanOutPhase(apis: AtlasProcess[], demoOwner: string) {
  * each may use all 2,000 tenants. `measure` wraps each phase (the cluster section counts commands).
  */
 async function startPhases(
-  api: AtlasProcess,
+  /** The first drives every phase; the single-client phase and the warm-up run on each. */
+  apis: AtlasProcess[],
   token: string,
   tenantIds: string[],
   measure: (run: () => Promise<Driven>) => Promise<Driven> = (run) => run(),
@@ -326,8 +327,10 @@ async function startPhases(
     commandsPerMaster?: unknown;
     cpuMsPerStart?: number;
     machineCpuMsPerStart?: unknown;
-    warmUpCpuMsPerStart?: number[];
+    warmUpCpuMsPerStart?: number[][];
+    cpuMsPerStartByProcess?: number[];
   };
+  const api = apis[0];
   const accepted: Record<string, Phase> = {};
   const phases = [
     { clients: 1, amount: 400, query: VERIFY, variables: {} },
@@ -335,28 +338,30 @@ async function startPhases(
     { clients: 64, amount: TENANTS, query: START, variables: { kind: 'GROUPS' } },
   ];
   // Warm-up, as the trivial query has one (JIT, pools, caches): 3,200 admissions at one client on
-  // tenants the single-client phase does not use, in blocks of 400 whose API CPU per start is
-  // kept (the warm-up curve). The start path is still being compiled well past 1,500 admissions:
-  // measured block by block, 5.9, 4, 3.5, 3.3, 2.8, 2.8, 2.7 ms per start, then 1.5-2.5 from
-  // the 2,800th on; with the earlier 1,500-start warm-up, a CPU profile of the single-client phase
-  // still spent 15% of the API's main thread and as much again on V8's background threads
-  // compiling. Each pass over the 1,600 warm-up tenants first ends the runs the last one left.
-  const warmUp: number[] = [];
-  for (let block = 0; block < WARM_UP_BLOCKS; block++) {
+  // each API process, on tenants the single-client phase does not use, in blocks of 400 whose API
+  // CPU per start is kept (the warm-up curve). The start path is still being compiled well past
+  // 1,500 admissions: measured block by block, 5.9, 4, 3.5, 3.3, 2.8, 2.8, 2.7 ms per start, then
+  // 1.5-2.5 from the 2,800th on; with the earlier 1,500-start warm-up, a CPU profile of the
+  // single-client phase still spent 15% of the API's main thread and as much again on V8's
+  // background threads compiling. Each pass over the 1,600 warm-up tenants first ends the runs
+  // the last one left; the two processes take blocks in turn.
+  const warmUp: number[][] = apis.map(() => []);
+  for (let block = 0; block < WARM_UP_BLOCKS * apis.length; block++) {
     const first = (block * WARM_UP_BLOCK) % WARM_UP_TENANTS;
     if (first === 0) await endActiveRuns(config.DATABASE_URL);
-    const before = await cpuMs(api.child.pid!);
+    const on = apis[block % apis.length];
+    const before = await cpuMs(on.child.pid!);
     const warm = await drive({
-      url: api.url,
+      url: on.url,
       token,
       clients: 1,
       amount: WARM_UP_BLOCK,
       body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[400 + first + n] } }),
       ok: (b) => b.includes('"StartAccepted"'),
     });
-    warmUp.push(perStart((await cpuMs(api.child.pid!)) - before, warm.outcomes.StartAccepted));
+    warmUp[block % apis.length].push(perStart((await cpuMs(on.child.pid!)) - before, warm.outcomes.StartAccepted));
   }
-  console.log(`${label}2. warm-up: API CPU per start, blocks of ${WARM_UP_BLOCK} admissions`, warmUp);
+  console.log(`${label}2. warm-up: API CPU per start, blocks of ${WARM_UP_BLOCK} admissions, per process`, warmUp);
   for (const phase of phases) {
     const cpuBefore = await cpuMs(api.child.pid!);
     const machineBefore = await cpuSnapshot();
@@ -372,7 +377,6 @@ async function startPhases(
     );
     const admitted = result.outcomes.StartAccepted ?? 0;
     result.cpuMsPerStart = perStart((await cpuMs(api.child.pid!)) - cpuBefore, admitted);
-    if (phase.clients === 1) result.warmUpCpuMsPerStart = warmUp;
     // Every process's CPU per admitted start (PostgreSQL, Redis, the worker, this load generator):
     // on two shared cores, what the API does not spend itself still limits the rate.
     const split = cpuSplit(machineBefore, await cpuSnapshot(), { api: api.child.pid!, bench: process.pid, ...roles });
@@ -382,6 +386,32 @@ async function startPhases(
         .filter(([, ms]) => ms >= 0.01)
         .sort((a, b) => b[1] - a[1]),
     );
+    if (phase.clients === 1) {
+      // The single-client phase again on the other API process: two processes of the same code
+      // were measured 1.3-1.4x apart for as long as they ran (what the JIT made of each; see
+      // BENCH_ONLY=compare), so the figure is their mean, with each one's beside it.
+      result.warmUpCpuMsPerStart = warmUp;
+      result.cpuMsPerStartByProcess = [result.cpuMsPerStart];
+      for (const other of apis.slice(1)) {
+        await endActiveRuns(config.DATABASE_URL);
+        const before = await cpuMs(other.child.pid!);
+        const again = await drive({
+          url: other.url,
+          token,
+          clients: 1,
+          amount: phase.amount,
+          body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[400 + n] } }),
+          ok: (b) => b.includes('"StartAccepted"'),
+        });
+        result.cpuMsPerStartByProcess.push(
+          perStart((await cpuMs(other.child.pid!)) - before, again.outcomes.StartAccepted),
+        );
+      }
+      result.cpuMsPerStart = perStart(
+        result.cpuMsPerStartByProcess.reduce((sum, ms) => sum + ms, 0),
+        result.cpuMsPerStartByProcess.length,
+      );
+    }
     accepted[`c${phase.clients}`] = result;
     console.log(`${label}2. accepted starts, ${phase.clients} clients`, result);
   }
@@ -461,10 +491,10 @@ async function compareSection(env: Record<string, string>, token: string, tenant
  * the first pass admitted are ended by SQL first, so every start is an admission again; the runs
  * admitted here stay queued until the bench's Redis prefix is deleted.
  */
-async function startPhasesWorkersOff(api: AtlasProcess, token: string, tenantIds: string[], worker: AtlasProcess) {
+async function startPhasesWorkersOff(apis: AtlasProcess[], token: string, tenantIds: string[], worker: AtlasProcess) {
   await worker.stop();
   await endActiveRuns(config.DATABASE_URL);
-  return startPhases(api, token, tenantIds, undefined, 'workers off: ');
+  return startPhases(apis, token, tenantIds, undefined, 'workers off: ');
 }
 
 async function main() {
@@ -514,8 +544,10 @@ async function main() {
     if (process.env.BENCH_ONLY === 'starts') {
       // The trivial query and the accepted-start phases alone (iterating on admission): printed, not written.
       const trivial = await trivialPhase(apiA, benchToken);
-      const accepted = await startPhases(apiA, benchToken, tenantIds, undefined, '', { worker: worker.child.pid! });
-      const workersOff = await startPhasesWorkersOff(apiA, benchToken, tenantIds, worker);
+      const accepted = await startPhases([apiA, apiB], benchToken, tenantIds, undefined, '', {
+        worker: worker.child.pid!,
+      });
+      const workersOff = await startPhasesWorkersOff([apiA, apiB], benchToken, tenantIds, worker);
       const summary = (phases: typeof accepted) => ({
         accepted64ToTrivial: Math.round((phases.c64.rps / trivial.rps) * 100) / 100,
         cpuMsPerStart: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, v.cpuMsPerStart])),
@@ -550,13 +582,17 @@ async function main() {
       results = {
         trivialQuery: trivial,
         fanOut: fan,
-        acceptedStarts: await startPhases(apiA, benchToken, tenantIds, undefined, '', { worker: worker.child.pid! }),
+        acceptedStarts: await startPhases([apiA, apiB], benchToken, tenantIds, undefined, '', {
+          worker: worker.child.pid!,
+        }),
       };
     } else {
       // Realtime at scale: API CPU per delivered frame next to the raw ws broadcast floor, same run.
       const realtime = await realtimePhases(apiA, benchToken, tenantIds, freshApi);
 
-      const accepted = await startPhases(apiA, benchToken, tenantIds, undefined, '', { worker: worker.child.pid! });
+      const accepted = await startPhases([apiA, apiB], benchToken, tenantIds, undefined, '', {
+        worker: worker.child.pid!,
+      });
 
       const hotTenant = stableId('tenant:Contoso MSP:Alpine');
       // Hot tenant: one start admitted, the rest answered from the plain read (deduped), until
@@ -592,7 +628,7 @@ async function main() {
 
       // The same start phases with the worker stopped: what the gate costs without the worker's
       // execution of the admitted runs competing for the same two cores.
-      const acceptedWorkersOff = await startPhasesWorkersOff(apiA, benchToken, tenantIds, worker);
+      const acceptedWorkersOff = await startPhasesWorkersOff([apiA, apiB], benchToken, tenantIds, worker);
 
       // Cost under history: the accepted-start and monitor phases on this database, then again with
       // 1,000,000 historical runs loaded (BENCH_HISTORY=0 skips; BENCH_HISTORY_RUNS sets the count).
@@ -678,7 +714,7 @@ async function clusterSection(tenantIds: string[], env: Record<string, string>, 
     console.log('cluster 1. trivial query', trivial);
     const fan = await masters.during(() => fanOutPhase([apiA, apiB], demoOwner));
     console.log('cluster 4. fan-out', fan);
-    const accepted = await startPhases(apiA, benchToken, tenantIds, (run) => masters.during(run), 'cluster ', {
+    const accepted = await startPhases([apiA, apiB], benchToken, tenantIds, (run) => masters.during(run), 'cluster ', {
       worker: worker.child.pid!,
     });
     const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
