@@ -551,6 +551,8 @@ async function main() {
       const summary = (phases: typeof accepted) => ({
         accepted64ToTrivial: Math.round((phases.c64.rps / trivial.rps) * 100) / 100,
         cpuMsPerStart: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, v.cpuMsPerStart])),
+        c1ByProcess: phases.c1.cpuMsPerStartByProcess,
+        c1CpuToTrivialCpu: Math.round((phases.c1.cpuMsPerStart! / trivial.c1.cpuMsPerQuery) * 100) / 100,
         machineCpuMsPerStart64: phases.c64.machineCpuMsPerStart,
       });
       console.log(
@@ -659,6 +661,11 @@ async function main() {
           accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
           accepted64ToTrivialWorkersOff: Math.round((acceptedWorkersOff.c64.rps / trivial.rps) * 100) / 100,
           hotTenantToTrivial: Math.round((hot.rps / trivial.rps) * 100) / 100,
+          // API CPU per start / per trivial query, both at one client: the machine here moves both
+          // by up to 1.7x within an hour (memory contention: a CPU-bound loop stays the same).
+          acceptedCpuToTrivialCpu: Math.round((accepted.c1.cpuMsPerStart! / trivial.c1.cpuMsPerQuery) * 100) / 100,
+          acceptedCpuToTrivialCpuWorkersOff:
+            Math.round((acceptedWorkersOff.c1.cpuMsPerStart! / trivial.c1.cpuMsPerQuery) * 100) / 100,
           ...(history
             ? { historyAcceptedP99: history.ratios.acceptedP99, historyMonitorP99: history.ratios.monitorP99 }
             : {}),
@@ -1003,7 +1010,7 @@ function printTable(r: any) {
     `\naccepted starts (64 clients) / trivial query: ${r.ratios.accepted64ToTrivial}; hot tenant / trivial query: ${r.ratios.hotTenantToTrivial}`,
   );
   console.log(
-    `API CPU per accepted start (1 client, /proc): ${r.cpuMsPerAcceptedStart} ms; per trivial query ${r.trivialQuery.c1.cpuMsPerQuery} ms`,
+    `API CPU per accepted start (1 client, /proc, mean of two processes ${r.acceptedStarts.c1.cpuMsPerStartByProcess.join(' / ')}): ${r.cpuMsPerAcceptedStart} ms; per trivial query ${r.trivialQuery.c1.cpuMsPerQuery} ms (${r.ratios.acceptedCpuToTrivialCpu}x; worker stopped ${r.ratios.acceptedCpuToTrivialCpuWorkersOff}x)`,
   );
   const off = r.acceptedStartsWorkersOff;
   console.log(
