@@ -309,6 +309,23 @@ function fanOutPhase(apis: AtlasProcess[], demoOwner: string) {
 }
 
 /**
+ * A tenant verification on each of `tenants` in turn, at one client on `api` (none may have an
+ * active run: every answer an admission): the API's CPU per admitted start.
+ */
+async function singleClientAdmissions(api: AtlasProcess, token: string, tenants: string[]) {
+  const before = await cpuMs(api.child.pid!);
+  const result = await drive({
+    url: api.url,
+    token,
+    clients: 1,
+    amount: tenants.length,
+    body: (n) => ({ query: VERIFY, variables: { tenantId: tenants[n] } }),
+    ok: (b) => b.includes('"StartAccepted"'),
+  });
+  return perStart((await cpuMs(api.child.pid!)) - before, result.outcomes.StartAccepted);
+}
+
+/**
  * Phase 2: accepted starts at 1, 16 and 64 clients. Distinct tenants: every start is a fresh
  * dedupe target, so every answer is an admission. Each phase starts another operation type, so
  * each may use all 2,000 tenants. `measure` wraps each phase (the cluster section counts commands).
@@ -341,7 +358,7 @@ async function startPhases(
   // each API process, on tenants the single-client phase does not use, in blocks of 400 whose API
   // CPU per start is kept (the warm-up curve). The start path is still being compiled well past
   // 1,500 admissions: measured block by block, 5.9, 4, 3.5, 3.3, 2.8, 2.8, 2.7 ms per start, then
-  // 1.5-2.5 from the 2,800th on; with the earlier 1,500-start warm-up, a CPU profile of the
+  // 1.5-2.9 from the 2,800th on; with the earlier 1,500-start warm-up, a CPU profile of the
   // single-client phase still spent 15% of the API's main thread and as much again on V8's
   // background threads compiling. Each pass over the 1,600 warm-up tenants first ends the runs
   // the last one left; the two processes take blocks in turn.
@@ -349,17 +366,8 @@ async function startPhases(
   for (let block = 0; block < WARM_UP_BLOCKS * apis.length; block++) {
     const first = (block * WARM_UP_BLOCK) % WARM_UP_TENANTS;
     if (first === 0) await endActiveRuns(config.DATABASE_URL);
-    const on = apis[block % apis.length];
-    const before = await cpuMs(on.child.pid!);
-    const warm = await drive({
-      url: on.url,
-      token,
-      clients: 1,
-      amount: WARM_UP_BLOCK,
-      body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[400 + first + n] } }),
-      ok: (b) => b.includes('"StartAccepted"'),
-    });
-    warmUp[block % apis.length].push(perStart((await cpuMs(on.child.pid!)) - before, warm.outcomes.StartAccepted));
+    const tenants = tenantIds.slice(400 + first, 400 + first + WARM_UP_BLOCK);
+    warmUp[block % apis.length].push(await singleClientAdmissions(apis[block % apis.length], token, tenants));
   }
   console.log(`${label}2. warm-up: API CPU per start, blocks of ${WARM_UP_BLOCK} admissions, per process`, warmUp);
   for (const phase of phases) {
@@ -394,18 +402,8 @@ async function startPhases(
       result.cpuMsPerStartByProcess = [result.cpuMsPerStart];
       for (const other of apis.slice(1)) {
         await endActiveRuns(config.DATABASE_URL);
-        const before = await cpuMs(other.child.pid!);
-        const again = await drive({
-          url: other.url,
-          token,
-          clients: 1,
-          amount: phase.amount,
-          body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[400 + n] } }),
-          ok: (b) => b.includes('"StartAccepted"'),
-        });
-        result.cpuMsPerStartByProcess.push(
-          perStart((await cpuMs(other.child.pid!)) - before, again.outcomes.StartAccepted),
-        );
+        const tenants = tenantIds.slice(400, 400 + phase.amount);
+        result.cpuMsPerStartByProcess.push(await singleClientAdmissions(other, token, tenants));
       }
       result.cpuMsPerStart = perStart(
         result.cpuMsPerStartByProcess.reduce((sum, ms) => sum + ms, 0),
@@ -450,16 +448,7 @@ async function compareSection(env: Record<string, string>, token: string, tenant
   const block = async (api: AtlasProcess) => {
     const first = (done++ % blocksPerPass) * WARM_UP_BLOCK;
     if (first === 0) await endActiveRuns(config.DATABASE_URL);
-    const before = await cpuMs(api.child.pid!);
-    const result = await drive({
-      url: api.url,
-      token,
-      clients: 1,
-      amount: WARM_UP_BLOCK,
-      body: (n) => ({ query: VERIFY, variables: { tenantId: tenantIds[first + n] } }),
-      ok: (body) => body.includes('"StartAccepted"'),
-    });
-    return perStart((await cpuMs(api.child.pid!)) - before, result.outcomes.StartAccepted);
+    return singleClientAdmissions(api, token, tenantIds.slice(first, first + WARM_UP_BLOCK));
   };
   const rounds = async (count: number, keep: boolean) => {
     for (let round = 0; round < count; round++) {
