@@ -39,7 +39,10 @@ const WARM_UP_BLOCKS = 8;
 const WARM_UP_BLOCK = 400;
 const WARM_UP_TENANTS = 1_600;
 const mid = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const perStart = (cpuMs: number, starts = 0) => Math.round((cpuMs / Math.max(starts, 1)) * 100) / 100;
+/** a / b to two decimals. */
+const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
+/** CPU ms per start (or per request), `starts` counted as at least one. */
+const perStart = (cpuMs: number, starts = 0) => ratio(cpuMs, Math.max(starts, 1));
 const PHASE_SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const base = loadConfig();
 const dbUrl = new URL(base.DATABASE_URL);
@@ -294,7 +297,7 @@ async function trivialPhase(api: AtlasProcess, token: string) {
   await drive({ ...trivialLoad, clients: 16, seconds: 2 });
   // API CPU per query too, at 64 clients and at one: what a start costs beyond it is the gate's own.
   const perQuery = async (result: Driven, before: number) =>
-    Math.round((((await cpuMs(api.child.pid!)) - before) / Math.max(result.requests, 1)) * 100) / 100;
+    perStart((await cpuMs(api.child.pid!)) - before, result.requests);
   let before = await cpuMs(api.child.pid!);
   const c64 = await drive({ ...trivialLoad, clients: 64 });
   const cpuMsPerQuery = await perQuery(c64, before);
@@ -472,7 +475,7 @@ async function compareSection(env: Record<string, string>, token: string, tenant
   const a = side('a');
   const b = side('b');
   // b / a: below 1, b's start path costs the API less.
-  return { a, b, ratioOfMedians: Math.round((b.median / a.median) * 100) / 100 };
+  return { a, b, ratioOfMedians: ratio(b.median, a.median) };
 }
 
 /**
@@ -538,10 +541,10 @@ async function main() {
       });
       const workersOff = await startPhasesWorkersOff([apiA, apiB], benchToken, tenantIds, worker);
       const summary = (phases: typeof accepted) => ({
-        accepted64ToTrivial: Math.round((phases.c64.rps / trivial.rps) * 100) / 100,
+        accepted64ToTrivial: ratio(phases.c64.rps, trivial.rps),
         cpuMsPerStart: Object.fromEntries(Object.entries(phases).map(([k, v]) => [k, v.cpuMsPerStart])),
         c1ByProcess: phases.c1.cpuMsPerStartByProcess,
-        c1CpuToTrivialCpu: Math.round((phases.c1.cpuMsPerStart! / trivial.c1.cpuMsPerQuery) * 100) / 100,
+        c1CpuToTrivialCpu: ratio(phases.c1.cpuMsPerStart!, trivial.c1.cpuMsPerQuery),
         machineCpuMsPerStart64: phases.c64.machineCpuMsPerStart,
       });
       console.log(
@@ -647,14 +650,13 @@ async function main() {
         cpuMsPerAcceptedStart: accepted.c1.cpuMsPerStart,
         cpuMsPerAcceptedStartWorkersOff: acceptedWorkersOff.c1.cpuMsPerStart,
         ratios: {
-          accepted64ToTrivial: Math.round((accepted.c64.rps / trivial.rps) * 100) / 100,
-          accepted64ToTrivialWorkersOff: Math.round((acceptedWorkersOff.c64.rps / trivial.rps) * 100) / 100,
-          hotTenantToTrivial: Math.round((hot.rps / trivial.rps) * 100) / 100,
-          // API CPU per start / per trivial query, both at one client: the machine here moves both
-          // by up to 1.7x within an hour (memory contention: a CPU-bound loop stays the same).
-          acceptedCpuToTrivialCpu: Math.round((accepted.c1.cpuMsPerStart! / trivial.c1.cpuMsPerQuery) * 100) / 100,
-          acceptedCpuToTrivialCpuWorkersOff:
-            Math.round((acceptedWorkersOff.c1.cpuMsPerStart! / trivial.c1.cpuMsPerQuery) * 100) / 100,
+          accepted64ToTrivial: ratio(accepted.c64.rps, trivial.rps),
+          accepted64ToTrivialWorkersOff: ratio(acceptedWorkersOff.c64.rps, trivial.rps),
+          hotTenantToTrivial: ratio(hot.rps, trivial.rps),
+          // API CPU per start / per trivial query, both at one client: the same run's yardstick (the
+          // machine here moved both by up to 2x within an hour; a CPU-bound loop stayed the same).
+          acceptedCpuToTrivialCpu: ratio(accepted.c1.cpuMsPerStart!, trivial.c1.cpuMsPerQuery),
+          acceptedCpuToTrivialCpuWorkersOff: ratio(acceptedWorkersOff.c1.cpuMsPerStart!, trivial.c1.cpuMsPerQuery),
           ...(history
             ? { historyAcceptedP99: history.ratios.acceptedP99, historyMonitorP99: history.ratios.monitorP99 }
             : {}),
@@ -713,7 +715,6 @@ async function clusterSection(tenantIds: string[], env: Record<string, string>, 
     const accepted = await startPhases([apiA, apiB], benchToken, tenantIds, (run) => masters.during(run), 'cluster ', {
       worker: worker.child.pid!,
     });
-    const ratio = (a: number, b: number) => Math.round((a / b) * 100) / 100;
     return {
       masters: cluster.ports.length,
       queueShards: 6,
@@ -803,15 +804,17 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
       const [{ bytes }] = await sql('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::float8 AS bytes', [lsn]);
       // And the CPU each start cost: the API, PostgreSQL, and the whole machine (kernel threads
       // writing back the WAL included), which a slow spell of the VM moves less than a p99.
-      const perStart = (ms: number) => Math.round((ms / driven.requests) * 100) / 100;
       const { api: apiMs = 0, postgres: postgresMs = 0 } = split;
       rounds.push({
         ...driven,
         walKBPerStart: Math.round((bytes / 1024 / driven.requests) * 10) / 10,
         cpuMsPerStart: {
-          api: perStart(apiMs),
-          postgres: perStart(postgresMs),
-          machine: perStart(Object.values(split).reduce((a, b) => a + b, 0)),
+          api: perStart(apiMs, driven.requests),
+          postgres: perStart(postgresMs, driven.requests),
+          machine: perStart(
+            Object.values(split).reduce((a, b) => a + b, 0),
+            driven.requests,
+          ),
         },
       });
     }
@@ -880,9 +883,10 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     }),
     tenantRuns: await monitorQueryPlan(config.DATABASE_URL, viewer, { tenantId: tenants[7] }),
   };
-  const ratio = (a: number, b: number) => Math.round((a / Math.max(b, 1)) * 100) / 100;
+  // A p99 can round to 0 ms on the smaller database: counted as 1.
+  const p99Ratio = (full: number, empty: number) => ratio(full, Math.max(empty, 1));
   const monitorRatios = Object.fromEntries(
-    MONITOR.map(([name]) => [name, ratio(full.monitor[name].p99, empty.monitor[name].p99)]),
+    MONITOR.map(([name]) => [name, p99Ratio(full.monitor[name].p99, empty.monitor[name].p99)]),
   );
   return {
     ...load,
@@ -890,13 +894,10 @@ async function historySection(api: AtlasProcess, token: string, tenantIds: strin
     full,
     plans,
     ratios: {
-      acceptedP99: ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
+      acceptedP99: p99Ratio(full.acceptedStarts.p99, empty.acceptedStarts.p99),
       acceptedWal: ratio(full.acceptedStarts.walKBPerStart, empty.acceptedStarts.walKBPerStart),
       acceptedCpu: Object.fromEntries(
-        CPU_ROLES.map((k) => [
-          k,
-          Math.round((full.acceptedStarts.cpuMsPerStart[k] / empty.acceptedStarts.cpuMsPerStart[k]) * 100) / 100,
-        ]),
+        CPU_ROLES.map((k) => [k, ratio(full.acceptedStarts.cpuMsPerStart[k], empty.acceptedStarts.cpuMsPerStart[k])]),
       ),
       // The monitor's first page, as the issue names it; the other reads beside it.
       monitorP99: monitorRatios.firstPage,
