@@ -5,6 +5,7 @@
 import pg from 'pg';
 import type { Viewer } from '../src/auth/viewer.js';
 import { createPool, createPrisma } from '../src/db/prisma.js';
+import { SQL_ACTIVE } from '../src/operations/status.js';
 import { listRuns, type RunFilter } from '../src/runs/monitoring.js';
 import { withDb } from './db.js';
 
@@ -66,9 +67,7 @@ export async function loadHistory(
 /** Every run still active ends CANCELLED (by SQL): the next accepted-start phase may start the same tenants again. */
 export async function endActiveRuns(databaseUrl: string): Promise<void> {
   await withDb(databaseUrl, (db) =>
-    db.query(
-      `UPDATE "OperationRun" SET status = 'CANCELLED', "finishedAt" = now() WHERE status IN ('QUEUED', 'RUNNING')`,
-    ),
+    db.query(`UPDATE "OperationRun" SET status = 'CANCELLED', "finishedAt" = now() WHERE status IN ${SQL_ACTIVE}`),
   );
 }
 

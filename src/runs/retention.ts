@@ -11,9 +11,13 @@
 // notification (its initiator has not seen the outcome; the notification points at it).
 // A run's steps and notifications go with it (ON DELETE CASCADE).
 import { setTimeout as delay } from 'node:timers/promises';
-import type { PrismaClient } from '../generated/prisma/client.js';
+import { Prisma, type PrismaClient } from '../generated/prisma/client.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics/metrics.js';
+import { SQL_ACTIVE } from '../operations/status.js';
+
+/** ACTIVE_STATUSES as SQL text inside the tagged queries below (not a parameter). */
+const ACTIVE = Prisma.raw(SQL_ACTIVE);
 
 export type RetentionOptions = {
   runDays: number;
@@ -104,9 +108,9 @@ export class Retention {
         SELECT r.id FROM "OperationRun" r
         WHERE r."createdAt" < ${cutoff}
           AND r."parentId" IS NULL
-          AND r.status NOT IN ('QUEUED', 'RUNNING')
+          AND r.status NOT IN ${ACTIVE}
           AND COALESCE(r."finishedAt", r."createdAt") < ${cutoff}
-          AND NOT EXISTS (SELECT 1 FROM "OperationRun" s WHERE s."parentId" = r.id AND s.status IN ('QUEUED', 'RUNNING'))
+          AND NOT EXISTS (SELECT 1 FROM "OperationRun" s WHERE s."parentId" = r.id AND s.status IN ${ACTIVE})
           AND NOT EXISTS (SELECT 1 FROM "Notification" n WHERE n."runId" = r.id AND n."readAt" IS NULL)
           AND NOT EXISTS (SELECT 1 FROM "Schedule" sc WHERE sc."lastOutcomeRunId" = r.id)
           AND (r."scheduleId" IS NULL OR r.id <> (

@@ -5,7 +5,7 @@
 // is the status vocabulary's (src/operations/status.ts), as the active dedupe key index's is.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Initiator, SYSTEM } from '../../src/gate/start-gate.js';
-import { ACTIVE_STATUSES } from '../../src/operations/status.js';
+import { ACTIVE_STATUSES, SQL_ACTIVE } from '../../src/operations/status.js';
 import { createWorld, ids, type World } from '../support/world.js';
 
 let world: World;
@@ -91,7 +91,7 @@ describe('active-run indexes', () => {
       prisma.$executeRawUnsafe('SET LOCAL enable_seqscan = off'),
       prisma.$queryRawUnsafe<{ 'QUERY PLAN': string }[]>(
         `EXPLAIN SELECT * FROM "OperationRun"
-         WHERE "tenantId" = $1::uuid AND "parentId" IS NULL AND status IN ('QUEUED', 'RUNNING')`,
+         WHERE "tenantId" = $1::uuid AND "parentId" IS NULL AND status IN ${SQL_ACTIVE}`,
         ids.tenant('Alpine'),
       ),
     ]);
